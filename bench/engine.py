@@ -1,0 +1,196 @@
+"""The sync engine at 100,000 people: validate + plan, re-plan, apply on SQLite and PostgreSQL.
+
+Targets (issue 2): validate + plan 100,000 records against a 100,000-person directory < 1 s;
+re-plan after a 1 % change < 1 s; a full first import applied < 5 s on SQLite, < 8 s on
+PostgreSQL; peak memory < 400 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from peoplesync.accounts.service import create_account
+from peoplesync.core.employee import CORE_FIELDS, SourceEmployee, SourceSnapshot
+from peoplesync.core.index import RecordIndex
+from peoplesync.core.plan import directory_after, plan
+from peoplesync.core.validate import validate
+from peoplesync.runs import service as runs
+from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
+
+N = 100_000
+TODAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+DEPARTMENTS = [f"Department {i}" for i in range(40)]
+LOCATIONS = [f"City {i}" for i in range(25)]
+T = TypeVar("T")
+
+
+def company(n: int = N) -> SourceSnapshot:
+    records = tuple(
+        SourceEmployee(
+            location=f"employee {i}",
+            source_id=f"src-{i:07d}",
+            employee_id=f"E{i:07d}",
+            name=f"Person Number{i}",
+            email=f"person.{i}@bench.example",
+            birth_date=date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+            start_date=date(2000 + i % 25, 1 + i % 12, 1 + i % 28),
+            manager_source_id=f"src-{(i - 1) // 8:07d}" if i else None,
+            demographics={
+                "Department": DEPARTMENTS[i % 40],
+                "Location": LOCATIONS[i % 25],
+                "Job Title": f"Title {i % 300}",
+            },
+        )
+        for i in range(n)
+    )
+    return SourceSnapshot(
+        records=records,
+        provided=frozenset(CORE_FIELDS),
+        demographic_names=frozenset({"Department", "Location", "Job Title"}),
+    )
+
+
+def changed(snapshot: SourceSnapshot, share: float = 0.01) -> SourceSnapshot:
+    """`share` of the people change: names, titles, managers; a few leave, a few join."""
+    step = int(1 / share)
+    records = list(snapshot.records)
+    for i in range(5, len(records), step):
+        r = records[i]
+        records[i] = replace(
+            r, name=f"{r.name} Jr", demographics={**r.demographics, "Job Title": "Promoted"}
+        )
+    del records[-100:]  # 100 leavers
+    records.extend(
+        replace(
+            records[j],
+            location=f"new {j}",
+            source_id=f"new-{j}",
+            email=f"new.{j}@bench.example",
+            employee_id=f"N{j}",
+        )
+        for j in range(1, 101)
+    )
+    return replace(snapshot, records=tuple(records))
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def bench_core() -> None:
+    snapshot = company()
+    first = plan(snapshot, [], import_date=TODAY)
+    directory = directory_after([], first)
+
+    def validate_and_plan(s: SourceSnapshot) -> None:
+        index = RecordIndex.build(s.records)
+        validate(s, today=TODAY, index=index)
+        plan(s, directory, import_date=TODAY, index=index)
+
+    _, unchanged = timed(lambda: validate_and_plan(snapshot))
+    moved = changed(snapshot)
+    _, one_percent = timed(lambda: validate_and_plan(moved))
+    _, first_import = timed(lambda: validate_and_plan_first(snapshot))
+    print(f"validate + plan, 100,000 records vs 100,000 people, no change : {unchanged:6.3f} s")
+    print(f"validate + plan after a 1% change (+100 hires, 100 leavers)  : {one_percent:6.3f} s")
+    print(f"validate + plan, first import into an empty directory         : {first_import:6.3f} s")
+
+
+def validate_and_plan_first(snapshot: SourceSnapshot) -> None:
+    index = RecordIndex.build(snapshot.records)
+    validate(snapshot, today=TODAY, index=index)
+    plan(snapshot, [], import_date=TODAY, index=index)
+
+
+def bench_apply(label: str, engine: Engine) -> None:
+    migrate(engine)
+    factory = session_factory(engine)
+    snapshot = company()
+    with unit_of_work(factory) as session:
+        account = create_account(session, f"bench {secrets.token_hex(3)}", now=NOW)
+        session.flush()
+        run = runs.start_run(session, account, trigger="cli", source_kind="merge", now=NOW)
+        (_, plan_s) = timed(
+            lambda: runs.plan_run(session, account, run, snapshot, today=TODAY, now=NOW)
+        )
+        stored = run.timings["store_plan"]
+    with unit_of_work(factory) as session:
+        account = session.merge(account)
+        run = session.merge(run)
+        (_, apply_s) = timed(lambda: runs.apply_run(session, account, run, now=NOW))
+    with unit_of_work(factory) as session:
+        account = session.merge(account)
+        moved = changed(snapshot)
+        run2 = runs.start_run(session, account, trigger="cli", source_kind="merge", now=NOW)
+        (_, replan_s) = timed(
+            lambda: runs.plan_run(session, account, run2, moved, today=TODAY, now=NOW)
+        )
+        loaded = run2.timings["load_directory"]
+    print(
+        f"[{label}] first import of 100,000: plan + store plan {plan_s:6.3f} s "
+        f"(of which storing the plan {stored:.3f} s); apply {apply_s:6.3f} s"
+    )
+    print(
+        f"[{label}] re-plan after a 1% change, from the database: {replan_s:6.3f} s "
+        f"(of which loading the directory {loaded:.3f} s)"
+    )
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_sqlite() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        bench_apply("SQLite", engine)
+        engine.dispose()
+
+
+def bench_postgres() -> None:
+    url = os.environ.get("PEOPLESYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
+    schema = f"peoplesync_bench_{secrets.token_hex(3)}"
+    try:
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as err:
+        print(f"[PostgreSQL] skipped: no server at {url} ({err.orig})")
+        return
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        bench_apply("PostgreSQL", engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+SCENARIOS = {"core": bench_core, "sqlite": bench_sqlite, "postgres": bench_postgres}
+
+
+def main() -> None:
+    """Each scenario in its own process, so each peak memory figure is that scenario's own."""
+    for name in SCENARIOS:
+        subprocess.run([sys.executable, "-m", "bench.engine", name], check=True)
+
+
+if __name__ == "__main__":
+    SCENARIOS[sys.argv[1]]()
+    print(f"[{sys.argv[1]}] peak memory (max RSS of the process): {peak_mb():.0f} MB")

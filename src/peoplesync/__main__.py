@@ -1,0 +1,3 @@
+from peoplesync.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""Settings: one typed object, built at start-up and passed down (never read at import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_FILE = "peoplesync.db"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Environment variables are `PEOPLESYNC_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PEOPLESYNC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATABASE_FILE}",
+        description="SQLAlchemy URL; a SQLite file in the working directory by default.",
+    )
+    # Key for credentials at rest (Fernet, urlsafe base64 of 32 bytes). When unset, a key file is
+    # created beside the SQLite database on first use (embedded default); set it in production.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path(".peoplesync-secret.key")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # Merge / HRIS
+    merge_base_url: str = "https://api.merge.dev/api"
+    merge_api_key: SecretStr | None = None
+    merge_page_size: int = 100
+    merge_timeout_seconds: float = 30.0
+    merge_max_retries: int = 5
+    merge_backoff_cap_seconds: float = 30.0
+    merge_webhook_key: SecretStr | None = None
+
+    # Jobs (Huey): "sqlite" (embedded) or "redis"
+    queue_backend: str = "sqlite"
+    queue_sqlite_path: Path = Path("peoplesync-queue.db")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Web
+    base_url: str = "http://127.0.0.1:8000"
+    session_secret: SecretStr | None = None
+    cookie_secure: bool = False
+
+    # Email (empty host: the embedded outbox)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "peoplesync@localhost"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once at start-up; keyword overrides win over the environment."""
+    return Settings(**overrides)  # type: ignore[arg-type]

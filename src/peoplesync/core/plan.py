@@ -1,0 +1,389 @@
+"""Plan a sync: match records to people, classify each exactly once, diff field by field.
+
+Matching: the stable source ID first, then the case-insensitive email among people no source ID
+claimed. Classes: create, update, rehire (a former or deactivated person back in the source),
+leave, unchanged. Only fields the source provides are compared; a field it does not provide is
+never cleared. Pure: the directory comes in as plain `Person` snapshots.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from operator import attrgetter
+from typing import NamedTuple
+
+from peoplesync.core.employee import (
+    LeaverPolicy,
+    Person,
+    PersonStatus,
+    SourceEmployee,
+    SourceSnapshot,
+    fold,
+)
+from peoplesync.core.index import RecordIndex
+from peoplesync.core.issues import Issue, Severity
+from peoplesync.core.perf import gc_paused
+
+
+class ChangeKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REHIRE = "rehire"
+    LEAVE = "leave"
+    UNCHANGED = "unchanged"
+
+
+class FieldChange(NamedTuple):
+    """One field's before -> after. Values are strings (dates ISO, manager a person id).
+
+    The plan's per-record items are NamedTuples, not frozen dataclasses: a 100,000-person first
+    import makes a million of them, and a frozen dataclass costs four times as much to build.
+    """
+
+    field: str
+    before: str | None
+    after: str | None
+    demographic: bool = False
+
+
+class PlannedChange(NamedTuple):
+    kind: ChangeKind
+    person_id: str  # an existing person, or the id a create will get
+    label: str  # "Name <email>", for review and search
+    changes: tuple[FieldChange, ...] = ()
+    record_index: int | None = None  # the record this came from (None: a person the source lacks)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    import_date: date
+    items: tuple[PlannedChange, ...]
+    # Conflicts only the directory reveals (an email still held by someone the source lacks).
+    issues: tuple[Issue, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((k.value for k in ChangeKind), 0)
+        for item in self.items:
+            counts[item.kind.value] += 1
+        return counts
+
+    def changed(self) -> tuple[PlannedChange, ...]:
+        return tuple(i for i in self.items if i.kind is not ChangeKind.UNCHANGED)
+
+
+# Scalar fields compared as-is, in review order. "manager" and demographics are handled apart.
+SCALAR_FIELDS: tuple[str, ...] = (
+    "source_id",
+    "employee_id",
+    "name",
+    "preferred_name",
+    "email",
+    "birth_date",
+    "start_date",
+    "end_date",
+)
+
+
+class NewIds:
+    """Ids for the people a plan creates: one random prefix per plan, then a counter."""
+
+    def __init__(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._next = 0
+
+    def __call__(self) -> str:
+        self._next += 1
+        return f"{self._prefix}{self._next:016x}"
+
+
+def plan(
+    snapshot: SourceSnapshot,
+    directory: Sequence[Person],
+    *,
+    import_date: date,
+    leaver_policy: LeaverPolicy = LeaverPolicy.FORMER,
+    index: RecordIndex | None = None,
+    new_id: Callable[[], str] | None = None,
+) -> Plan:
+    with gc_paused():
+        return _plan(
+            snapshot,
+            directory,
+            import_date=import_date,
+            leaver_policy=leaver_policy,
+            index=index,
+            new_id=new_id,
+        )
+
+
+def _plan(
+    snapshot: SourceSnapshot,
+    directory: Sequence[Person],
+    *,
+    import_date: date,
+    leaver_policy: LeaverPolicy,
+    index: RecordIndex | None,
+    new_id: Callable[[], str] | None,
+) -> Plan:
+    records = snapshot.records
+    index = index or RecordIndex.build(records)
+    new_id = new_id or NewIds()
+    matched = match(records, directory, index)
+    person_ids = [p.id if p else new_id() for p in matched]
+    ctx = _Context(snapshot, _DemographicCanon(directory), import_date)
+    items = [
+        _plan_record(
+            ctx,
+            i,
+            rec,
+            person=matched[i],
+            person_id=person_ids[i],
+            manager_id=None if (m := index.manager[i]) is None else person_ids[m],
+        )
+        for i, rec in enumerate(records)
+    ]
+    claimed = {p.id for p in matched if p}
+    for person in directory:
+        if person.id not in claimed:
+            items.append(_plan_absent(person, snapshot.complete, import_date, leaver_policy))
+    issues = _taken_emails(
+        records,
+        index,
+        person_ids=person_ids,
+        directory=directory,
+        claimed=claimed,
+        provided=snapshot.provided,
+    )
+    return Plan(import_date=import_date, items=tuple(items), issues=issues)
+
+
+def _taken_emails(
+    records: Sequence[SourceEmployee],
+    index: RecordIndex,
+    *,
+    person_ids: Sequence[str],
+    directory: Sequence[Person],
+    claimed: set[str],
+    provided: frozenset[str],
+) -> tuple[Issue, ...]:
+    """An email the source gives one person while a person it lacks still holds it.
+
+    People the source does not contain keep their emails (a former employee is still a
+    record), so the address cannot move; the admin decides (like Culture Amp's swapped
+    identifiers, this blocks the import rather than guessing).
+    """
+    if "email" not in provided:
+        return ()
+    holders = {fold(p.email): p for p in directory if p.email and p.id not in claimed}
+    issues = []
+    for i, key in enumerate(index.email_keys):
+        holder = holders.get(key) if key else None
+        if holder is not None and holder.id != person_ids[i]:
+            rec = records[i]
+            issues.append(
+                Issue(
+                    severity=Severity.ERROR,
+                    code="email_taken",
+                    message=f"{rec.describe()}: Email '{rec.email}' belongs to "
+                    f"{holder.describe()} in the directory, who is not in this import.",
+                    hint=f"Give {holder.name or 'that person'} another email on the Users page "
+                    "(or deactivate them), or fix the email in the HRIS; then sync again.",
+                    location=rec.location,
+                    field="email",
+                    who=f"{rec.name or '(no name)'} <{rec.email}>",
+                )
+            )
+    return tuple(issues)
+
+
+def match(
+    records: Sequence[SourceEmployee], directory: Iterable[Person], index: RecordIndex
+) -> list[Person | None]:
+    """For each record, the person it is (or None): by source ID, then by unclaimed email."""
+    by_source: dict[str, Person] = {}
+    by_email: dict[str, Person] = {}
+    for p in directory:
+        if p.source_id:
+            by_source[p.source_id] = p
+        if p.email:
+            by_email[fold(p.email)] = p
+    result: list[Person | None] = [
+        by_source.get(r.source_id) if r.source_id else None for r in records
+    ]
+    claimed = {p.id for p in result if p}
+    for i, key in enumerate(index.email_keys):
+        if result[i] is None and key is not None:
+            person = by_email.get(key)
+            if person and person.id not in claimed:
+                result[i] = person
+                claimed.add(person.id)
+    return result
+
+
+class _DemographicCanon:
+    """Demographic values merged case-insensitively: the first spelling seen wins."""
+
+    def __init__(self, directory: Iterable[Person]) -> None:
+        self._seen: dict[tuple[str, str], str] = {}
+        self._known: dict[tuple[str, str], str] = {}  # (name, raw value) -> canonical spelling
+        for p in directory:
+            for name, value in p.demographics.items():
+                self._seen.setdefault((name, fold(value)), value)
+
+    def __call__(self, name: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        known = self._known.get((name, value))
+        if known is None:
+            known = self._seen.setdefault((name, fold(value)), value)
+            self._known[(name, value)] = known
+        return known
+
+
+def _target_status(rec: SourceEmployee, import_date: date) -> PersonStatus:
+    if rec.end_date and rec.end_date <= import_date:
+        return PersonStatus.FORMER
+    return PersonStatus.ACTIVE
+
+
+class _Context:
+    """What every record's planning shares: the compared fields and their getter."""
+
+    def __init__(
+        self, snapshot: SourceSnapshot, canon: _DemographicCanon, import_date: date
+    ) -> None:
+        self.canon = canon
+        self.import_date = import_date
+        # A source without IDs never clears one another source set (see _diff).
+        self.fields = tuple(f for f in SCALAR_FIELDS if f == "source_id" or f in snapshot.provided)
+        getter = attrgetter(*self.fields)
+        self.scalars: Callable[[object], tuple[object, ...]] = (
+            getter if len(self.fields) > 1 else lambda obj: (getter(obj),)
+        )
+        self.nothing = (None,) * len(self.fields)
+        self.compares_manager = "manager" in snapshot.provided
+        self.demographic_names = tuple(sorted(snapshot.demographic_names))
+
+
+def _plan_record(
+    ctx: _Context,
+    index: int,
+    rec: SourceEmployee,
+    *,
+    person: Person | None,
+    person_id: str,
+    manager_id: str | None,
+) -> PlannedChange:
+    status = _target_status(rec, ctx.import_date)
+    label = _label(rec.name, rec.email)
+    changes = _diff(ctx, rec, person, manager_id=manager_id, status=status)
+    if person is None:
+        kind = ChangeKind.CREATE
+    elif person.status is PersonStatus.ACTIVE and status is PersonStatus.FORMER:
+        kind = ChangeKind.LEAVE
+    elif person.status is not PersonStatus.ACTIVE and status is PersonStatus.ACTIVE:
+        kind = ChangeKind.REHIRE
+    else:
+        kind = ChangeKind.UPDATE if changes else ChangeKind.UNCHANGED
+    return PlannedChange(kind, person_id, label, changes, index)
+
+
+def _diff(
+    ctx: _Context,
+    rec: SourceEmployee,
+    person: Person | None,
+    *,
+    manager_id: str | None,
+    status: PersonStatus,
+) -> tuple[FieldChange, ...]:
+    changes: list[FieldChange] = []
+    after_values = ctx.scalars(rec)
+    before_values = ctx.scalars(person) if person else ctx.nothing
+    if after_values != before_values:
+        for field, after, before in zip(ctx.fields, after_values, before_values, strict=True):
+            if after != before and not (field == "source_id" and after is None):
+                changes.append(FieldChange(field, _text(before), _text(after)))
+    if ctx.compares_manager:
+        before_manager = person.manager_id if person else None
+        if manager_id != before_manager:
+            changes.append(FieldChange("manager", before_manager, manager_id))
+    for name in ctx.demographic_names:
+        after = ctx.canon(name, rec.demographics.get(name))
+        before = person.demographics.get(name) if person else None
+        if after != before:
+            changes.append(FieldChange(name, before, after, demographic=True))
+    if person is None or status is not person.status:
+        before_status = person.status.value if person else None
+        changes.append(FieldChange("status", before_status, status.value))
+    return tuple(changes)
+
+
+def _text(value: object) -> str | None:
+    if value is None or value.__class__ is str:
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _label(name: str | None, email: str | None) -> str:
+    who = name or "(no name)"
+    return f"{who} <{email}>" if email else who
+
+
+def _plan_absent(
+    person: Person, complete: bool, import_date: date, policy: LeaverPolicy
+) -> PlannedChange:
+    label = _label(person.name, person.email)
+    if not complete or person.status is not PersonStatus.ACTIVE:
+        return PlannedChange(ChangeKind.UNCHANGED, person.id, label)
+    changes: tuple[FieldChange, ...]
+    if policy is LeaverPolicy.DEACTIVATED:
+        changes = (FieldChange("status", person.status.value, PersonStatus.DEACTIVATED.value),)
+    else:
+        changes = (
+            FieldChange("end_date", _text(person.end_date), import_date.isoformat()),
+            FieldChange("status", person.status.value, PersonStatus.FORMER.value),
+        )
+    return PlannedChange(ChangeKind.LEAVE, person.id, label, changes)
+
+
+def directory_after(directory: Sequence[Person], result: Plan) -> list[Person]:
+    """The directory as it would be once `result` is applied (for tests and simulations)."""
+    by_id: dict[str, Person] = {p.id: p for p in directory}
+    for item in result.items:
+        if item.changes:
+            by_id[item.person_id] = _applied(by_id.get(item.person_id), item)
+    return list(by_id.values())
+
+
+def _applied(person: Person | None, item: PlannedChange) -> Person:
+    values: dict[str, object] = {}
+    demographics: dict[str, str] = dict(person.demographics) if person else {}
+    if person:
+        values = {f: getattr(person, f) for f in (*SCALAR_FIELDS, "manager_id", "status")}
+    for ch in item.changes:
+        if ch.demographic:
+            _set_or_drop(demographics, ch.field, ch.after)
+        elif ch.field == "manager":
+            values["manager_id"] = ch.after
+        elif ch.field == "status":
+            values["status"] = PersonStatus(ch.after or PersonStatus.ACTIVE)
+        elif ch.field.endswith("_date"):
+            values[ch.field] = date.fromisoformat(ch.after) if ch.after else None
+        else:
+            values[ch.field] = ch.after
+    values["id"] = item.person_id
+    values["demographics"] = demographics
+    return Person(**values)  # type: ignore[arg-type]
+
+
+def _set_or_drop(target: dict[str, str], key: str, value: str | None) -> None:
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value

@@ -1,0 +1,42 @@
+"""Structured logs (structlog) with stable dotted event names; secrets scrubbed first."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+SECRET_KEYS = re.compile(r"(token|secret|password|api_key|apikey|authorization)", re.I)
+REDACTED = "[redacted]"
+
+
+def scrub_secrets(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Replace the value of any key that names a secret, whatever the caller passed."""
+    for key in list(event):
+        if key != "event" and SECRET_KEYS.search(key):
+            event[key] = REDACTED
+    return event
+
+
+def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            scrub_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

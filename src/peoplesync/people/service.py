@@ -1,0 +1,111 @@
+"""The directory as admins see it: list and search people, read one, their history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from peoplesync.core.employee import PersonStatus, fold
+from peoplesync.errors import InputError, NotFoundError
+from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
+from peoplesync.store.models import Person as PersonRow
+
+
+@dataclass(frozen=True, slots=True)
+class PeoplePage:
+    people: list[PersonRow]
+    total: int
+    offset: int
+    limit: int
+
+
+def list_people(
+    session: Session,
+    account_id: int,
+    *,
+    search: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> PeoplePage:
+    query = select(PersonRow).where(PersonRow.account_id == account_id)
+    if status:
+        query = query.where(PersonRow.status == _status(status))
+    if source:
+        query = query.where(PersonRow.source_kind == source)
+    if search and search.strip():
+        query = _search(query, search)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(PersonRow.name_key, PersonRow.id).offset(max(offset, 0)).limit(limit)
+    )
+    return PeoplePage(list(rows), total, offset, limit)
+
+
+def _status(value: str) -> str:
+    try:
+        return PersonStatus(value).value
+    except ValueError:
+        raise InputError(
+            f"'{value}' is not a status.", hint="Use active, former or deactivated."
+        ) from None
+
+
+def _search(query: Select[PersonRow], text: str) -> Select[PersonRow]:
+    """Prefix search on the folded name or email, and exact employee ID: index-friendly."""
+    key = fold(text)
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return query.where(
+        or_(
+            PersonRow.name_key.like(f"{escaped}%", escape="\\"),
+            PersonRow.email_key.like(f"{escaped}%", escape="\\"),
+            PersonRow.employee_id == text.strip(),
+        )
+    )
+
+
+def get_person(session: Session, account_id: int, person_id: str) -> PersonRow:
+    person = session.scalar(
+        select(PersonRow).where(PersonRow.id == person_id, PersonRow.account_id == account_id)
+    )
+    if person is None:
+        raise NotFoundError("There is no such person in this account.")
+    return person
+
+
+def person_demographics(session: Session, person_id: str) -> dict[str, str]:
+    rows = session.execute(
+        select(Demographic.name, PersonDemographic.value)
+        .join(PersonDemographic, PersonDemographic.demographic_id == Demographic.id)
+        .where(PersonDemographic.person_id == person_id)
+        .order_by(Demographic.name)
+    )
+    return dict(rows.all())
+
+
+def person_history(session: Session, account_id: int, person_id: str) -> list[ChangeLog]:
+    return list(
+        session.scalars(
+            select(ChangeLog)
+            .where(ChangeLog.account_id == account_id, ChangeLog.person_id == person_id)
+            .order_by(ChangeLog.id.desc())
+        )
+    )
+
+
+def labels(session: Session, account_id: int, person_ids: set[str]) -> dict[str, str]:
+    """'Name <email>' for each id (for showing managers in reviews and pages)."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(PersonRow.id, PersonRow.name, PersonRow.email).where(
+            PersonRow.account_id == account_id, PersonRow.id.in_(person_ids)
+        )
+    )
+    return {
+        pid: f"{name or '(no name)'} <{email}>" if email else (name or pid)
+        for pid, name, email in rows
+    }

@@ -1,0 +1,298 @@
+"""Sync runs: start one, plan it from a source snapshot, apply its stored plan.
+
+Each function works inside the caller's transaction and never commits. A stage's failure is
+wrapped once, here, naming the stage and the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from peoplesync.accounts.service import bump_version
+from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
+from peoplesync.core.guard import GuardReport, SourceState, guard
+from peoplesync.core.index import RecordIndex
+from peoplesync.core.issues import Issue, ValidationReport
+from peoplesync.core.plan import Plan, plan
+from peoplesync.core.validate import validate
+from peoplesync.errors import ImportBlockedError, NotFoundError, RunActiveError, StalePlanError
+from peoplesync.runs.planstore import load_plan, save_plan
+from peoplesync.runs.states import ACTIVE_STATES, RunState, check_move
+from peoplesync.store.directory import load_directory, write_plan
+from peoplesync.store.models import Account, Connection, SyncRun
+
+log = structlog.get_logger(__name__)
+
+# Runs nobody reviews: the guard blocks them instead of asking (issue 5).
+AUTOMATED_TRIGGERS = frozenset({"automatic", "webhook"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    run_id: int
+    state: RunState
+    report: ValidationReport
+    plan: Plan | None  # None when validation errors blocked the import
+    error: str | None = None  # why the run failed before planning
+    guard: GuardReport = field(default_factory=GuardReport)  # the guard's findings on the plan
+
+
+def start_run(
+    session: Session,
+    account: Account,
+    *,
+    trigger: str,
+    source_kind: str,
+    now: datetime,
+    source_name: str | None = None,
+    actor: str | None = None,
+    connection_id: int | None = None,
+) -> SyncRun:
+    """A new queued run. A run left awaiting review expires; any other active run refuses."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.account_id == account.id, SyncRun.state == RunState.AWAITING_REVIEW)
+        .values(state=RunState.EXPIRED.value, finished_at=now)
+    )
+    run = SyncRun(
+        account_id=account.id,
+        connection_id=connection_id,
+        trigger=trigger,
+        source_kind=source_kind,
+        source_name=source_name,
+        started_by=actor,
+        state=RunState.QUEUED.value,
+        counts={},
+        issues=[],
+        findings=[],
+        confirmations=[],
+        timings={},
+        progress={},
+        created_at=now,
+        started_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(run)
+    except IntegrityError:
+        active = active_run(session, account.id)
+        raise RunActiveError(
+            "A sync is already running for this account"
+            + (f" (run {active.id}, {active.state.replace('_', ' ')})." if active else "."),
+            hint="Wait for it to finish, then sync again.",
+            run_id=active.id if active else None,
+        ) from None
+    log.info("sync.run.started", run_id=run.id, account_id=account.id, trigger=trigger)
+    return run
+
+
+def active_run(session: Session, account_id: int) -> SyncRun | None:
+    return session.scalar(
+        select(SyncRun).where(
+            SyncRun.account_id == account_id, SyncRun.state.in_([s.value for s in ACTIVE_STATES])
+        )
+    )
+
+
+def get_run(session: Session, account_id: int, run_id: int) -> SyncRun:
+    run = session.scalar(
+        select(SyncRun).where(SyncRun.id == run_id, SyncRun.account_id == account_id)
+    )
+    if run is None:
+        raise NotFoundError(f"There is no run {run_id} in this account.")
+    return run
+
+
+def move(run: SyncRun, target: RunState, now: datetime) -> None:
+    run.state = check_move(run.state, target).value
+    if target not in ACTIVE_STATES:
+        run.finished_at = now
+
+
+def plan_run(
+    session: Session,
+    account: Account,
+    run: SyncRun,
+    snapshot: SourceSnapshot,
+    *,
+    today: date,
+    now: datetime,
+    source_issues: Sequence[Issue] = (),
+    source_state: SourceState | None = None,
+) -> PlanOutcome:
+    """Validate, plan and guard; store the plan. Errors block the run (nothing to review); so do
+    guard findings on an automated run (a manual run shows them and needs a confirmation)."""
+    move(run, RunState.PLANNING, now)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    directory = load_directory(session, account.id)
+    timings["load_directory"] = _lap(started)
+    index = RecordIndex.build(snapshot.records)
+    report = validate(snapshot, today=today, index=index)
+    report = ValidationReport((*source_issues, *report.issues))
+    timings["validate"] = _lap(started) - timings["load_directory"]
+    run.issues = [i.to_dict() for i in report.issues]
+    run.import_date = today
+    run.base_version = account.directory_version
+    counts: dict[str, Any] = {"errors": len(report.errors), "warnings": len(report.warnings)}
+    if not report.ok:
+        run.counts = counts
+        run.blocked_reason = "validation"
+        run.timings = {**run.timings, **timings}
+        move(run, RunState.BLOCKED, now)
+        log.info("sync.plan.blocked", run_id=run.id, errors=counts["errors"])
+        return PlanOutcome(run.id, RunState.BLOCKED, report, None)
+    result = plan(
+        snapshot,
+        directory,
+        import_date=today,
+        leaver_policy=LeaverPolicy(account.leaver_policy),
+        index=index,
+    )
+    if result.issues:  # conflicts with the directory (an email still held): they block too
+        report = ValidationReport((*report.issues, *result.issues))
+        run.issues = [i.to_dict() for i in report.issues]
+        run.counts = {"errors": len(report.errors), "warnings": len(report.warnings)}
+        run.blocked_reason = "validation"
+        run.timings = {**run.timings, **timings}
+        move(run, RunState.BLOCKED, now)
+        log.info("sync.plan.blocked", run_id=run.id, errors=len(report.errors))
+        return PlanOutcome(run.id, RunState.BLOCKED, report, None)
+    mark = _lap(started)
+    save_plan(session, run.id, result.items)
+    timings["plan"] = mark - timings["load_directory"] - timings["validate"]
+    timings["store_plan"] = _lap(started) - mark
+    run.counts = counts | result.counts()
+    run.timings = {**run.timings, **timings}
+    checked = _guard(account, result, directory, source_state)
+    run.findings = checked.to_dicts()
+    if checked.blocked and run.trigger in AUTOMATED_TRIGGERS:
+        run.blocked_reason = checked.reason
+        move(run, RunState.BLOCKED, now)
+        log.info("sync.guard.blocked", run_id=run.id, reasons=",".join(checked.reasons))
+        return PlanOutcome(run.id, RunState.BLOCKED, report, result, guard=checked)
+    state = RunState.AWAITING_REVIEW if result.changed() else RunState.SUCCEEDED
+    move(run, state, now)  # nothing to change: the run is done, with nothing to review
+    if state is RunState.SUCCEEDED:
+        _record_success(session, run, now)
+    log.info("sync.plan.built", run_id=run.id, findings=len(checked.findings), **result.counts())
+    return PlanOutcome(run.id, state, report, result, guard=checked)
+
+
+def _guard(
+    account: Account, result: Plan, directory: Sequence[Person], source_state: SourceState | None
+) -> GuardReport:
+    return guard(
+        result,
+        directory,
+        leaver_threshold_share=account.leaver_threshold_share,
+        leaver_threshold_count=account.leaver_threshold_count,
+        redacted=frozenset(account.redacted_fields),
+        source_state=source_state,
+    )
+
+
+def _lap(started: float) -> float:
+    return round(time.perf_counter() - started, 4)
+
+
+def apply_run(
+    session: Session,
+    account: Account,
+    run: SyncRun,
+    *,
+    now: datetime,
+    actor: str | None = None,
+    confirm: bool = False,
+) -> dict[str, Any]:
+    """Apply the run's stored plan in the caller's transaction: all of it, or (on error) none.
+
+    A plan with guard findings applies only with `confirm=True`, recorded on the run (who, when,
+    what was pushed through)."""
+    if run.findings:
+        _confirm_findings(run, now=now, actor=actor, confirm=confirm)
+    move(run, RunState.APPLYING, now)
+    if run.base_version is None or not bump_version(session, account.id, run.base_version):
+        raise StalePlanError(
+            "The directory changed since this sync was reviewed, so it was not imported.",
+            hint="Run the sync again to review the current changes.",
+            run_id=run.id,
+        )
+    started = time.perf_counter()
+    rows = load_plan(session, run.id)
+    logged = write_plan(
+        session,
+        account_id=account.id,
+        run_id=run.id,
+        items=rows,
+        source_kind=run.source_kind,
+        actor=actor or run.started_by,
+        now=now,
+    )
+    run.timings = {**run.timings, "apply": _lap(started)}
+    run.counts = {**run.counts, "changed_fields": logged}
+    move(run, RunState.SUCCEEDED, now)
+    _record_success(session, run, now)
+    session.refresh(account, ["directory_version"])
+    log.info("sync.apply.done", run_id=run.id, people=len(rows), fields=logged)
+    return dict(run.counts)
+
+
+def _confirm_findings(run: SyncRun, *, now: datetime, actor: str | None, confirm: bool) -> None:
+    found = GuardReport.from_dicts(run.findings)
+    if not confirm:
+        raise ImportBlockedError(
+            f"This sync needs your confirmation: {len(found.findings)} safeguard finding(s) "
+            f"({', '.join(found.reasons)}). " + " ".join(f.message for f in found.findings[:3]),
+            hint="Review the flagged people. If the changes are intended, confirm them to push "
+            f"the sync through (on the run's page, or `peoplesync apply {run.id} --confirm`).",
+            run_id=run.id,
+        )
+    entry = {
+        "by": actor or run.started_by,
+        "at": now.isoformat(),
+        "reasons": list(found.reasons),
+        "findings": [{"code": f.code, "message": f.message} for f in found.findings],
+    }
+    run.confirmations = [*run.confirmations, entry]
+    log.info("sync.guard.confirmed", run_id=run.id, by=entry["by"], reasons=",".join(found.reasons))
+
+
+def _record_success(session: Session, run: SyncRun, now: datetime) -> None:
+    """The connection's "latest sync" is the last run that left the directory in step."""
+    if run.connection_id is not None:
+        session.execute(
+            update(Connection).where(Connection.id == run.connection_id).values(last_success_at=now)
+        )
+
+
+def cancel_run(run: SyncRun, now: datetime) -> None:
+    move(run, RunState.CANCELLED, now)
+
+
+def fail_run(run: SyncRun, message: str, now: datetime) -> None:
+    """Mark a run failed with its reason (from any active state)."""
+    run.error = message
+    run.state = RunState.FAILED.value
+    run.finished_at = now
+    log.warning("sync.run.failed", run_id=run.id, reason=message)
+
+
+def list_runs(session: Session, account_id: int, *, limit: int = 50) -> list[SyncRun]:
+    return list(
+        session.scalars(
+            select(SyncRun)
+            .where(SyncRun.account_id == account_id)
+            .order_by(SyncRun.id.desc())
+            .limit(limit)
+        )
+    )

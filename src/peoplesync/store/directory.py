@@ -1,0 +1,330 @@
+"""The directory: read it as plain snapshots for the planner, write a plan into it in bulk.
+
+Hot paths use Core statements and executemany, never per-row ORM flushes. Writes happen inside
+the caller's transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from peoplesync.core.employee import Person, PersonStatus, fold
+from peoplesync.core.perf import gc_paused
+from peoplesync.core.plan import ChangeKind, FieldChange
+from peoplesync.store.bulk import bulk_insert
+from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
+from peoplesync.store.models import Person as PersonRow
+
+_people = cast(Table, PersonRow.__table__)
+_values = cast(Table, PersonDemographic.__table__)
+_log = cast(Table, ChangeLog.__table__)
+
+PERSON_COLUMNS = (
+    "source_id",
+    "employee_id",
+    "name",
+    "preferred_name",
+    "email",
+    "birth_date",
+    "start_date",
+    "end_date",
+)
+# Columns whose values must stay unique per account; changed in two phases (see write_plan).
+UNIQUE_COLUMNS = ("email", "source_id")
+_DATE_COLUMNS = frozenset({"birth_date", "start_date", "end_date"})
+
+
+def load_directory(session: Session, account_id: int) -> list[Person]:
+    """Every person of the account, with demographics, as immutable snapshots."""
+    with gc_paused():
+        return _load_directory(session, account_id)
+
+
+def _load_directory(session: Session, account_id: int) -> list[Person]:
+    names = {v: k for k, v in demographic_ids(session, account_id).items()}
+    values: dict[str, dict[str, str]] = defaultdict(dict)
+    # Plain SQL on the hot path: 100,000 people and their values, without per-value processing.
+    rows = session.execute(
+        text(
+            "SELECT v.person_id, v.demographic_id, v.value FROM person_demographics v "
+            "JOIN people p ON p.id = v.person_id WHERE p.account_id = :a"
+        ),
+        {"a": account_id},
+    ).all()  # one fetchall: row-by-row fetching costs more than the query
+    for person_id, demographic_id, value in rows:
+        values[person_id][names[demographic_id]] = value
+    result = session.execute(
+        text(
+            "SELECT id, status, source_id, employee_id, name, preferred_name, email, birth_date, "
+            "start_date, end_date, manager_id FROM people WHERE account_id = :a"
+        ),
+        {"a": account_id},
+    ).all()
+    statuses = {s.value: s for s in PersonStatus}
+    empty: dict[str, str] = {}
+    return [
+        Person(
+            id=r[0],
+            status=statuses[r[1]],
+            source_id=r[2],
+            employee_id=r[3],
+            name=r[4],
+            preferred_name=r[5],
+            email=r[6],
+            birth_date=_as_date(r[7]),
+            start_date=_as_date(r[8]),
+            end_date=_as_date(r[9]),
+            manager_id=r[10],
+            demographics=values.get(r[0], empty),
+        )
+        for r in result
+    ]
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """SQLite hands dates back as ISO text, PostgreSQL as dates."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def demographic_ids(session: Session, account_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Demographic.name, Demographic.id).where(Demographic.account_id == account_id)
+    )
+    return dict(rows.all())
+
+
+def ensure_demographics(
+    session: Session, account_id: int, names: Iterable[str], now: datetime
+) -> dict[str, int]:
+    known = demographic_ids(session, account_id)
+    missing = sorted(set(names) - known.keys())
+    if missing:
+        session.execute(
+            insert(Demographic),
+            [{"account_id": account_id, "name": n, "created_at": now} for n in missing],
+        )
+        known = demographic_ids(session, account_id)
+    return known
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A stored plan item, as apply reads it back."""
+
+    kind: ChangeKind
+    person_id: str
+    label: str
+    # (field, before, after, demographic) — FieldChange's order; read back as plain JSON lists,
+    # because building a million FieldChange tuples would cost more than the writes themselves.
+    changes: Sequence[FieldChange | list[Any]]
+
+
+def write_plan(
+    session: Session,
+    *,
+    account_id: int,
+    run_id: int | None,
+    items: Sequence[PlanRow],
+    source_kind: str,
+    actor: str | None,
+    now: datetime,
+) -> int:
+    """Apply planned changes to the directory and the change log. Returns rows logged."""
+    with gc_paused():
+        return _write_plan(session, account_id, run_id, items, source_kind, actor, now)
+
+
+def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same parameters
+    session: Session,
+    account_id: int,
+    run_id: int | None,
+    items: Sequence[PlanRow],
+    source_kind: str,
+    actor: str | None,
+    now: datetime,
+) -> int:
+    names = {f for item in items for f, _, _, demographic in item.changes if demographic}
+    demographics = ensure_demographics(session, account_id, names, now)
+    creates = [i for i in items if i.kind is ChangeKind.CREATE]
+    updates = [i for i in items if i.kind is not ChangeKind.CREATE and i.changes]
+    _release_unique_values(session, updates)
+    _insert_people(session, account_id, creates, source_kind, now)
+    _update_people(session, updates, now)
+    _write_demographics(session, creates, updates, demographics)
+    _expire_loaded_people(session)
+    return _log_changes(session, account_id, run_id=run_id, items=items, actor=actor, now=now)
+
+
+def _expire_loaded_people(session: Session) -> None:
+    """Bulk statements bypass the ORM: people already loaded in this session are now stale."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, PersonRow):
+            session.expire(obj)
+
+
+def _release_unique_values(session: Session, updates: Sequence[PlanRow]) -> None:
+    """Clear unique values that change first, so swaps between two people never collide."""
+    for column in UNIQUE_COLUMNS:
+        ids = [{"pid": i.person_id} for i in updates if _touches(i, column)]
+        if ids:
+            values: dict[str, Any] = {column: None}
+            if column == "email":
+                values["email_key"] = None
+            session.execute(
+                update(_people).where(_people.c.id == bindparam("pid")).values(**values), ids
+            )
+
+
+def _touches(item: PlanRow, column: str) -> bool:
+    return any(f == column and not demographic for f, _, _, demographic in item.changes)
+
+
+def _column_value(column: str, text: str | None) -> Any:
+    if text is not None and column in _DATE_COLUMNS:
+        return date.fromisoformat(text)
+    return text
+
+
+PEOPLE_INSERT_COLUMNS = (
+    "id",
+    "account_id",
+    "status",
+    *PERSON_COLUMNS,
+    "name_key",
+    "email_key",
+    "manager_id",
+    "source_kind",
+    "created_at",
+    "updated_at",
+)
+_ROW_SLOTS = {name: i for i, name in enumerate(PEOPLE_INSERT_COLUMNS)}
+
+
+def _insert_people(
+    session: Session,
+    account_id: int,
+    creates: Sequence[PlanRow],
+    source_kind: str,
+    now: datetime,
+) -> None:
+    """New people in one bulk insert. Date values stay ISO text: both databases parse it."""
+    template: list[Any] = [None] * len(PEOPLE_INSERT_COLUMNS)
+    template[_ROW_SLOTS["account_id"]] = account_id
+    template[_ROW_SLOTS["status"]] = PersonStatus.ACTIVE.value
+    template[_ROW_SLOTS["source_kind"]] = source_kind
+    template[_ROW_SLOTS["created_at"]] = template[_ROW_SLOTS["updated_at"]] = now
+    slots = {**_ROW_SLOTS, "manager": _ROW_SLOTS["manager_id"]}
+    name_at, email_at = _ROW_SLOTS["name"], _ROW_SLOTS["email"]
+    rows = []
+    for item in creates:
+        row = template.copy()
+        row[0] = item.person_id
+        for field, _, after, demographic in item.changes:
+            if not demographic:
+                row[slots[field]] = after
+        row[_ROW_SLOTS["name_key"]] = fold(row[name_at]) if row[name_at] else None
+        row[_ROW_SLOTS["email_key"]] = fold(row[email_at]) if row[email_at] else None
+        rows.append(row)
+    bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, rows)
+
+
+def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) -> None:
+    """One executemany per changed column: a handful of statements, whatever the size."""
+    by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in updates:
+        for field, _, after, demographic in item.changes:
+            if demographic:
+                continue
+            column = "manager_id" if field == "manager" else field
+            value = _column_value(column, after)
+            by_column[column].append({"pid": item.person_id, "v": value})
+            if column in ("email", "name"):
+                by_column[f"{column}_key"].append(
+                    {"pid": item.person_id, "v": fold(value) if value else None}
+                )
+    for column, params in by_column.items():
+        session.execute(
+            update(_people)
+            .where(_people.c.id == bindparam("pid"))
+            .values({column: bindparam("v")}),
+            params,
+        )
+    if updates:
+        session.execute(
+            update(_people).where(_people.c.id == bindparam("pid")).values(updated_at=now),
+            [{"pid": i.person_id} for i in updates],
+        )
+
+
+def _write_demographics(
+    session: Session,
+    creates: Sequence[PlanRow],
+    updates: Sequence[PlanRow],
+    demographics: dict[str, int],
+) -> None:
+    removals: list[dict[str, Any]] = []
+    additions: list[tuple[str, int, str]] = []
+    for item in (*creates, *updates):
+        for field, before, after, demographic in item.changes:
+            if not demographic:
+                continue
+            did = demographics[field]
+            if before is not None:
+                removals.append({"pid": item.person_id, "did": did})
+            if after is not None:
+                additions.append((item.person_id, did, after))
+    if removals:
+        session.execute(
+            delete(_values).where(
+                _values.c.person_id == bindparam("pid"),
+                _values.c.demographic_id == bindparam("did"),
+            ),
+            removals,
+        )
+    bulk_insert(session, _values, ("person_id", "demographic_id", "value"), additions)
+
+
+def _log_changes(
+    session: Session,
+    account_id: int,
+    *,
+    run_id: int | None,
+    items: Sequence[PlanRow],
+    actor: str | None,
+    now: datetime,
+) -> int:
+    """One row per changed field; a new person is one 'created' row (their values are the row)."""
+    rows: list[tuple[Any, ...]] = []
+    for item in items:
+        if item.kind is ChangeKind.CREATE:
+            rows.append(
+                (account_id, run_id, item.person_id, "created", None, item.label, actor, now)
+            )
+            continue
+        rows.extend(
+            (account_id, run_id, item.person_id, field, before, after, actor, now)
+            for field, before, after, _ in item.changes
+        )
+    bulk_insert(session, _log, LOG_COLUMNS, rows)
+    return len(rows)
+
+
+LOG_COLUMNS = (
+    "account_id",
+    "run_id",
+    "person_id",
+    "field",
+    "before",
+    "after",
+    "actor",
+    "changed_at",
+)
