@@ -1,0 +1,344 @@
+"""Our own client of Merge's HRIS API, on httpx (Merge's SDK has a proprietary licence).
+
+Every call carries `Authorization: Bearer <API key>`; account calls add `X-Account-Token`.
+Timeouts, connection errors, 408 and 5xx are retried with capped exponential backoff and jitter;
+429 waits for `Retry-After`. 401/403 mean the connection must be redone. An answer that is not
+what the API promises is a `ProviderProtocolError`. Neither credential ever reaches a log line or
+an error message.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+import structlog
+
+from peoplesync.errors import (
+    ProviderProtocolError,
+    ReconnectNeededError,
+    SourceError,
+    SourceUnavailableError,
+)
+from peoplesync.sources.merge.status import SyncStatus, parse_sync_statuses
+
+log = structlog.get_logger(__name__)
+
+MERGE_REGIONS: Mapping[str, str] = {
+    "us": "https://api.merge.dev/api",
+    "eu": "https://api-eu.merge.dev/api",
+    "apac": "https://api-ap.merge.dev/api",
+}
+EMPLOYEE_EXPAND = "manager,team,work_location,employments,company"
+USER_AGENT = "peoplesync/0.1 (+https://github.com/peoplesync)"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_retries: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0  # a longer Retry-After is capped (and still honoured up to it)
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Capped exponential backoff with full jitter in its upper half."""
+        ceiling: float = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return ceiling / 2 + rng.random() * ceiling / 2
+
+
+@dataclass(frozen=True, slots=True)
+class AccountToken:
+    account_token: str = field(repr=False)
+    integration_name: str | None
+    integration_slug: str | None
+    id: str | None
+
+
+class MergeClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        account_token: str | None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        page_size: int = 100,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._account_token = account_token
+        self._page_size = page_size
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> MergeClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def iter_employee_pages(
+        self, *, modified_after: datetime | None = None, include_deleted: bool = True
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of employees, following cursors; other parameters stay identical."""
+        params: dict[str, str] = {
+            "page_size": str(self._page_size),
+            "expand": EMPLOYEE_EXPAND,
+            "include_deleted_data": "true" if include_deleted else "false",
+        }
+        if modified_after is not None:
+            params["modified_after"] = merge_datetime(modified_after)
+        seen: set[str] = set()
+        cursor: str | None = None
+        page = 0
+        while True:
+            page += 1
+            body = self._get_json(
+                "hris/v1/employees", {**params, **({"cursor": cursor} if cursor else {})}
+            )
+            results, cursor = _page(body, page)
+            yield results
+            if cursor is None:
+                return
+            if cursor in seen:
+                raise ProviderProtocolError(
+                    f"Merge returned the same page cursor twice (page {page}).",
+                    hint="The provider's answer is inconsistent; run the sync again later.",
+                )
+            seen.add(cursor)
+
+    def sync_status(self) -> list[SyncStatus]:
+        statuses: list[SyncStatus] = []
+        cursor: str | None = None
+        for page in range(1, 100):
+            body = self._get_json("hris/v1/sync-status", {"cursor": cursor} if cursor else {})
+            results, cursor = _page(body, page, key="model_id")
+            statuses.extend(parse_sync_statuses(results))
+            if cursor is None:
+                break
+        return statuses
+
+    def available_actions(self) -> frozenset[str] | None:
+        """The Employee fields this provider supports (None: unknown, assume all)."""
+        body = self._get_json("hris/v1/available-actions", {})
+        if not isinstance(body, dict):
+            raise ProviderProtocolError("Merge's available-actions answer is not an object.")
+        for model in body.get("available_model_operations") or []:
+            if isinstance(model, dict) and model.get("model_name") == "Employee":
+                fields = model.get("supported_fields")
+                if isinstance(fields, list) and fields:
+                    return frozenset(str(f) for f in fields)
+        return None
+
+    def account_details(self) -> dict[str, Any]:
+        body = self._get_json("hris/v1/account-details", {})
+        if not isinstance(body, dict):
+            raise ProviderProtocolError("Merge's account-details answer is not an object.")
+        return body
+
+    def create_link_token(
+        self,
+        end_user_origin_id: str,
+        organization_name: str,
+        email: str,
+        *,
+        integration: str = "justworks",
+    ) -> str:
+        body = self._request_json(
+            "POST",
+            "hris/v1/link-token",
+            json={
+                "end_user_origin_id": end_user_origin_id,
+                "end_user_organization_name": organization_name,
+                "end_user_email_address": email,
+                "categories": ["hris"],
+                "integration": integration,
+            },
+            account=False,
+        )
+        token = body.get("link_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProviderProtocolError("Merge's link-token answer has no link_token.")
+        return token
+
+    def exchange_public_token(self, public_token: str) -> AccountToken:
+        body = self._request_json("GET", f"hris/v1/account-token/{public_token}", account=False)
+        token = body.get("account_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProviderProtocolError("Merge's account-token answer has no account_token.")
+        integration = body.get("integration") if isinstance(body.get("integration"), dict) else {}
+        return AccountToken(
+            account_token=token,
+            integration_name=integration.get("name"),
+            integration_slug=integration.get("slug"),
+            id=body.get("id"),
+        )
+
+    # --- transport ---------------------------------------------------------------------------
+
+    def _get_json(self, path: str, params: Mapping[str, str]) -> Any:
+        return self._request_json("GET", path, params=params)
+
+    def _request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        account: bool = True,
+    ) -> Any:
+        response = self._send(method, path, params=params, json=json, account=account)
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderProtocolError(
+                f"Merge answered {path} with something that is not JSON.",
+                hint="The provider's answer is broken; run the sync again later.",
+            ) from None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        json: Any,
+        account: bool,
+    ) -> httpx.Response:
+        headers = {}
+        if account:
+            if not self._account_token:
+                raise ReconnectNeededError("This connection has no Merge account token.")
+            headers["X-Account-Token"] = self._account_token
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+            except httpx.TransportError as err:
+                reason = f"{type(err).__name__} talking to Merge"
+                delay = self._retry.backoff(attempt, self._rng)
+            else:
+                if response.is_success:
+                    return response
+                _raise_for_terminal(response, path)
+                reason = f"HTTP {response.status_code} from Merge"
+                delay = self._delay_for(response, attempt)
+            if attempt >= self._retry.max_retries:
+                raise SourceUnavailableError(
+                    f"Merge did not answer {path} after {attempt + 1} tries ({reason}).",
+                    hint="Merge or the HRIS is having trouble; the sync can run again later.",
+                )
+            log.info(
+                "merge.retry", path=path, attempt=attempt + 1, wait=round(delay, 2), reason=reason
+            )
+            self._sleep(delay)
+            attempt += 1
+
+    def _delay_for(self, response: httpx.Response, attempt: int) -> float:
+        if response.status_code == 429:
+            after = retry_after_seconds(response.headers.get("Retry-After"))
+            if after is not None:
+                return min(after, self._retry.max_retry_after)
+        return self._retry.backoff(attempt, self._rng)
+
+
+RETRYABLE = frozenset({408, 429})
+
+
+def _raise_for_terminal(response: httpx.Response, path: str) -> None:
+    """Raise for answers no retry can fix; return for the retryable ones (408, 429, 5xx)."""
+    status = response.status_code
+    if status in RETRYABLE or status >= 500:
+        return
+    if status in (401, 403):
+        raise ReconnectNeededError(
+            f"Reconnect Justworks: Merge refused our credentials (HTTP {status}).",
+            hint="Reconnect Justworks from Settings > Data Integrations.",
+            status=status,
+        )
+    raise SourceError(
+        f"Merge answered {path} with HTTP {status}: {_detail(response)}",
+        hint="Check the connection's settings; if it persists, reconnect Justworks.",
+        status=status,
+    )
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    if isinstance(body, dict) and isinstance(detail := body.get("detail"), str):
+        return detail[:300]
+    return response.reason_phrase
+
+
+def _page(body: Any, page: int, *, key: str = "id") -> tuple[list[dict[str, Any]], str | None]:
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise ProviderProtocolError(
+            f"Merge's page {page} has no list of results.",
+            hint="The provider's answer is broken; run the sync again later.",
+        )
+    results = body["results"]
+    for n, item in enumerate(results, start=1):
+        if not isinstance(item, dict) or not item.get(key):
+            raise ProviderProtocolError(
+                f"Merge's page {page}, record {n}, has no '{key}'.",
+                hint="The provider's answer is broken; run the sync again later.",
+            )
+    cursor = body.get("next")
+    if cursor is not None and (not isinstance(cursor, str) or not cursor):
+        raise ProviderProtocolError(f"Merge's page {page} has a next cursor that is not text.")
+    return results, cursor
+
+
+def merge_datetime(value: datetime) -> str:
+    """An aware UTC timestamp as Merge wants it (naive datetimes are refused, not guessed)."""
+    if value.tzinfo is None:
+        raise ValueError("Merge timestamps must be timezone-aware")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

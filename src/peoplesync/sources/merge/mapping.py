@@ -1,0 +1,159 @@
+"""Merge's Employee -> the canonical `SourceEmployee`. Pure.
+
+Only what the sync needs is kept (never the raw payload). A redacted field is dropped here, before
+anything is stored, logged or shown. Merge types date-only fields as date-times at UTC midnight;
+they become calendar dates with no time-zone shift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from peoplesync.core.employee import CORE_FIELDS, SourceEmployee
+from peoplesync.errors import ProviderProtocolError
+
+# Our demographics and the Merge Employee field each comes from (for supported_fields checks).
+DEMOGRAPHIC_SOURCES: Mapping[str, str] = {
+    "Team": "team",
+    "Work Location": "work_location",
+    "Job Title": "employments",
+    "Employment Type": "employments",
+    "Company": "company",
+    "Gender": "gender",
+    "Race/Ethnicity": "ethnicity",
+}
+# Merge supported_fields -> our core fields.
+SUPPORTED_TO_CORE: Mapping[str, str] = {
+    "work_email": "email",
+    "display_full_name": "name",
+    "first_name": "name",
+    "last_name": "name",
+    "preferred_name": "preferred_name",
+    "employee_number": "employee_id",
+    "date_of_birth": "birth_date",
+    "start_date": "start_date",
+    "termination_date": "end_date",
+    "manager": "manager",
+}
+_WORDS = {"NON-BINARY": "Non-binary", "PREFER_NOT_TO_DISCLOSE": "Prefer not to disclose"}
+
+
+def provided_fields(supported: Collection[str] | None) -> frozenset[str]:
+    """The core fields this provider carries (None: unknown, so all of them)."""
+    if supported is None:
+        return frozenset(CORE_FIELDS)
+    return frozenset(SUPPORTED_TO_CORE[f] for f in supported if f in SUPPORTED_TO_CORE)
+
+
+def map_employee(
+    raw: Mapping[str, Any], *, redacted: frozenset[str] = frozenset()
+) -> SourceEmployee | None:
+    """The canonical employee, or None when Merge says the record was deleted upstream."""
+    if raw.get("remote_was_deleted"):
+        return None
+    merge_id = _text(raw.get("id"))
+    if merge_id is None:
+        raise ProviderProtocolError("A Merge employee has no id.")
+    where = f"employee {_text(raw.get('remote_id')) or merge_id}"
+    values: dict[str, Any] = {
+        "name": _name(raw),
+        "preferred_name": _text(raw.get("preferred_name")),
+        "email": _text(raw.get("work_email")),
+        "employee_id": _text(raw.get("employee_number")),
+        "birth_date": _date(raw, "date_of_birth", where),
+        "start_date": _date(raw, "start_date", where),
+        "end_date": _date(raw, "termination_date", where),
+    }
+    for field in redacted & values.keys():
+        values[field] = None
+    manager = None if "manager" in redacted else _ref(raw.get("manager"))
+    return SourceEmployee(
+        location=where,
+        source_id=merge_id,
+        manager_source_id=manager,
+        demographics=_demographics(raw, redacted),
+        **values,
+    )
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _name(raw: Mapping[str, Any]) -> str | None:
+    full = _text(raw.get("display_full_name"))
+    if full:
+        return full
+    parts = [p for p in (_text(raw.get("first_name")), _text(raw.get("last_name"))) if p]
+    return " ".join(parts) or None
+
+
+def _date(raw: Mapping[str, Any], key: str, where: str) -> date | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProviderProtocolError(f"Merge's {where} has a {key} that is not a date: {value!r}.")
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProviderProtocolError(
+            f"Merge's {where} has a {key} that is not a date: {value[:40]!r}."
+        ) from None
+    if moment.tzinfo is None:
+        return moment.date()  # no zone given: the calendar date as written
+    return moment.astimezone(UTC).date()  # Merge's UTC midnight, never the local date
+
+
+def _ref(value: object) -> str | None:
+    """An expanded object's id, or the plain id Merge sent."""
+    if isinstance(value, Mapping):
+        return _text(value.get("id"))
+    return _text(value)
+
+
+def _demographics(raw: Mapping[str, Any], redacted: frozenset[str]) -> dict[str, str]:
+    employment = _latest_employment(raw.get("employments"))
+    found = {
+        "Team": _named(raw.get("team"), "name"),
+        "Work Location": _named(raw.get("work_location"), "name"),
+        "Job Title": _text(employment.get("job_title")) if employment else None,
+        "Employment Type": enum_label(employment.get("employment_type")) if employment else None,
+        "Company": _named(raw.get("company"), "display_name", "legal_name"),
+        "Gender": enum_label(raw.get("gender")),
+        "Race/Ethnicity": enum_label(raw.get("ethnicity")),
+    }
+    return {k: v for k, v in found.items() if v is not None and k not in redacted}
+
+
+def _named(value: object, *keys: str) -> str | None:
+    if not isinstance(value, Mapping):
+        return None  # an id Merge did not expand: skipped, not looked up
+    for key in keys:
+        if text := _text(value.get(key)):
+            return text
+    return None
+
+
+def _latest_employment(value: object) -> Mapping[str, Any] | None:
+    if not isinstance(value, list):
+        return None
+    expanded = [e for e in value if isinstance(e, Mapping)]
+    if not expanded:
+        return None
+    return max(expanded, key=lambda e: str(e.get("effective_date") or ""))
+
+
+def enum_label(value: object) -> str | None:
+    """A Merge enum as an admin reads it: 'PREFER_NOT_TO_DISCLOSE' -> 'Prefer not to disclose'."""
+    text = _text(value)
+    if text is None:
+        return None
+    return _WORDS.get(text) or text.replace("_", " ").capitalize()
