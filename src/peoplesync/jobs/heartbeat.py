@@ -1,0 +1,139 @@
+"""Heartbeats and the reaper: a run whose worker died is failed, never left active.
+
+A task stamps `heartbeat_at` on its account's active run every few seconds, from a thread of its
+own and in short transactions of its own. The reaper (a periodic task) fails the runs still in a
+working state whose last stamp is older than `stale_after`, and those no worker ever stamped
+after `unclaimed_after`. An automated run waiting between its plan and its apply counts as
+working; a manual run awaiting review does not (it waits for a person, and expires on its own).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import TracebackType
+
+import structlog
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from peoplesync.runs.service import AUTOMATED_TRIGGERS, fail_run
+from peoplesync.runs.states import ACTIVE_STATES, RunState
+from peoplesync.store.db import unit_of_work
+from peoplesync.store.models import SyncRun
+
+log = structlog.get_logger(__name__)
+
+WORKING_STATES = (
+    RunState.QUEUED.value,
+    RunState.FETCHING.value,
+    RunState.PLANNING.value,
+    RunState.APPLYING.value,
+)
+_ACTIVE = [s.value for s in ACTIVE_STATES]
+FIRST_STAMP_SECONDS = 1.0
+
+
+class Heartbeat:
+    """`with Heartbeat(...) as beat:` stamps the account's active run until the block ends.
+
+    Before the task knows its run (a sync starts it inside), the stamp goes to the account's run
+    in a working state; once `beat.run_id` is set, only to that run.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        account_id: int,
+        *,
+        clock: Callable[[], datetime],
+        interval: float,
+        run_id: int | None = None,
+    ) -> None:
+        self.factory = factory
+        self.account_id = account_id
+        self.clock = clock
+        self.interval = interval
+        self.run_id = run_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=max(self.interval, 1.0) + 30.0)
+
+    def _loop(self) -> None:
+        stamped = False
+        while True:
+            stamped = self.beat() or stamped
+            # Until the task's run exists (a sync starts it inside), look for it every second.
+            wait = self.interval if stamped else min(self.interval, FIRST_STAMP_SECONDS)
+            if self._stop.wait(wait):
+                return
+
+    def beat(self) -> bool:
+        """Stamp the run now; True when a run was stamped."""
+        stmt = update(SyncRun).where(SyncRun.account_id == self.account_id)
+        if self.run_id is None:  # the run the task is starting: in a working state
+            stmt = stmt.where(SyncRun.state.in_(WORKING_STATES))
+        else:
+            stmt = stmt.where(SyncRun.id == self.run_id, SyncRun.state.in_(_ACTIVE))
+        try:
+            with unit_of_work(self.factory) as session:
+                result = session.execute(
+                    stmt.values(heartbeat_at=self.clock()),
+                    execution_options={"synchronize_session": False},
+                )
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        except Exception as err:  # a missed beat is retried next time; the task goes on
+            log.warning("jobs.heartbeat.failed", account_id=self.account_id, error=str(err)[:200])
+            return False
+
+
+def stale_runs(
+    session: Session, *, now: datetime, stale_after: timedelta, unclaimed_after: timedelta
+) -> list[SyncRun]:
+    """Active runs no live worker holds (see the module docstring)."""
+    working = or_(
+        SyncRun.state.in_(WORKING_STATES),
+        and_(
+            SyncRun.state == RunState.AWAITING_REVIEW.value,
+            SyncRun.trigger.in_(sorted(AUTOMATED_TRIGGERS)),
+        ),
+    )
+    silent = or_(
+        and_(SyncRun.heartbeat_at.is_not(None), SyncRun.heartbeat_at < now - stale_after),
+        and_(SyncRun.heartbeat_at.is_(None), SyncRun.created_at < now - unclaimed_after),
+    )
+    return list(
+        session.scalars(
+            select(SyncRun).where(working, silent).order_by(SyncRun.id).with_for_update()
+        )
+    )
+
+
+def reap_stale_runs(
+    session: Session, *, now: datetime, stale_after: timedelta, unclaimed_after: timedelta
+) -> list[SyncRun]:
+    """Fail every stale run with its reason; returns them (the caller notifies)."""
+    reaped = stale_runs(session, now=now, stale_after=stale_after, unclaimed_after=unclaimed_after)
+    for run in reaped:
+        seen, state = run.heartbeat_at or run.created_at, run.state
+        fail_run(
+            run,
+            "The worker running this sync stopped before it finished (last sign of life "
+            f"{seen:%Y-%m-%d %H:%M:%S} UTC). Nothing was imported: run the sync again.",
+            now,
+        )
+        log.warning("jobs.run.reaped", run_id=run.id, account_id=run.account_id, state=state)
+    return reaped

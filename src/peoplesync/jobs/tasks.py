@@ -1,0 +1,130 @@
+"""The Huey tasks, bound to a runtime at start-up: `Jobs(huey, runtime)`.
+
+    sync_account(account_id, trigger, actor)      fetch + plan; automated runs apply when clean
+    plan_file(account_id, data, source_name, actor)  plan an uploaded CSV (waits for review)
+    apply_plan(account_id, run_id, actor, confirm)   apply a reviewed run
+    send_email(email_id)                            SMTP, retried with backoff
+    deliver_webhook(delivery_id)                    POST, retried with backoff
+    autosync_tick()            every minute         enqueue the accounts whose daily sync is due
+    reap_stale_runs()          every minute         fail the runs of workers that died
+
+Every process that enqueues or consumes builds the same `Jobs`, so task names agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huey import crontab
+from sqlalchemy.orm import Session, sessionmaker
+
+from peoplesync.config import Settings
+from peoplesync.jobs.autosync import enqueue_due
+from peoplesync.jobs.queue import make_huey
+from peoplesync.jobs.runtime import Runtime
+from peoplesync.jobs.sync import reap, run_apply, run_csv_plan, run_sync
+from peoplesync.notify.service import Notifier
+from peoplesync.notify.smtp import deliver_email
+from peoplesync.notify.webhooks import deliver_webhook
+from peoplesync.store.db import unit_of_work
+
+
+class Jobs:
+    """The queue's tasks and how to enqueue them (at once; `jobs.service` waits for a commit)."""
+
+    def __init__(self, huey: Any, runtime: Runtime) -> None:
+        self.huey = huey
+        self.runtime = runtime
+        self._register()
+        self.notifier = Notifier(
+            runtime.settings, send_email=self._send_email, deliver_webhook=self._deliver_webhook
+        )
+
+    def _register(self) -> None:
+        rt, huey, t = self.runtime, self.huey, self.runtime.timings
+        retrying = {
+            "retry_delay": t.retry_delay_seconds,
+            "retry_backoff": t.retry_backoff,
+            "context": True,
+        }
+
+        def sync_account(account_id: int, trigger: str, actor: str | None = None) -> None:
+            run_sync(rt, self.notifier, account_id, trigger=trigger, actor=actor)
+
+        def plan_file(
+            account_id: int, data: bytes, source_name: str | None, actor: str | None
+        ) -> None:
+            run_csv_plan(rt, self.notifier, account_id, data, source_name=source_name, actor=actor)
+
+        def apply_plan(account_id: int, run_id: int, actor: str | None, confirm: bool) -> None:
+            run_apply(rt, self.notifier, account_id, run_id, actor=actor, confirm=confirm)
+
+        def send_email(email_id: int, task: Any) -> None:
+            last = not task.retries
+            deliver_email(rt.factory, rt.settings, email_id, clock=rt.clock, last_attempt=last)
+
+        def deliver(delivery_id: int, task: Any) -> None:
+            deliver_webhook(
+                rt.factory,
+                rt.box,
+                delivery_id,
+                clock=rt.clock,
+                transport=rt.transport,
+                last_attempt=not task.retries,
+            )
+
+        def autosync_tick() -> None:
+            with unit_of_work(rt.factory) as session:
+                enqueue_due(session, rt.clock(), lambda a: self.enqueue_sync(a, "automatic"))
+
+        def reap_stale_runs() -> None:
+            reap(rt, self.notifier)
+
+        self._sync = huey.task(name="sync_account")(sync_account)
+        self._plan_file = huey.task(name="plan_file")(plan_file)
+        self._apply = huey.task(name="apply_plan")(apply_plan)
+        self._send_email = huey.task(name="send_email", retries=t.email_retries, **retrying)(
+            send_email
+        )
+        self._deliver_webhook = huey.task(
+            name="deliver_webhook", retries=t.webhook_retries, **retrying
+        )(deliver)
+        every_minute = crontab(minute="*")
+        self._tick = huey.periodic_task(every_minute, name="autosync_tick")(autosync_tick)
+        self._reap = huey.periodic_task(every_minute, name="reap_stale_runs")(reap_stale_runs)
+
+    def enqueue_sync(
+        self, account_id: int, trigger: str = "manual", actor: str | None = None
+    ) -> None:
+        self._sync(account_id, trigger, actor)
+
+    def enqueue_csv_plan(
+        self, account_id: int, data: bytes, source_name: str | None, actor: str | None
+    ) -> None:
+        self._plan_file(account_id, data, source_name, actor)
+
+    def enqueue_apply(
+        self, account_id: int, run_id: int, actor: str | None, *, confirm: bool = False
+    ) -> None:
+        self._apply(account_id, run_id, actor, confirm)
+
+    def enqueue_autosync_tick(self) -> None:
+        """What the scheduler does every minute (tests and operators can ask for it now)."""
+        self._tick()
+
+    def enqueue_reaper(self) -> None:
+        self._reap()
+
+    def pending(self) -> int:
+        """Tasks waiting in the queue (not counting scheduled retries)."""
+        return int(self.huey.pending_count())
+
+
+def build_jobs(
+    settings: Settings, factory: sessionmaker[Session], *, huey: Any = None, **runtime: Any
+) -> Jobs:
+    """The queue from the settings and its tasks, for a web app, a CLI command or a worker."""
+    return Jobs(
+        huey if huey is not None else make_huey(settings),
+        Runtime(settings=settings, factory=factory, **runtime),
+    )

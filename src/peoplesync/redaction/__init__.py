@@ -1,0 +1,1 @@
+"""Redaction and minimisation: fields an account keeps nowhere (see `service`)."""

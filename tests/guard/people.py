@@ -1,0 +1,79 @@
+"""Small builders for guard tests: directory people, source records, a plan between them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from peoplesync.core.employee import (
+    CORE_FIELDS,
+    Person,
+    PersonStatus,
+    SourceEmployee,
+    SourceSnapshot,
+)
+from peoplesync.core.guard import GuardReport, SourceState, guard
+from peoplesync.core.plan import Plan, plan
+
+TODAY = date(2026, 11, 25)
+
+
+def person(n: int, **kw: object) -> Person:
+    values: dict[str, object] = {
+        "id": f"p{n}",
+        "status": PersonStatus.ACTIVE,
+        "source_id": f"s{n}",
+        "employee_id": f"E{n}",
+        "name": f"Person {n}",
+        "email": f"person{n}@acme.example",
+        "birth_date": date(1980, 1, 1 + n % 28),
+        "start_date": date(2020, 1, 1),
+    }
+    values.update(kw)
+    return Person(**values)  # type: ignore[arg-type]
+
+
+def record(p: Person, **kw: object) -> SourceEmployee:
+    """The source's record of directory person `p`, with `kw` changed."""
+    values: dict[str, object] = {
+        "location": f"employee {p.source_id}",
+        "source_id": p.source_id,
+        "employee_id": p.employee_id,
+        "name": p.name,
+        "email": p.email,
+        "birth_date": p.birth_date,
+        "start_date": p.start_date,
+    }
+    values.update(kw)
+    return SourceEmployee(**values)  # type: ignore[arg-type]
+
+
+def snapshot(*records: SourceEmployee, provided: Sequence[str] = CORE_FIELDS) -> SourceSnapshot:
+    return SourceSnapshot(
+        records=records,
+        provided=frozenset(provided) - {"manager"},
+        demographic_names=frozenset({"Gender"}),
+        kind="merge",
+    )
+
+
+def planned(directory: Sequence[Person], *records: SourceEmployee) -> Plan:
+    return plan(snapshot(*records), directory, import_date=TODAY)
+
+
+def check(
+    directory: Sequence[Person],
+    *records: SourceEmployee,
+    share: float | None = 0.2,
+    count: int | None = None,
+    redacted: frozenset[str] = frozenset(),
+    source: SourceState | None = None,
+) -> GuardReport:
+    return guard(
+        planned(directory, *records),
+        directory,
+        leaver_threshold_share=share,
+        leaver_threshold_count=count,
+        redacted=redacted,
+        source_state=source,
+    )

@@ -1,0 +1,112 @@
+"""`peoplesync worker` as a real process: killed mid-run, it leaves a run the reaper fails (the
+directory untouched); a new worker picks the queue up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from peoplesync.jobs.sync import reap
+from peoplesync.notify.service import list_outbox
+from peoplesync.sandbox import SandboxAccount, SandboxServer
+from peoplesync.store.db import unit_of_work
+from peoplesync.store.models import Person
+from tests.jobs.world import World, wait_for
+
+
+def spawn_worker(world: World, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "peoplesync",
+                "worker",
+                "--workers",
+                "1",
+                "--no-periodic",
+                "--queue",
+                world.queue_name,
+            ],
+            env={**os.environ, **world.env},
+            stdout=sink,
+            stderr=sink,
+        )
+
+
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGINT)  # graceful: finish the task at hand
+        worker.wait(timeout=30)
+
+
+def test_a_worker_killed_mid_run_leaves_a_failed_run_and_the_directory_untouched(
+    world: World, sandbox: SandboxServer, company: SandboxAccount, tmp_path: Path
+) -> None:
+    account_id = world.account()
+    world.connect(account_id, sandbox, company)
+    world.manual_sync(account_id)
+    before = world.directory(account_id)
+    token = company.account_token
+    with unit_of_work(world.factory) as session:
+        someone = session.get(Person, before[3][0])
+        assert someone is not None
+        source_id = str(someone.source_id)
+    sandbox.control.rename(token, source_id, first_name="Changed")
+    sandbox.control.inject_fault(token, "slow", delay_seconds=8, endpoint="employees")
+
+    jobs = world.jobs()
+    jobs.enqueue_sync(account_id, "automatic")  # taken by the worker, then it hangs on Merge
+    log = tmp_path / "worker.log"
+    worker = spawn_worker(world, log)
+    try:
+        run = wait_for(
+            lambda: next(
+                (
+                    r
+                    for r in world.runs(account_id)
+                    if r.trigger == "automatic" and r.state == "fetching" and r.heartbeat_at
+                ),
+                None,
+            ),
+            what="the automated run to be fetching, with a heartbeat",
+        )
+        jobs.enqueue_sync(account_id, "automatic")  # waits behind it in the queue
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert world.run(run.id).state == "fetching"  # stuck, until the reaper looks
+    assert jobs.pending() == 1
+
+    later = datetime.now(UTC) + world.timings.stale_after + timedelta(seconds=5)
+    reaped = reap(world.runtime(clock=lambda: later), jobs.notifier)
+    assert reaped == [run.id]
+    failed = world.run(run.id)
+    assert failed.state == "failed"
+    assert "worker running this sync stopped" in (failed.error or "")
+    assert world.directory(account_id) == before
+    with unit_of_work(world.factory) as session:
+        (email,) = list_outbox(session, account_id)
+    assert (email.kind, email.run_id) == ("run_failed", run.id)
+
+    restarted = spawn_worker(world, log)
+    try:
+        again = wait_for(
+            lambda: next(
+                (r for r in world.runs(account_id) if r.id > run.id and r.state == "succeeded"),
+                None,
+            ),
+            timeout=60,
+            what="the queued sync to run on the restarted worker",
+        )
+    finally:
+        stop(restarted)
+    assert again.trigger == "automatic"
+    assert world.directory(account_id) != before
+    assert any(str(row[2]).startswith("Changed") for row in world.directory(account_id))
