@@ -1,0 +1,18 @@
+"""Run every benchmark (or the ones named): `python -m bench [engine]`."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import engine, hris
+
+BENCHES = {"engine": engine.main, "hris": hris.main}
+
+
+def run(names: list[str]) -> None:
+    for name in names or list(BENCHES):
+        print(f"== {name} ==")
+        BENCHES[name]()
+
+
+run(sys.argv[1:])

@@ -1,0 +1,17 @@
+"""The `peoplesync` command line (Typer + Rich)."""
+
+from peoplesync.cli.commands import app, main
+from peoplesync.cli.demo import demo
+from peoplesync.cli.hris import connect_app, list_connections, sandbox
+
+app.command()(demo)
+app.add_typer(connect_app, name="connect")
+app.command("connections")(list_connections)
+app.command()(sandbox)
+
+__all__ = ["app", "main"]
+
+# Automation (issue 5): worker, autosync, redact, outbox, alerts, webhooks, findings, apply.
+from peoplesync.cli.jobs import register as _register_jobs  # noqa: E402 - appended registration
+
+_register_jobs(app)

@@ -1,0 +1,353 @@
+"""The `peoplesync` command.
+
+Exit codes: 0 applied (or nothing to do), 1 blocked by validation errors, 3 failed (source, file,
+database or a conflict), 4 declined at the confirmation, 5 not found; 2 is a usage error.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from peoplesync.accounts import service as accounts
+from peoplesync.cli import render
+from peoplesync.cli.context import (
+    EXIT_BLOCKED,
+    EXIT_DECLINED,
+    EXIT_FAILED,
+    State,
+    handles_errors,
+    out,
+    print_json,
+    state,
+    utcnow,
+)
+from peoplesync.cli.hris import plan_from_hris
+from peoplesync.config import load_settings
+from peoplesync.core.issues import Issue
+from peoplesync.errors import InputError, StalePlanError
+from peoplesync.logs import configure_logging
+from peoplesync.people.service import list_people
+from peoplesync.runs import service as runs
+from peoplesync.runs.pipeline import plan_csv
+from peoplesync.runs.review import review_page
+from peoplesync.runs.service import PlanOutcome
+from peoplesync.runs.states import RunState
+from peoplesync.sources.csv_source import read_file_bytes
+from peoplesync.store.db import migrate
+from peoplesync.store.models import Person as PersonRow
+from peoplesync.store.models import SyncRun
+
+app = typer.Typer(
+    help=__doc__,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
+history_app = typer.Typer(help="The import history.", invoke_without_command=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(history_app, name="history")
+
+AccountOpt = Annotated[
+    str | None, typer.Option("--account", "-a", help="Account name (optional when only one).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+REVIEW_ROWS = 20
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    settings = load_settings()
+    configure_logging("INFO" if verbose else "WARNING", json=settings.log_json)
+    ctx.obj = State(settings)
+
+
+@app.command()
+@handles_errors
+def init(ctx: typer.Context) -> None:
+    """Create the database, or migrate it to this version."""
+    migrate(state(ctx).engine)
+    out.print("Database ready.")
+
+
+@accounts_app.command("create")
+@handles_errors
+def accounts_create(ctx: typer.Context, name: str) -> None:
+    """Create an account."""
+    with state(ctx).uow() as session:
+        account = accounts.create_account(session, name, now=utcnow())
+        session.flush()
+        out.print(f"Created account {account.name!r} (id {account.id}).", markup=False)
+
+
+@accounts_app.command("list")
+@handles_errors
+def accounts_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List accounts."""
+    with state(ctx).uow() as session:
+        rows = [
+            {"id": a.id, "name": a.name, "leaver_policy": a.leaver_policy}
+            for a in accounts.list_accounts(session)
+        ]
+    if as_json:
+        print_json(rows)
+    for row in [] if as_json else rows:
+        out.print(f"{row['id']}  {row['name']}  (leavers: {row['leaver_policy']})", markup=False)
+
+
+@accounts_app.command("set")
+@handles_errors
+def accounts_set(
+    ctx: typer.Context,
+    account: AccountOpt = None,
+    leaver_policy: Annotated[
+        str | None, typer.Option(help="former (end date = import date) or deactivated.")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Paris.")] = None,
+) -> None:
+    """Change an account's settings."""
+    with state(ctx).uow() as session:
+        acct = accounts.resolve_account(session, account)
+        if leaver_policy:
+            accounts.set_leaver_policy(session, acct, leaver_policy)
+        if timezone:
+            accounts.set_timezone(acct, timezone)
+        out.print(
+            f"{acct.name}: leavers become {acct.leaver_policy}; time zone {acct.timezone}.",
+            markup=False,
+        )
+
+
+@app.command()
+@handles_errors
+def sync(
+    ctx: typer.Context,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Employee file (CSV).")] = None,
+    account: AccountOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Import without asking.")] = False,
+    confirm_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-flagged",
+            help="Push through changes the safeguards flagged (identity changes, mass leavers).",
+        ),
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Refetch the whole company from the HRIS.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate, review and import: from a CSV file, or (without --csv) the connected HRIS."""
+    st = state(ctx)
+    if csv is None:
+        outcome = plan_from_hris(st, account, full=full, quiet=as_json)
+    else:
+        data = read_file_bytes(csv)
+        with st.uow() as session:
+            acct = accounts.resolve_account(session, account)
+            outcome = plan_csv(session, acct, data, now=utcnow(), source_name=csv.name)
+    _finish_sync(st, account, outcome, yes=yes, confirm_flagged=confirm_flagged, as_json=as_json)
+
+
+def _finish_sync(
+    st: State,
+    account: str | None,
+    outcome: PlanOutcome,
+    *,
+    yes: bool,
+    as_json: bool,
+    confirm_flagged: bool = False,
+) -> None:
+    if not as_json:
+        _show_outcome(st, account, outcome)
+    if outcome.state is not RunState.AWAITING_REVIEW:
+        _report(st, account, outcome.run_id, as_json)
+        raise typer.Exit(_exit_for(outcome.state))
+    flagged = bool(outcome.guard.findings)
+    if (
+        flagged
+        and not confirm_flagged
+        and (yes or not _confirm("Push the flagged changes through?"))
+    ):
+        with st.uow() as session:
+            acct = accounts.resolve_account(session, account)
+            runs.cancel_run(runs.get_run(session, acct.id, outcome.run_id), utcnow())
+        _report(st, account, outcome.run_id, as_json)
+        if not as_json:
+            out.print(
+                "Not imported: the safeguards flagged changes. Check them, then sync again "
+                "with --confirm-flagged to push them through."
+            )
+        raise typer.Exit(EXIT_BLOCKED)
+    confirm_flagged = confirm_flagged or flagged
+    if not yes and not _confirm():
+        with st.uow() as session:
+            acct = accounts.resolve_account(session, account)
+            runs.cancel_run(runs.get_run(session, acct.id, outcome.run_id), utcnow())
+        _report(st, account, outcome.run_id, as_json)
+        raise typer.Exit(EXIT_DECLINED)
+    try:
+        with st.uow() as session:
+            acct = accounts.resolve_account(session, account)
+            run = runs.get_run(session, acct.id, outcome.run_id)
+            runs.apply_run(
+                session, acct, run, now=utcnow(), actor=_actor(), confirm=confirm_flagged
+            )
+    except StalePlanError:
+        with st.uow() as session:
+            acct = accounts.resolve_account(session, account)
+            runs.move(runs.get_run(session, acct.id, outcome.run_id), RunState.EXPIRED, utcnow())
+        raise
+    _report(st, account, outcome.run_id, as_json)
+
+
+def _exit_for(run_state: RunState) -> int:
+    if run_state is RunState.SUCCEEDED:
+        return 0
+    return EXIT_BLOCKED if run_state is RunState.BLOCKED else EXIT_FAILED
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _confirm(question: str = "Import these changes?") -> bool:
+    if not sys.stdin.isatty():
+        raise InputError(
+            "Cannot ask for confirmation: there is no terminal.",
+            hint="Pass --yes to import without asking.",
+        )
+    return typer.confirm(question, default=False)
+
+
+def _show_outcome(st: State, account: str | None, outcome: PlanOutcome) -> None:
+    if outcome.error:
+        return
+    render.issues(outcome.report.issues)
+    render.findings(outcome.guard.findings)
+    if outcome.plan is None:
+        out.print("[red]Import blocked:[/] fix the errors above, then sync again.")
+        return
+    with st.uow() as session:
+        acct = accounts.resolve_account(session, account)
+        for kind in render.KIND_TITLES:
+            page = review_page(session, acct.id, outcome.run_id, kind=kind, limit=REVIEW_ROWS)
+            render.review_section(kind, page)
+    out.print(f"[bold]Review:[/] {render.counts_line(outcome.plan.counts())}")
+
+
+def _report(st: State, account: str | None, run_id: int, as_json: bool) -> None:
+    with st.uow() as session:
+        acct = accounts.resolve_account(session, account)
+        run = runs.get_run(session, acct.id, run_id)
+        data = _run_dict(run)
+    if as_json:
+        print_json(data)
+        return
+    colour = render.STATE_COLOURS.get(run.state, "cyan")
+    out.print(f"Run {run_id}: [{colour}]{run.state.replace('_', ' ')}[/]")
+    if run.error:
+        out.print(f"[red]{escape(run.error)}[/]")
+
+
+def _run_dict(run: SyncRun) -> dict[str, object]:
+    return {
+        "run_id": run.id,
+        "state": run.state,
+        "trigger": run.trigger,
+        "source": run.source_name or run.source_kind,
+        "started_by": run.started_by,
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "blocked_reason": run.blocked_reason,
+        "error": run.error,
+        "counts": run.counts,
+        "issues": run.issues,
+        "timings": run.timings,
+    }
+
+
+@history_app.callback()
+@handles_errors
+def history(
+    ctx: typer.Context,
+    account: AccountOpt = None,
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="How many runs to list.")] = 50,
+) -> None:
+    """List past syncs, newest first."""
+    if ctx.invoked_subcommand:
+        return
+    with state(ctx).uow() as session:
+        acct = accounts.resolve_account(session, account)
+        found = runs.list_runs(session, acct.id, limit=limit)
+        if as_json:
+            print_json([_run_dict(r) | {"issues": len(r.issues)} for r in found])
+        else:
+            render.history(found)
+
+
+@history_app.command("show")
+@handles_errors
+def history_show(
+    ctx: typer.Context, run_id: int, account: AccountOpt = None, as_json: JsonOpt = False
+) -> None:
+    """One run: its summary and every issue."""
+    with state(ctx).uow() as session:
+        acct = accounts.resolve_account(session, account)
+        run = runs.get_run(session, acct.id, run_id)
+        data = _run_dict(run)
+    if as_json:
+        print_json(data)
+        return
+    render.history([run])
+    if run.error:
+        out.print(f"[red]{escape(run.error)}[/]")
+    render.issues([Issue.from_dict(i) for i in run.issues], limit=10_000)
+    if run.state in ("failed", "blocked", "expired"):
+        out.print("What to do next: fix what is listed above, then run the sync again.")
+
+
+@app.command()
+@handles_errors
+def users(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Argument(help="Name, email or employee ID.")] = None,
+    account: AccountOpt = None,
+    status: Annotated[str | None, typer.Option(help="active, former or deactivated.")] = None,
+    limit: Annotated[int, typer.Option(help="How many to show.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List and search the directory."""
+    with state(ctx).uow() as session:
+        acct = accounts.resolve_account(session, account)
+        page = list_people(
+            session, acct.id, search=search, status=status, limit=limit, offset=offset
+        )
+        if as_json:
+            print_json({"total": page.total, "people": [_person_dict(p) for p in page.people]})
+        else:
+            render.people(page.people, page.total)
+
+
+def _person_dict(p: PersonRow) -> dict[str, object]:
+    fields = ("id", "name", "preferred_name", "email", "employee_id", "status", "source_kind")
+    dates = ("birth_date", "start_date", "end_date")
+    data: dict[str, object] = {f: getattr(p, f) for f in fields}
+    data.update({d: (v.isoformat() if (v := getattr(p, d)) else None) for d in dates})
+    data["manager_id"] = p.manager_id
+    return data
+
+
+def main() -> None:
+    app()

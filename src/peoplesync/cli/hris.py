@@ -1,0 +1,175 @@
+"""HRIS commands: connect Justworks through Merge, list connections, sync from the HRIS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from peoplesync.accounts import service as accounts
+from peoplesync.cli.context import State, handles_errors, out, print_json, state, utcnow
+from peoplesync.connections import service as connections
+from peoplesync.crypto import secret_box
+from peoplesync.errors import InputError
+from peoplesync.runs.hris import HrisContext, refresh_status, sync_hris
+from peoplesync.runs.service import PlanOutcome
+from peoplesync.sources.merge.client import MERGE_REGIONS, MergeClient
+
+connect_app = typer.Typer(help="Connect an HRIS to an account.", no_args_is_help=True)
+
+AccountOpt = Annotated[
+    str | None, typer.Option("--account", "-a", help="Account name (optional when only one).")
+]
+
+
+def hris_context(st: State) -> HrisContext:
+    return HrisContext(settings=st.settings, box=secret_box(st.settings))
+
+
+def _base_url(region: str | None, base_url: str | None, default: str) -> str:
+    if base_url:
+        return base_url
+    if region:
+        try:
+            return MERGE_REGIONS[region]
+        except KeyError:
+            raise InputError(
+                f"'{region}' is not a Merge region.", hint="Use us, eu or apac."
+            ) from None
+    return default
+
+
+@connect_app.command("justworks")
+@handles_errors
+def connect_justworks(
+    ctx: typer.Context,
+    account: AccountOpt = None,
+    account_token: Annotated[
+        str | None,
+        typer.Option(
+            help="A linked account's token (for operators and scripts).",
+            envvar="PEOPLESYNC_MERGE_ACCOUNT_TOKEN",
+        ),
+    ] = None,
+    public_token: Annotated[
+        str | None, typer.Option(help="The public token Merge Link returned, to exchange.")
+    ] = None,
+    region: Annotated[str | None, typer.Option(help="Merge region: us, eu or apac.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Any Merge API base URL ending in /api (e.g. a sandbox).")
+    ] = None,
+) -> None:
+    """Connect Justworks through Merge, with an account token or a Link public token."""
+    st = state(ctx)
+    settings = st.settings
+    if settings.merge_api_key is None:
+        raise InputError("No Merge API key is configured.", hint="Set PEOPLESYNC_MERGE_API_KEY.")
+    api_key = settings.merge_api_key.get_secret_value()
+    url = _base_url(region, base_url, settings.merge_base_url)
+    if public_token:
+        with MergeClient(url, api_key, None) as client:
+            account_token = client.exchange_public_token(public_token).account_token
+    if not account_token:
+        raise InputError(
+            "Say how to connect.",
+            hint="Pass --account-token (from Merge) or --public-token (from Merge Link).",
+        )
+    with st.uow() as session:
+        acct = accounts.resolve_account(session, account)
+        connections.save_connection(
+            session,
+            acct,
+            box=secret_box(settings),
+            base_url=url,
+            api_key=api_key,
+            account_token=account_token,
+            now=utcnow(),
+        )
+        account_id = acct.id
+    connection = refresh_status(st.factory(), account_id, hris_context(st))
+    out.print(f"Justworks connected: {connections.STATUS_LABELS[connection.status]}.")
+
+
+@handles_errors
+def list_connections(
+    ctx: typer.Context,
+    account: AccountOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Connections of an account, with status and latest sync."""
+    st = state(ctx)
+    with st.uow() as session:
+        acct = accounts.resolve_account(session, account)
+        found = connections.list_connections(session, acct.id)
+        rows = [
+            {
+                "provider": c.provider,
+                "status": c.status,
+                "status_label": connections.STATUS_LABELS[c.status],
+                "detail": c.status_detail,
+                "base_url": c.base_url,
+                "initial_sync": c.initial_sync,
+                "last_success_at": c.last_success_at.isoformat() if c.last_success_at else None,
+            }
+            for c in found
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("No HRIS connected. Connect one with `peoplesync connect justworks`.")
+    for row in rows:
+        latest = row["last_success_at"] or "never"
+        out.print(
+            f"{connections.PROVIDERS[str(row['provider'])]}: {row['status_label']} "
+            f"(latest sync: {latest}) — {escape(str(row['base_url']))}"
+        )
+        if row["detail"]:
+            out.print(f"  {escape(str(row['detail']))}")
+
+
+def plan_from_hris(st: State, account: str | None, *, full: bool, quiet: bool) -> PlanOutcome:
+    with st.uow() as session:
+        account_id = accounts.resolve_account(session, account).id
+    ctx = hris_context(st)
+    if quiet:
+        return sync_hris(st.factory(), account_id, ctx, full=full)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("Fetching employees from Justworks (through Merge): {task.completed} so far"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("fetch", total=None)
+        return sync_hris(
+            st.factory(),
+            account_id,
+            ctx,
+            full=full,
+            on_page=lambda n: progress.update(task, completed=n),
+        )
+
+
+@handles_errors
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    seed: Annotated[int, typer.Option(help="The synthetic company's seed.")] = 1,
+    size: Annotated[int, typer.Option(help="Employees (10 to 1,000,000).")] = 200,
+    initial_sync_seconds: Annotated[
+        float, typer.Option(help="How long Merge's first sync of a new link takes.")
+    ] = 3.0,
+) -> None:
+    """Serve the sandbox HRIS: Merge's HRIS API for a synthetic Justworks company."""
+    from peoplesync.sandbox import DEFAULT_API_KEY, run  # noqa: PLC0415 - loads Faker: only here
+
+    if not 10 <= size <= 1_000_000:
+        raise InputError("The sandbox company has 10 to 1,000,000 employees.")
+    out.print(
+        f"Sandbox HRIS on http://{host}:{port} — Merge base URL http://{host}:{port}/api, "
+        f"API key {DEFAULT_API_KEY!r} (a sandbox key, not a secret). Ctrl-C to stop."
+    )
+    run(host, port, seed=seed, size=size, initial_sync_seconds=initial_sync_seconds)
