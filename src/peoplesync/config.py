@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     merge_max_retries: int = 5
     merge_backoff_cap_seconds: float = 30.0
     merge_webhook_key: SecretStr | None = None
+    # Merge Link for the connect flow (None: <merge_base_url without /api>/link, the sandbox's).
+    merge_link_url: str | None = None
 
     # Jobs (Huey): "sqlite" (embedded) or "redis"
     queue_backend: str = "sqlite"

@@ -1,6 +1,7 @@
 """The one error tree of peoplesync.
 
     PeoplesyncError                     message + hint (what to do next), transient?, http status
+    ├── AuthenticationError             401  not signed in, a wrong password, a bad token
     ├── NotFoundError                   404  no such account, person, run (or not yours)
     ├── PermissionDeniedError           403  signed in, but not allowed
     ├── ConflictError                   409
@@ -58,6 +59,11 @@ def _jsonable(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return str(value)
+
+
+class AuthenticationError(PeoplesyncError):
+    http_status = 401
+    code = "unauthenticated"
 
 
 class NotFoundError(PeoplesyncError):

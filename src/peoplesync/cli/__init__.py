@@ -3,11 +3,14 @@
 from peoplesync.cli.commands import app, main
 from peoplesync.cli.demo import demo
 from peoplesync.cli.hris import connect_app, list_connections, sandbox
+from peoplesync.cli.web import logins_app, serve
 
 app.command()(demo)
 app.add_typer(connect_app, name="connect")
 app.command("connections")(list_connections)
 app.command()(sandbox)
+app.command()(serve)
+app.add_typer(logins_app, name="logins")
 
 __all__ = ["app", "main"]
 

@@ -22,6 +22,7 @@ from peoplesync.accounts.service import create_account
 from peoplesync.cli.commands import history, sync, users
 from peoplesync.cli.context import State, handles_errors, out, utcnow
 from peoplesync.cli.hris import hris_context
+from peoplesync.cli.web import web_demo
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
 from peoplesync.crypto import secret_box
@@ -44,8 +45,20 @@ def demo(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Option(help="Where the demo's files live.")] = Path("demo"),
     size: Annotated[int, typer.Option(help="Employees in the sandbox company.")] = COMPANY_SIZE,
+    script: Annotated[
+        bool,
+        typer.Option(
+            "--script",
+            help="Run the scripted terminal demo (connect, sync, HR changes, sync) and exit.",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Web app port (0: any free port).")] = 8000,
 ) -> None:
-    """Run the demo: sandbox HRIS -> connect Justworks -> first sync -> HR changes -> sync."""
+    """The demo: the web app, a worker and a sandbox HRIS, until Ctrl-C (`--script`: the
+    terminal walk-through: connect Justworks -> first sync -> HR changes -> sync)."""
+    if not script:
+        web_demo(folder, size=size, port=port)
+        return
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

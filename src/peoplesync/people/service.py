@@ -1,14 +1,17 @@
-"""The directory as admins see it: list and search people, read one, their history."""
+"""The directory as admins see it: list and search people, read one, their history, edit them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from peoplesync.accounts.service import bump_version
+from peoplesync.core.emails import email_problem
 from peoplesync.core.employee import PersonStatus, fold
-from peoplesync.errors import InputError, NotFoundError
+from peoplesync.errors import ConflictError, InputError, NotFoundError
 from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
 from peoplesync.store.models import Person as PersonRow
 
@@ -109,3 +112,84 @@ def labels(session: Session, account_id: int, person_ids: set[str]) -> dict[str,
         pid: f"{name or '(no name)'} <{email}>" if email else (name or pid)
         for pid, name, email in rows
     }
+
+
+# --- Admin edits: each one logs the change and bumps the directory version ------------------
+# The bump makes any plan reviewed before the edit stale, so an import never undoes an edit it
+# did not see. An edit that changes nothing writes nothing and bumps nothing.
+
+
+def change_email(
+    session: Session, account_id: int, person_id: str, email: str, *, actor: str, now: datetime
+) -> PersonRow:
+    person = get_person(session, account_id, person_id)
+    email = email.strip()
+    if email == person.email:
+        return person
+    if problem := email_problem(email):
+        raise InputError(
+            f"'{email}' is not a valid email: {problem}",
+            hint="Correct the address and save again.",
+            field="email",
+        )
+    key = fold(email)
+    _refuse_taken_email(session, account_id, person.id, key)
+    before = person.email
+    person.email, person.email_key, person.updated_at = email, key, now
+    _record_edit(session, person, "email", before, email, actor=actor, now=now)
+    return person
+
+
+def _refuse_taken_email(session: Session, account_id: int, person_id: str, key: str) -> None:
+    owner = session.scalar(
+        select(PersonRow).where(
+            PersonRow.account_id == account_id,
+            PersonRow.email_key == key,
+            PersonRow.id != person_id,
+        )
+    )
+    if owner is not None:
+        raise ConflictError(
+            f"{owner.name or '(no name)'} <{owner.email}> already has this email.",
+            hint="Change or remove their email first, or use another address.",
+            field="email",
+            person_id=owner.id,
+        )
+
+
+def deactivate_person(
+    session: Session, account_id: int, person_id: str, *, actor: str, now: datetime
+) -> PersonRow:
+    person = get_person(session, account_id, person_id)
+    if person.status == PersonStatus.DEACTIVATED:
+        return person
+    before = person.status
+    person.status, person.updated_at = PersonStatus.DEACTIVATED.value, now
+    _record_edit(session, person, "status", before, person.status, actor=actor, now=now)
+    return person
+
+
+def _record_edit(
+    session: Session,
+    person: PersonRow,
+    field: str,
+    before: str | None,
+    after: str | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    session.add(
+        ChangeLog(
+            account_id=person.account_id,
+            run_id=None,
+            person_id=person.id,
+            field=field,
+            before=before,
+            after=after,
+            actor=actor,
+            changed_at=now,
+        )
+    )
+    session.flush()
+    bump_version(session, person.account_id)

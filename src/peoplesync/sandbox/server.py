@@ -11,8 +11,6 @@ the demo).
 
 from __future__ import annotations
 
-import socket
-import threading
 from types import TracebackType
 
 import uvicorn
@@ -21,9 +19,9 @@ from peoplesync.sandbox.app import create_app
 from peoplesync.sandbox.client import SandboxControl
 from peoplesync.sandbox.clock import Clock
 from peoplesync.sandbox.state import DEFAULT_API_KEY, SandboxConfig, SandboxState
+from peoplesync.serving import ServerThread
 
 DEFAULT_PORT = 8765
-STARTUP_TIMEOUT_SECONDS = 15.0
 
 
 def run(
@@ -74,9 +72,7 @@ class SandboxServer:
             tick_seconds=tick_seconds,
         )
         self.app = create_app(self.config, clock)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._thread_server: ServerThread | None = None
         self.url = ""
         self._control: SandboxControl | None = None
 
@@ -102,43 +98,18 @@ class SandboxServer:
         return self._control
 
     def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._socket = sock
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
-        self._server = server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="sandbox-hris", daemon=True
-        )
-        self._thread.start()
-        self._wait_until_started(server)
+        self._thread_server = ServerThread(self.app, name="sandbox-hris")
+        self._thread_server.start()
+        self.url = self._thread_server.url
         self._control = SandboxControl(self.url)
-
-    def _wait_until_started(self, server: uvicorn.Server) -> None:
-        started = threading.Event()
-        deadline = STARTUP_TIMEOUT_SECONDS
-        while not server.started and deadline > 0:
-            if self._thread is not None and not self._thread.is_alive():
-                raise RuntimeError("the sandbox server stopped while starting")
-            started.wait(0.01)
-            deadline -= 0.01
-        if not server.started:
-            self.stop()
-            raise RuntimeError("the sandbox server did not start in time")
 
     def stop(self) -> None:
         if self._control is not None:
             self._control.close()
             self._control = None
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        if self._thread_server is not None:
+            self._thread_server.stop()
+            self._thread_server = None
 
     def __enter__(self) -> SandboxServer:
         self.start()

@@ -1,0 +1,1 @@
+"""The admin web app (server-rendered pages) and the JSON API under /api/v1."""

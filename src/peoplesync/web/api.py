@@ -1,0 +1,476 @@
+"""The JSON API (/api/v1): the same services as the pages, for integrators and scripts.
+
+Authenticate with `Authorization: Bearer <API token>` (Settings > API tokens). Errors have one
+shape: {"error": {"code", "message", "hint"?, "context"?}}. Work that takes time (a sync, a CSV
+plan, an import) answers 202 and runs on the queue: poll `GET /runs`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from peoplesync.access import service as access
+from peoplesync.accounts import service as accounts
+from peoplesync.connections import service as connections
+from peoplesync.errors import InputError
+from peoplesync.jobs import autosync
+from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, handle_merge_webhook
+from peoplesync.jobs.service import request_apply, request_csv_plan, request_sync
+from peoplesync.notify import service as notify
+from peoplesync.people import demographics
+from peoplesync.people import service as people
+from peoplesync.redaction import service as redaction
+from peoplesync.runs import service as runs
+from peoplesync.runs.review import review_page
+from peoplesync.web.connect import connect_with_token
+from peoplesync.web.deps import ApiAdmin, ApiUser, Ctx
+from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
+from peoplesync.web.views import connection_view, iso, own_person, person_row, person_view, run_view
+
+router = APIRouter(tags=["peoplesync"])
+MAX_LIMIT = 500
+Json = dict[str, Any]
+
+
+class AccountSettings(BaseModel):
+    leaver_policy: str | None = Field(None, description="former | deactivated")
+    timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
+    leaver_threshold_share: float | None = Field(None, gt=0, le=1)
+    leaver_threshold_count: int | None = Field(None, ge=0)
+
+
+class AccountTokenIn(BaseModel):
+    account_token: str = Field(min_length=1)
+
+
+class AutoSyncIn(BaseModel):
+    enabled: bool
+    time: str | None = Field(None, description="HH:MM, local to the account's time zone")
+    timezone: str | None = None
+
+
+class ApplyIn(BaseModel):
+    confirm: bool = Field(False, description="Push safeguard findings through (recorded).")
+
+
+class EmailIn(BaseModel):
+    email: str
+
+
+class FieldIn(BaseModel):
+    field: str
+
+
+class TokenIn(BaseModel):
+    name: str = ""
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    return limit
+
+
+# --- who am I ------------------------------------------------------------------------------
+
+
+@router.get("/me")
+def me(ctx: Ctx, principal: ApiUser) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        return {"account": {"id": account.id, "name": account.name}, "role": principal.role}
+
+
+@router.get("/me/person")
+def my_person(ctx: Ctx, principal: ApiUser) -> Json:
+    with ctx.uow() as session:
+        person = people.get_person(session, principal.account_id, own_person(principal.person_id))
+        return person_view(session, principal.account_id, person)
+
+
+# --- account settings ----------------------------------------------------------------------
+
+
+def _account_json(ctx: Ctx, account_id: int) -> Json:
+    with ctx.uow() as session:
+        a = accounts.get_account(session, account_id)
+        return {
+            "id": a.id,
+            "name": a.name,
+            "leaver_policy": a.leaver_policy,
+            "timezone": a.timezone,
+            "leaver_threshold_share": a.leaver_threshold_share,
+            "leaver_threshold_count": a.leaver_threshold_count,
+            "redacted_fields": redaction.redacted_fields(a),
+            "auto_sync": autosync.auto_sync_status(session, a, ctx.clock()).to_dict(),
+        }
+
+
+@router.get("/account")
+def get_account_settings(ctx: Ctx, principal: ApiAdmin) -> Json:
+    return _account_json(ctx, principal.account_id)
+
+
+@router.patch("/account")
+def change_account_settings(ctx: Ctx, principal: ApiAdmin, body: AccountSettings) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        if body.leaver_policy is not None:
+            accounts.set_leaver_policy(session, account, body.leaver_policy)
+        if body.timezone is not None:
+            accounts.set_timezone(account, body.timezone)
+        if body.leaver_threshold_share is not None:
+            account.leaver_threshold_share = body.leaver_threshold_share
+        if "leaver_threshold_count" in body.model_fields_set:
+            account.leaver_threshold_count = body.leaver_threshold_count
+    return _account_json(ctx, principal.account_id)
+
+
+@router.get("/autosync")
+def get_autosync(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        return autosync.auto_sync_status(session, account, ctx.clock()).to_dict()
+
+
+@router.put("/autosync")
+def put_autosync(ctx: Ctx, principal: ApiAdmin, body: AutoSyncIn) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        found = autosync.set_auto_sync(
+            session,
+            account,
+            enabled=body.enabled,
+            now=ctx.clock(),
+            actor=principal.actor,
+            at=body.time,
+            timezone=body.timezone,
+        )
+        return found.to_dict()
+
+
+@router.get("/redaction")
+def get_redaction(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        return {"redacted_fields": redaction.redacted_fields(account)}
+
+
+@router.post("/redaction")
+def add_redaction(ctx: Ctx, principal: ApiAdmin, body: FieldIn) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        done = redaction.redact(
+            session, account, [body.field], now=ctx.clock(), actor=principal.actor
+        )
+        return {"redacted_fields": list(done.redacted), "purged": dict(done.purged)}
+
+
+@router.delete("/redaction/{field}")
+def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: str) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        done = redaction.unredact(session, account, field, now=ctx.clock(), actor=principal.actor)
+        return {"redacted_fields": list(done.redacted)}
+
+
+# --- the HRIS connection -------------------------------------------------------------------
+
+
+@router.get("/connections/justworks")
+def get_justworks(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        found = next(iter(connections.list_connections(session, principal.account_id)), None)
+        view = connection_view(session, principal.account_id, found)
+    view.pop("last_success", None)
+    return view
+
+
+@router.put("/connections/justworks")
+def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Json:
+    connect_with_token(ctx, principal, body.account_token.strip())
+    return get_justworks(ctx, principal)
+
+
+# --- syncs and runs ------------------------------------------------------------------------
+
+
+@router.post("/syncs", status_code=202)
+def start_sync(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        request_sync(session, ctx.jobs, account, actor=principal.actor)
+    return {"queued": True, "poll": "/api/v1/runs"}
+
+
+@router.post("/syncs/csv", status_code=202)
+async def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, File()]) -> Json:
+    data = await file.read(MAX_CSV_BYTES + 1)
+    if not data or len(data) > MAX_CSV_BYTES:
+        raise InputError("The file is empty or larger than 50 MB.", field="file")
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        request_csv_plan(
+            session, ctx.jobs, account, data, source_name=file.filename, actor=principal.actor
+        )
+    return {"queued": True, "poll": "/api/v1/runs"}
+
+
+@router.get("/runs")
+def list_runs(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
+    with ctx.uow() as session:
+        found = runs.list_runs(session, principal.account_id, limit=_limit(limit))
+        return {"runs": [_run_json(r) for r in found]}
+
+
+def _run_json(run: Any) -> Json:
+    view = run_view(run)
+    return {k: v for k, v in view.items() if k not in {"created", "finished", "errors", "warnings"}}
+
+
+@router.get("/runs/{run_id}")
+def get_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
+    with ctx.uow() as session:
+        return _run_json(runs.get_run(session, principal.account_id, run_id))
+
+
+@router.get("/runs/{run_id}/items")
+def run_items(
+    ctx: Ctx,
+    principal: ApiAdmin,
+    run_id: int,
+    kind: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Json:
+    if kind is not None and kind not in REVIEW_KINDS:
+        raise InputError(f"'{kind}' is not a kind.", hint=f"Use one of {', '.join(REVIEW_KINDS)}.")
+    with ctx.uow() as session:
+        runs.get_run(session, principal.account_id, run_id)  # 404 unless it is this account's
+        found = review_page(
+            session,
+            principal.account_id,
+            run_id,
+            kind=kind,
+            search=q,
+            offset=offset,
+            limit=_limit(limit),
+        )
+    return {
+        "total": found.total,
+        "offset": found.offset,
+        "limit": found.limit,
+        "items": [
+            {
+                "kind": i.kind,
+                "person_id": i.person_id,
+                "label": i.label,
+                "changes": [
+                    {"field": c.field, "before": c.before, "after": c.after} for c in i.changes
+                ],
+            }
+            for i in found.items
+        ],
+    }
+
+
+@router.post("/runs/{run_id}/apply", status_code=202)
+def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: int, body: ApplyIn | None = None) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        request_apply(
+            session,
+            ctx.jobs,
+            account,
+            run_id,
+            actor=principal.actor,
+            confirm=bool(body and body.confirm),
+        )
+    return {"queued": True, "poll": f"/api/v1/runs/{run_id}"}
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
+    with ctx.uow() as session:
+        run = runs.get_run(session, principal.account_id, run_id)
+        runs.cancel_run(run, ctx.clock())
+        return _run_json(run)
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+@router.get("/people")
+def list_people(
+    ctx: Ctx,
+    principal: ApiAdmin,
+    q: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Json:
+    with ctx.uow() as session:
+        found = people.list_people(
+            session,
+            principal.account_id,
+            search=q,
+            status=status,
+            source=source,
+            offset=offset,
+            limit=_limit(limit),
+        )
+    return {
+        "total": found.total,
+        "offset": found.offset,
+        "limit": found.limit,
+        "people": [person_row(p) for p in found.people],
+    }
+
+
+@router.get("/people/{person_id}")
+def get_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
+    with ctx.uow() as session:
+        person = people.get_person(session, principal.account_id, person_id)
+        return person_view(session, principal.account_id, person)
+
+
+@router.patch("/people/{person_id}")
+def change_person(ctx: Ctx, principal: ApiAdmin, person_id: str, body: EmailIn) -> Json:
+    with ctx.uow() as session:
+        people.change_email(
+            session,
+            principal.account_id,
+            person_id,
+            body.email,
+            actor=principal.actor,
+            now=ctx.clock(),
+        )
+    return get_person(ctx, principal, person_id)
+
+
+@router.post("/people/{person_id}/deactivate")
+def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
+    with ctx.uow() as session:
+        people.deactivate_person(
+            session, principal.account_id, person_id, actor=principal.actor, now=ctx.clock()
+        )
+    return get_person(ctx, principal, person_id)
+
+
+@router.get("/people/{person_id}/history")
+def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
+    with ctx.uow() as session:
+        people.get_person(session, principal.account_id, person_id)
+        rows = people.person_history(session, principal.account_id, person_id)
+        return {
+            "history": [
+                {
+                    "run_id": r.run_id,
+                    "field": r.field,
+                    "before": r.before,
+                    "after": r.after,
+                    "actor": r.actor,
+                    "changed_at": iso(r.changed_at),
+                }
+                for r in rows
+            ]
+        }
+
+
+# --- demographics, tokens, outbox ----------------------------------------------------------
+
+
+@router.get("/demographics")
+def list_demographics(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        found = demographics.list_demographics(session, principal.account_id)
+    return {"demographics": [{"id": d.id, "name": d.name, "people": d.people} for d in found]}
+
+
+@router.delete("/demographics/{demographic_id}")
+def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Json:
+    with ctx.uow() as session:
+        removed = demographics.delete_demographic(
+            session, principal.account_id, demographic_id, actor=principal.actor, now=ctx.clock()
+        )
+    return {"deleted": demographic_id, "values_removed": removed}
+
+
+@router.get("/api-tokens")
+def list_tokens(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        found = access.list_api_tokens(session, principal.account_id)
+        return {
+            "tokens": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "prefix": t.prefix,
+                    "created_by": t.created_by,
+                    "created_at": iso(t.created_at),
+                    "last_used_at": iso(t.last_used_at),
+                    "revoked_at": iso(t.revoked_at),
+                }
+                for t in found
+            ]
+        }
+
+
+@router.post("/api-tokens", status_code=201)
+def create_token(ctx: Ctx, principal: ApiAdmin, body: TokenIn) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        plain, token = access.create_api_token(
+            session, account, name=body.name, actor=principal.actor, now=ctx.clock()
+        )
+        return {"id": token.id, "name": token.name, "token": plain}
+
+
+@router.delete("/api-tokens/{token_id}")
+def revoke_token(ctx: Ctx, principal: ApiAdmin, token_id: int) -> Json:
+    with ctx.uow() as session:
+        access.revoke_api_token(session, principal.account_id, token_id, now=ctx.clock())
+    return {"revoked": token_id}
+
+
+@router.get("/outbox")
+def list_outbox(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
+    with ctx.uow() as session:
+        found = notify.list_outbox(session, principal.account_id, limit=_limit(limit))
+        return {
+            "emails": [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "status": e.status,
+                    "to": e.recipients,
+                    "subject": e.subject,
+                    "body": e.body,
+                    "created_at": iso(e.created_at),
+                }
+                for e in found
+            ]
+        }
+
+
+# --- Merge's webhook (signed by Merge, not by a user) --------------------------------------
+
+
+@router.post("/webhooks/merge")
+async def merge_webhook(request: Request, ctx: Ctx) -> JSONResponse:
+    raw = await request.body()
+    with ctx.uow() as session:
+        outcome = handle_merge_webhook(
+            raw,
+            request.headers.get(SIGNATURE_HEADER),
+            session=session,
+            settings=ctx.settings,
+            enqueue_sync=ctx.jobs.enqueue_sync,
+        )
+    return JSONResponse({"action": outcome.action})

@@ -1,0 +1,72 @@
+"""What every request handler works with, built once at start-up (never at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+import httpx
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from peoplesync.config import Settings
+from peoplesync.crypto import SecretBox, secret_box
+from peoplesync.jobs.tasks import Jobs
+from peoplesync.runs.hris import HrisContext
+from peoplesync.sources.merge.client import MergeClient
+from peoplesync.store.db import unit_of_work
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WebContext:
+    """Settings, the database, the queue; `transport` and `clock` are the test seams."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    jobs: Jobs
+    clock: Callable[[], datetime] = field(default=_utcnow)
+    transport: httpx.BaseTransport | None = None
+
+    @contextmanager
+    def uow(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back on any exception."""
+        with unit_of_work(self.factory) as session:
+            yield session
+
+    @cached_property
+    def box(self) -> SecretBox:
+        return secret_box(self.settings)
+
+    @property
+    def hris(self) -> HrisContext:
+        return HrisContext(
+            settings=self.settings, box=self.box, transport=self.transport, clock=self.clock
+        )
+
+    def merge_client(self, base_url: str | None = None) -> MergeClient:
+        """A Merge client with the operator's API key and no linked account (Link, tokens)."""
+        key = self.settings.merge_api_key
+        return MergeClient(
+            base_url or self.settings.merge_base_url,
+            key.get_secret_value() if key else "",
+            None,
+            transport=self.transport,
+        )
+
+    @property
+    def link_url(self) -> str:
+        """Where Merge Link (or the sandbox's stand-in) runs."""
+        found = self.settings.merge_link_url
+        return found or self.settings.merge_base_url.rstrip("/").removesuffix("/api") + "/link"
+
+
+def web(request: Request) -> WebContext:
+    found: WebContext = request.app.state.web
+    return found

@@ -1,0 +1,126 @@
+"""Who is asking, and may they: sessions for pages, tokens for the API, CSRF on every form.
+
+Pages: the session cookie, or a redirect to the login page. The API: `Authorization: Bearer
+<token>`, or the page's session cookie with its CSRF token in `X-CSRF-Token` for a change.
+Every handler receives a Principal and scopes each query by `principal.account_id`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from peoplesync.access import service as access
+from peoplesync.access.service import Principal
+from peoplesync.errors import AuthenticationError, PermissionDeniedError
+from peoplesync.web.context import WebContext, web
+
+SESSION_COOKIE = "ps_session"
+LOGIN_CSRF_COOKIE = "ps_login_csrf"
+FLASH_COOKIE = "ps_flash"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(Exception):  # noqa: N818 - a redirect, not an error
+    """A page asked for by someone not signed in: they go to the login page, then back."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def _session_principal(request: Request, ctx: WebContext) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    with ctx.uow() as session:
+        return access.session_principal(session, token, now=ctx.clock())
+
+
+def page_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Principal:
+    found = _session_principal(request, ctx)
+    if found is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target if request.method in SAFE_METHODS else "/")
+    request.state.principal = found
+    return found
+
+
+def page_admin(principal: Annotated[Principal, Depends(page_user)]) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDeniedError(
+            "Only an account administrator can open this page.",
+            hint="Ask an administrator of your account.",
+        )
+    return principal
+
+
+def api_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Principal:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError(
+                "The Authorization header is not a bearer token.",
+                hint="Send 'Authorization: Bearer <API token>'.",
+            )
+        with ctx.uow() as session:
+            found = access.token_principal(session, token.strip(), now=ctx.clock())
+        if found is None:
+            raise AuthenticationError(
+                "This API token is not valid (unknown or revoked).",
+                hint="Make a new token under Settings > API tokens.",
+            )
+        return found
+    found = _session_principal(request, ctx)
+    if found is None:
+        raise AuthenticationError(
+            "Sign in, or send an API token.", hint="Send 'Authorization: Bearer <API token>'."
+        )
+    if request.method not in SAFE_METHODS:
+        check_csrf(found, request.headers.get("x-csrf-token"))
+    return found
+
+
+def api_admin(principal: Annotated[Principal, Depends(api_user)]) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDeniedError("Only an account administrator can do this.")
+    return principal
+
+
+def check_csrf(principal: Principal, sent: object) -> None:
+    expected = principal.csrf_token or ""
+    if not (isinstance(sent, str) and expected and secrets.compare_digest(sent, expected)):
+        raise PermissionDeniedError(
+            "This form has expired or did not come from peoplesync (CSRF check failed).",
+            hint="Go back, reload the page and try again.",
+        )
+
+
+async def form_csrf(
+    request: Request, principal: Annotated[Principal, Depends(page_user)]
+) -> Principal:
+    """A signed-in form post with its CSRF token (every state-changing page route uses this)."""
+    form = await request.form()
+    check_csrf(principal, form.get("csrf_token"))
+    return principal
+
+
+async def admin_form(principal: Annotated[Principal, Depends(form_csrf)]) -> Principal:
+    return page_admin(principal)
+
+
+def login_redirect(next_path: str) -> str:
+    return "/login?next=" + quote(next_path, safe="/")
+
+
+User = Annotated[Principal, Depends(page_user)]
+Admin = Annotated[Principal, Depends(page_admin)]
+UserForm = Annotated[Principal, Depends(form_csrf)]
+AdminForm = Annotated[Principal, Depends(admin_form)]
+ApiUser = Annotated[Principal, Depends(api_user)]
+ApiAdmin = Annotated[Principal, Depends(api_admin)]
+Ctx = Annotated[WebContext, Depends(web)]

@@ -1,0 +1,96 @@
+"""Sign in and out. The login form carries a CSRF token of its own (double-submit cookie)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from peoplesync.access import service as access
+from peoplesync.errors import AuthenticationError, PermissionDeniedError
+from peoplesync.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Ctx, User, UserForm
+from peoplesync.web.templating import redirect, render
+
+router = APIRouter()
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of this site (no scheme, no //host): an open redirect is a phishing aid."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _login_page(request: Request, next_path: str, *, error: str | None, status: int) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        {"login_csrf": token, "next": next_path, "error": error},
+        status=status,
+    )
+    ctx_secure = request.app.state.web.settings.cookie_secure
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=ctx_secure, path="/"
+    )
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    return _login_page(request, _safe_next(next), error=None, status=200)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    ctx: Ctx,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not (expected and csrf_token and secrets.compare_digest(expected, csrf_token)):
+        raise PermissionDeniedError(
+            "This sign-in form has expired (CSRF check failed).",
+            hint="Reload the sign-in page and try again.",
+        )
+    try:
+        with ctx.uow() as session:
+            login_row = access.authenticate(session, email, password, now=ctx.clock())
+            token = access.open_session(session, login_row, now=ctx.clock())
+    except AuthenticationError as err:
+        return _login_page(request, _safe_next(next), error=err.admin_message(), status=401)
+    response = redirect(_safe_next(next))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+        max_age=int(access.SESSION_LIFETIME.total_seconds()),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: Ctx, principal: UserForm) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with ctx.uow() as session:
+            access.close_session(session, token)
+    response = redirect("/login", flash="You are signed out.")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(principal: User) -> Response:
+    if principal.is_admin:
+        return redirect("/settings/integrations")
+    return redirect("/me")

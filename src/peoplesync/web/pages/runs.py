@@ -1,0 +1,164 @@
+"""The sync wizard (Get Started -> Sync -> validation -> Review -> Import Data -> Go to Users)
+and Import History. Work runs on the queue; these pages start it, poll it and show it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from peoplesync.accounts.service import get_account
+from peoplesync.connections import service as connections
+from peoplesync.errors import InputError
+from peoplesync.jobs.service import request_apply, request_csv_plan
+from peoplesync.runs import service as runs
+from peoplesync.runs.review import review_page
+from peoplesync.runs.states import RunState
+from peoplesync.web.deps import Admin, AdminForm, Ctx
+from peoplesync.web.templating import redirect, render
+from peoplesync.web.views import connection_view, run_brief, run_view
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+MAX_CSV_BYTES = 50 * 1024 * 1024
+REVIEW_KINDS = ("create", "update", "leave", "rehire")
+KIND_LABELS = {"create": "New", "update": "Updates", "leave": "Leavers", "rehire": "Rehires"}
+
+
+@router.get("/sync")
+def get_started(request: Request, ctx: Ctx, principal: Admin, started: int = 0) -> Response:
+    with ctx.uow() as session:
+        active = runs.active_run(session, principal.account_id)
+        if active is not None:
+            return redirect(f"/runs/{active.id}")
+        found = next(iter(connections.list_connections(session, principal.account_id)), None)
+        view = connection_view(session, principal.account_id, found)
+        latest = next(iter(runs.list_runs(session, principal.account_id, limit=1)), None)
+        latest_id = latest.id if latest else 0
+    return render(
+        request,
+        "get_started.html",
+        {"justworks": view, "starting": bool(started), "latest_id": latest_id},
+    )
+
+
+@router.get("/sync/status.json")
+def sync_status(ctx: Ctx, principal: Admin) -> JSONResponse:
+    with ctx.uow() as session:
+        active = runs.active_run(session, principal.account_id)
+        latest = next(iter(runs.list_runs(session, principal.account_id, limit=1)), None)
+        return JSONResponse(
+            {
+                "active_run": run_brief(active) if active else None,
+                "latest_run": run_brief(latest) if latest else None,
+            }
+        )
+
+
+@router.post("/sync/csv")
+async def upload_csv(
+    ctx: Ctx, principal: AdminForm, file: Annotated[UploadFile, File()]
+) -> Response:
+    data = await file.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError("The file is larger than 50 MB.", hint="Split it or use the HRIS sync.")
+    if not data:
+        raise InputError("The file is empty.", hint="Choose the CSV export of your employees.")
+    with ctx.uow() as session:
+        account = get_account(session, principal.account_id)
+        request_csv_plan(
+            session, ctx.jobs, account, data, source_name=file.filename, actor=principal.actor
+        )
+    return redirect("/sync?started=1")
+
+
+def _run(ctx: Ctx, account_id: int, run_id: int) -> dict[str, Any]:
+    with ctx.uow() as session:
+        return run_view(runs.get_run(session, account_id, run_id))
+
+
+@router.get("/runs/{run_id}")
+def run_page(
+    request: Request, ctx: Ctx, principal: Admin, run_id: int, importing: int = 0
+) -> Response:
+    run = _run(ctx, principal.account_id, run_id)
+    return render(request, "run.html", {"run": run, "importing": bool(importing)})
+
+
+@router.get("/runs/{run_id}/status.json")
+def run_status(ctx: Ctx, principal: Admin, run_id: int) -> JSONResponse:
+    view = _run(ctx, principal.account_id, run_id)
+    return JSONResponse({k: view[k] for k in ("id", "state", "active", "progress", "counts")})
+
+
+@router.get("/runs/{run_id}/review")
+def review(
+    request: Request,
+    ctx: Ctx,
+    principal: Admin,
+    run_id: int,
+    kind: str = "create",
+    q: str = "",
+    page: int = 1,
+) -> Response:
+    if kind not in REVIEW_KINDS:
+        raise InputError(f"'{kind}' is not a kind of change.", hint="Use one of the tabs.")
+    page = max(page, 1)
+    with ctx.uow() as session:
+        run = run_view(runs.get_run(session, principal.account_id, run_id))
+        found = review_page(
+            session,
+            principal.account_id,
+            run_id,
+            kind=kind,
+            search=q or None,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render(
+        request,
+        "review.html",
+        {
+            "run": run,
+            "kind": kind,
+            "kinds": [(k, KIND_LABELS[k], run["counts"].get(k, 0)) for k in REVIEW_KINDS],
+            "q": q,
+            "page": page,
+            "pages": pages,
+            "found": found,
+        },
+    )
+
+
+@router.post("/runs/{run_id}/apply")
+def apply(
+    ctx: Ctx, principal: AdminForm, run_id: int, confirm: Annotated[str, Form()] = ""
+) -> Response:
+    with ctx.uow() as session:
+        account = get_account(session, principal.account_id)
+        request_apply(
+            session, ctx.jobs, account, run_id, actor=principal.actor, confirm=confirm == "yes"
+        )
+    return redirect(f"/runs/{run_id}?importing=1")
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
+    with ctx.uow() as session:
+        run = runs.get_run(session, principal.account_id, run_id)
+        runs.cancel_run(run, ctx.clock())
+    return redirect(f"/runs/{run_id}", flash="The sync was cancelled; nothing was imported.")
+
+
+@router.get("/history")
+def history(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    with ctx.uow() as session:
+        found = [run_view(r) for r in runs.list_runs(session, principal.account_id, limit=200)]
+    return render(request, "history.html", {"runs": found, "active_states": _active()})
+
+
+def _active() -> list[str]:
+    return [s.value for s in RunState if s.value in {"queued", "fetching", "planning", "applying"}]

@@ -1,0 +1,199 @@
+"""Account settings (leavers, auto-sync time, safeguards, redaction, alert emails), Account
+Demographics, API tokens and the outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from peoplesync.access import service as access
+from peoplesync.accounts import service as accounts
+from peoplesync.errors import InputError
+from peoplesync.jobs import autosync
+from peoplesync.notify import service as notify
+from peoplesync.people import demographics
+from peoplesync.redaction import service as redaction
+from peoplesync.web.deps import Admin, AdminForm, Ctx
+from peoplesync.web.templating import redirect, render
+
+router = APIRouter(prefix="/settings")
+ACCOUNT = "/settings/account"
+
+
+@router.get("/account")
+def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        auto = autosync.auto_sync_status(session, account, ctx.clock())
+        recipients = notify.list_recipients(session, account.id)
+        page = {
+            "account": {
+                "name": account.name,
+                "leaver_policy": account.leaver_policy,
+                "timezone": account.timezone,
+                "leaver_threshold_share": account.leaver_threshold_share,
+                "leaver_threshold_count": account.leaver_threshold_count,
+                "redacted": redaction.redacted_fields(account),
+            },
+            "auto": auto,
+            "recipients": recipients,
+        }
+    return render(request, "account.html", page)
+
+
+@router.post("/account/leavers")
+def leavers(ctx: Ctx, principal: AdminForm, policy: Annotated[str, Form()] = "") -> Response:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        accounts.set_leaver_policy(session, account, policy)
+    label = (
+        "deactivated" if policy == "deactivated" else "former employees (end date = import date)"
+    )
+    return redirect(ACCOUNT, flash=f"Saved: people missing from an import become {label}.")
+
+
+@router.post("/account/autosync")
+def autosync_time(
+    ctx: Ctx,
+    principal: AdminForm,
+    at: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "",
+) -> Response:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        autosync.set_auto_sync(
+            session,
+            account,
+            enabled=account.auto_sync_enabled,
+            now=ctx.clock(),
+            actor=principal.actor,
+            at=at or None,
+            timezone=timezone or None,
+        )
+    return redirect(ACCOUNT, flash="Saved: the daily sync time.")
+
+
+@router.post("/account/threshold")
+def threshold(
+    ctx: Ctx,
+    principal: AdminForm,
+    share: Annotated[str, Form()] = "",
+    count: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        percent = float(share) if share.strip() else 20.0
+        limit = int(count) if count.strip() else None
+    except ValueError:
+        raise InputError(
+            "The leaver threshold must be a number.", hint="E.g. 20 (%) or a count of people."
+        ) from None
+    if not 0 < percent <= 100 or (limit is not None and limit < 0):
+        raise InputError("The share must be between 0 and 100 %, the count 0 or more.")
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        account.leaver_threshold_share = percent / 100
+        account.leaver_threshold_count = limit
+    return redirect(ACCOUNT, flash="Saved: the mass-leaver safeguard.")
+
+
+@router.post("/account/redaction")
+def redact(
+    ctx: Ctx,
+    principal: AdminForm,
+    field: Annotated[str, Form()] = "",
+    remove: Annotated[str, Form()] = "",
+) -> Response:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        if remove:
+            redaction.unredact(session, account, remove, now=ctx.clock(), actor=principal.actor)
+            message = f"{remove} is no longer redacted; the next sync brings its values back."
+        else:
+            done = redaction.redact(
+                session, account, [field], now=ctx.clock(), actor=principal.actor
+            )
+            purged = sum(done.purged.values())
+            message = f"{field} is redacted; its stored values were removed ({purged} people)."
+    return redirect(ACCOUNT, flash=message)
+
+
+@router.post("/account/recipients")
+def recipients(
+    ctx: Ctx,
+    principal: AdminForm,
+    email: Annotated[str, Form()] = "",
+    remove: Annotated[str, Form()] = "",
+) -> Response:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        if remove:
+            notify.remove_recipient(session, account, remove)
+            message = f"{remove} no longer gets the admins' emails."
+        else:
+            address = notify.add_recipient(session, account, email, now=ctx.clock())
+            message = f"{address} gets the admins' emails."
+    return redirect(ACCOUNT, flash=message)
+
+
+@router.get("/demographics")
+def demographics_page(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    with ctx.uow() as session:
+        found = demographics.list_demographics(session, principal.account_id)
+    return render(request, "demographics.html", {"demographics": found})
+
+
+@router.post("/demographics/{demographic_id}/delete")
+def delete_demographic(ctx: Ctx, principal: AdminForm, demographic_id: int) -> Response:
+    with ctx.uow() as session:
+        removed = demographics.delete_demographic(
+            session, principal.account_id, demographic_id, actor=principal.actor, now=ctx.clock()
+        )
+    return redirect(
+        "/settings/demographics",
+        flash=f"The demographic is deleted ({removed} values removed; past imports unchanged).",
+    )
+
+
+@router.get("/api-tokens")
+def tokens(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    with ctx.uow() as session:
+        found = access.list_api_tokens(session, principal.account_id)
+    return render(request, "tokens.html", {"tokens": found, "new_token": None})
+
+
+@router.post("/api-tokens")
+def create_token(
+    request: Request, ctx: Ctx, principal: AdminForm, name: Annotated[str, Form()] = ""
+) -> Response:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        plain, _token = access.create_api_token(
+            session, account, name=name, actor=principal.actor, now=ctx.clock()
+        )
+        found = access.list_api_tokens(session, principal.account_id)
+    response = render(request, "tokens.html", {"tokens": found, "new_token": plain})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/api-tokens/{token_id}/revoke")
+def revoke_token(ctx: Ctx, principal: AdminForm, token_id: int) -> Response:
+    with ctx.uow() as session:
+        access.revoke_api_token(session, principal.account_id, token_id, now=ctx.clock())
+    return redirect("/settings/api-tokens", flash="The token is revoked.")
+
+
+@router.get("/outbox")
+def outbox(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    with ctx.uow() as session:
+        found = notify.list_outbox(session, principal.account_id, limit=100)
+    return render(request, "outbox.html", {"emails": found, "email": None})
+
+
+@router.get("/outbox/{email_id}")
+def outbox_email(request: Request, ctx: Ctx, principal: Admin, email_id: int) -> Response:
+    with ctx.uow() as session:
+        found = notify.get_email(session, principal.account_id, email_id)
+    return render(request, "outbox.html", {"emails": [], "email": found})

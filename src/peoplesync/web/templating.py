@@ -1,0 +1,73 @@
+"""Jinja2 for the pages: autoescaped, with the filters the pages share, and flash notices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from peoplesync.web.deps import FLASH_COOKIE
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+# How Import History colours a run: green applied cleanly, yellow with warnings, red otherwise.
+_ACTIVE = {"queued", "fetching", "planning", "applying"}
+
+
+def run_colour(state: str, issues: list[Any] | None = None) -> str:
+    if state == "succeeded":
+        return "yellow" if issues else "green"
+    if state in {"failed", "blocked"}:
+        return "red"
+    if state in _ACTIVE or state == "awaiting_review":
+        return "blue"
+    return "grey"
+
+
+def when(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%d %b %Y, %H:%M UTC")
+    return value.strftime("%d %b %Y")
+
+
+def words(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+templates.env.filters["when"] = when
+templates.env.filters["words"] = words
+templates.env.globals["run_colour"] = run_colour
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    flash = request.cookies.get(FLASH_COOKIE)
+    page: dict[str, Any] = {
+        "principal": principal,
+        "csrf_token": principal.csrf_token if principal else None,
+        "flash": unquote(flash) if flash else None,
+        "path": request.url.path,
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, name, page, status_code=status)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(url: str, *, flash: str | None = None) -> Response:
+    """303 to a page (after a form post), optionally with a notice shown once there."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, quote(flash), path="/", httponly=True, samesite="lax")
+    return response

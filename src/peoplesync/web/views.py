@@ -1,0 +1,170 @@
+"""Read models shared by the pages and the API: what a connection, a run or a person shows.
+
+Plain dicts of JSON-ready values, so a page renders exactly what the API answers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from peoplesync.connections import service as connections
+from peoplesync.errors import NotFoundError
+from peoplesync.people import service as people
+from peoplesync.runs.service import active_run
+from peoplesync.runs.states import ACTIVE_STATES, RunState
+from peoplesync.store.models import Connection, SyncRun
+from peoplesync.store.models import Person as PersonRow
+from peoplesync.web.templating import run_colour
+
+STATUS_REFRESH_EVERY = timedelta(seconds=3)  # how often a page poll may ask Merge's sync-status
+
+# What each run state tells the admin to do next.
+NEXT_STEPS: dict[str, str] = {
+    "failed": "Fix what the error names, then run a manual sync (Settings > Data Integrations > "
+    "Sync).",
+    "blocked": "Check the flagged people below. If the changes are intended, run a manual sync and "
+    "confirm them on the review page.",
+    "expired": "The directory changed after this plan was made. Run the sync again.",
+    "cancelled": "Nothing was imported. Run a sync when you are ready.",
+    "awaiting_review": "Review the changes, then import them (or cancel).",
+}
+
+TRIGGER_LABELS = {
+    "manual": "Manual",
+    "automatic": "Automatic",
+    "webhook": "Automatic (Merge webhook)",
+    "csv": "CSV upload",
+    "cli": "Command line",
+}
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def connection_view(session: Session, account_id: int, conn: Connection | None) -> dict[str, Any]:
+    active = active_run(session, account_id)
+    base: dict[str, Any] = {
+        "provider": "justworks",
+        "provider_name": connections.PROVIDERS["justworks"],
+        "connected": conn is not None,
+        "active_run": run_brief(active) if active is not None else None,
+    }
+    if conn is None:
+        return {**base, "status": "not_connected", "status_label": "Not connected"}
+    initial = dict(conn.initial_sync or {})
+    return {
+        **base,
+        "status": conn.status,
+        "status_label": connections.STATUS_LABELS.get(conn.status, conn.status),
+        "status_detail": conn.status_detail,
+        "initial_sync": initial,
+        "last_success_at": iso(conn.last_success_at),
+        "last_success": conn.last_success_at,
+        "can_sync": conn.status
+        in {connections.ConnectionStatus.CONNECTED, connections.ConnectionStatus.ERROR}
+        and (active is None or active.state == RunState.AWAITING_REVIEW),
+        "sync_disabled_reason": _sync_disabled_reason(conn, active),
+    }
+
+
+def _sync_disabled_reason(conn: Connection, active: SyncRun | None) -> str | None:
+    if conn.status == connections.ConnectionStatus.INITIAL_SYNC:
+        return (
+            "The first sync of your Justworks data is still running. It can take a few hours; "
+            "you can leave this page, it continues in the background."
+        )
+    if conn.status == connections.ConnectionStatus.RECONNECT_NEEDED:
+        return "Justworks must be reconnected first (Continue setup)."
+    if active is not None and active.state != RunState.AWAITING_REVIEW:
+        return "Syncing data: a sync is running now."
+    return None
+
+
+def run_brief(run: SyncRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "state": run.state,
+        "active": RunState(run.state) in ACTIVE_STATES,
+        "progress": dict(run.progress or {}),
+    }
+
+
+def run_view(run: SyncRun) -> dict[str, Any]:
+    issues = list(run.issues or [])
+    return {
+        "id": run.id,
+        "trigger": run.trigger,
+        "trigger_label": TRIGGER_LABELS.get(run.trigger, run.trigger),
+        "source_kind": run.source_kind,
+        "source_name": run.source_name,
+        "started_by": run.started_by,
+        "state": run.state,
+        "colour": run_colour(run.state, [i for i in issues if i.get("severity") == "warning"]),
+        "active": RunState(run.state) in ACTIVE_STATES,
+        "blocked_reason": run.blocked_reason,
+        "error": run.error,
+        "import_date": iso(run.import_date),
+        "counts": dict(run.counts or {}),
+        "issues": issues,
+        "errors": [i for i in issues if i.get("severity") == "error"],
+        "warnings": [i for i in issues if i.get("severity") == "warning"],
+        "findings": list(run.findings or []),
+        "confirmations": list(run.confirmations or []),
+        "progress": dict(run.progress or {}),
+        "created_at": iso(run.created_at),
+        "created": run.created_at,
+        "finished_at": iso(run.finished_at),
+        "finished": run.finished_at,
+        "next_step": NEXT_STEPS.get(run.state),
+    }
+
+
+def person_view(session: Session, account_id: int, person: PersonRow) -> dict[str, Any]:
+    manager = (
+        people.labels(session, account_id, {person.manager_id}).get(person.manager_id)
+        if person.manager_id
+        else None
+    )
+    return {
+        "id": person.id,
+        "status": person.status,
+        "name": person.name,
+        "preferred_name": person.preferred_name,
+        "email": person.email,
+        "employee_id": person.employee_id,
+        "source_id": person.source_id,
+        "source": person.source_kind,
+        "birth_date": iso(person.birth_date),
+        "start_date": iso(person.start_date),
+        "end_date": iso(person.end_date),
+        "manager_id": person.manager_id,
+        "manager": manager,
+        "demographics": people.person_demographics(session, person.id),
+    }
+
+
+def person_row(person: PersonRow) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "status": person.status,
+        "name": person.name,
+        "preferred_name": person.preferred_name,
+        "email": person.email,
+        "employee_id": person.employee_id,
+        "source": person.source_kind,
+        "start_date": iso(person.start_date),
+        "end_date": iso(person.end_date),
+    }
+
+
+def own_person(principal_person_id: str | None) -> str:
+    if principal_person_id is None:
+        raise NotFoundError(
+            "Your login is not linked to a person in the directory.",
+            hint="Ask an administrator to link it.",
+        )
+    return principal_person_id
