@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +22,18 @@ from peoplesync.web.pages import auth, integrations, runs, settings, users
 from peoplesync.web.templating import HERE, render
 
 log = structlog.get_logger(__name__)
+
+# Every router with its prefix: the pages (not in the OpenAPI document) and the API.
+PAGE_ROUTERS = (auth.router, integrations.router, runs.router, users.router, settings.router)
+API_PREFIX = "/api/v1"
+
+
+def all_routes() -> list[tuple[str, APIRoute]]:
+    """(full path, route) of every page and API route (the tests' isolation matrix uses it)."""
+    pages = [r for router in PAGE_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    found = [(r.path, r) for r in pages]
+    found += [(API_PREFIX + r.path, r) for r in api.router.routes if isinstance(r, APIRoute)]
+    return found
 
 
 def create_app(ctx: WebContext) -> FastAPI:
@@ -35,9 +48,9 @@ def create_app(ctx: WebContext) -> FastAPI:
     )
     app.state.web = ctx
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, integrations, runs, users, settings):
-        app.include_router(module.router, include_in_schema=False)
-    app.include_router(api.router, prefix="/api/v1")
+    for router in PAGE_ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    app.include_router(api.router, prefix=API_PREFIX)
     _add_error_handlers(app)
     _add_security_headers(app)
     return app

@@ -1,0 +1,67 @@
+"""What `make run` runs (`peoplesync demo`): the web app, a worker and the sandbox, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.web.site import csrf_of
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60) -> str:
+    assert process.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            raise AssertionError(f"the demo stopped early:\n{seen}")
+        seen += line
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the demo did not print {marker!r}:\n{seen}")
+    return seen
+
+
+def test_the_demo_serves_the_app_with_a_login_until_ctrl_c(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLESYNC_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "peoplesync", "demo", "--port", "0", "--size", "30"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        printed = _read_until(process, "Ctrl-C")
+        url = re.search(r"Open\s+(http://127\.0\.0\.1:\d+)", printed)
+        login = re.search(r"Sign in\s+(\S+) / (\S+)", printed)
+        assert url is not None, printed
+        assert login is not None, printed
+        with httpx.Client(base_url=url.group(1), timeout=30) as client:
+            form = client.get("/login")
+            signed_in = client.post(
+                "/login",
+                data={
+                    "email": login.group(1),
+                    "password": login.group(2),
+                    "csrf_token": csrf_of(form.text),
+                },
+            )
+            assert signed_in.status_code == 303
+            page = client.get("/settings/integrations/justworks")
+            assert page.status_code == 200
+            assert "Continue setup" in page.text
+        assert (tmp_path / "demo" / "peoplesync-demo.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    assert "Stopped." in rest
