@@ -122,7 +122,7 @@ class Site:
 
 @contextmanager
 def running_site(folder: Path, *, company_size: int = 40) -> Iterator[Site]:
-    with SandboxServer(size=company_size, seed=11, initial_sync_seconds=1.0) as sandbox:
+    with SandboxServer(size=company_size, seed=11, initial_sync_seconds=3.0) as sandbox:
         port = free_port()
         settings = Settings(
             database_url=f"sqlite:///{folder / 'web.db'}",
