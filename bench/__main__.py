@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine, hris
+from bench import engine, hris, web
 
-BENCHES = {"engine": engine.main, "hris": hris.main}
+BENCHES = {"engine": engine.main, "hris": hris.main, "web": web.main}
 
 
 def run(names: list[str]) -> None:
