@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from peoplesync.accounts.service import bump_version
 from peoplesync.core.emails import email_problem
@@ -58,13 +58,22 @@ def _status(value: str) -> str:
 
 
 def _search(query: Select[PersonRow], text: str) -> Select[PersonRow]:
-    """Prefix search on the folded name or email, and exact employee ID: index-friendly."""
+    """Prefix search on the folded name or email, and exact employee ID.
+
+    Each prefix is a range on its index (fast on SQLite, where LIKE cannot use one, and on
+    PostgreSQL); the LIKE beside it keeps the match exact under any collation.
+    """
     key = fold(text)
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    upper = key + "\U0010ffff"
+
+    def prefix(column: InstrumentedAttribute[str | None]) -> ColumnElement[bool]:
+        return and_(column >= key, column < upper, column.like(f"{escaped}%", escape="\\"))
+
     return query.where(
         or_(
-            PersonRow.name_key.like(f"{escaped}%", escape="\\"),
-            PersonRow.email_key.like(f"{escaped}%", escape="\\"),
+            prefix(PersonRow.name_key),
+            prefix(PersonRow.email_key),
             PersonRow.employee_id == text.strip(),
         )
     )

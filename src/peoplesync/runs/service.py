@@ -27,6 +27,7 @@ from peoplesync.core.validate import validate
 from peoplesync.errors import ImportBlockedError, NotFoundError, RunActiveError, StalePlanError
 from peoplesync.runs.planstore import load_plan, save_plan
 from peoplesync.runs.states import ACTIVE_STATES, RunState, check_move
+from peoplesync.store.db import BIG_CHANGE, refresh_statistics
 from peoplesync.store.directory import load_directory, write_plan
 from peoplesync.store.models import Account, Connection, SyncRun
 
@@ -238,6 +239,8 @@ def apply_run(
         actor=actor or run.started_by,
         now=now,
     )
+    if len(rows) >= BIG_CHANGE:
+        refresh_statistics(session)
     run.timings = {**run.timings, "apply": _lap(started)}
     run.counts = {**run.counts, "changed_fields": logged}
     move(run, RunState.SUCCEEDED, now)

@@ -94,7 +94,8 @@ class Person(Base):
         UniqueConstraint("account_id", "email_key"),
         UniqueConstraint("account_id", "source_id"),
         Index("ix_people_account_status", "account_id", "status"),
-        Index("ix_people_account_name", "account_id", "name_key"),
+        Index("ix_people_account_name", "account_id", "name_key", "id"),  # the Users order
+        Index("ix_people_account_employee", "account_id", "employee_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
