@@ -33,6 +33,7 @@ from peoplesync.web.app import create_app
 from peoplesync.web.context import WebContext
 
 PASSWORD = "correct horse battery staple"
+WEBHOOK_KEY = "merge-webhook-test-key"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -130,6 +131,7 @@ def running_site(folder: Path, *, company_size: int = 40) -> Iterator[Site]:
             queue_sqlite_path=folder / "queue.db",
             merge_api_key=SecretStr(sandbox.api_key),
             merge_base_url=sandbox.base_url,
+            merge_webhook_key=SecretStr(WEBHOOK_KEY),
             base_url=f"http://127.0.0.1:{port}",
         )
         engine = make_engine(settings.database_url)

@@ -3,6 +3,7 @@ roles, CSRF, API tokens, hostile input, and one error shape."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ import pytest
 
 from peoplesync.access.service import Role
 from peoplesync.cli.demo import sample_path
+from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
 from peoplesync.web.app import all_routes
-from tests.web.site import Site
+from tests.web.site import WEBHOOK_KEY, Site
 
 HOSTILE = '<script>alert("x")</script> Mallory'
 QUOTED_HOSTILE = HOSTILE.replace('"', '""')
@@ -418,3 +420,30 @@ def test_the_openapi_document_lists_the_api(site: Site) -> None:
     doc = site.client().get("/api/v1/openapi.json").json()
     assert {"/api/v1/people", "/api/v1/runs/{run_id}/apply", "/api/v1/syncs"} <= set(doc["paths"])
     assert not any(p.startswith("/settings") for p in doc["paths"])  # pages are not the API
+
+
+# --- Merge's webhook over HTTP -------------------------------------------------------------
+
+
+def test_a_merge_webhook_with_a_bad_signature_is_refused_and_starts_nothing(
+    site: Site, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, _ = tenants
+    body = json.dumps(
+        {"hook": {"event": "LinkedAccount.sync_completed"}, "linked_account": {"id": "x"}}
+    ).encode()
+    runs_before = a.api.get("/api/v1/runs").json()["runs"]
+    client = site.client()
+    for signature in (None, "bad", expected_signature("another key", body)):
+        headers = {SIGNATURE_HEADER: signature} if signature else {}
+        refused = client.post("/api/v1/webhooks/merge", content=body, headers=headers)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "bad_signature"
+    signed = client.post(
+        "/api/v1/webhooks/merge",
+        content=body,
+        headers={SIGNATURE_HEADER: expected_signature(WEBHOOK_KEY, body)},
+    )
+    assert signed.status_code == 200
+    assert signed.json() == {"action": "ignored"}  # no connection has that linked account
+    assert a.api.get("/api/v1/runs").json()["runs"] == runs_before
