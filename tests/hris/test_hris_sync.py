@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from peoplesync.connections import service as connections
 from peoplesync.errors import InitialSyncInProgressError
+from peoplesync.runs.hris import sync_hris
 from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxServer
 from peoplesync.store.db import unit_of_work
+from peoplesync.store.models import SyncRun
 from tests.hris.conftest import COMPANY_SIZE, World, make_world
 
 
@@ -38,6 +42,23 @@ def test_first_sync_imports_the_whole_company(world: World) -> None:
     assert len(with_manager) >= COMPANY_SIZE - 5  # one CEO, and the tree below
     run = world.run(outcome.run_id)
     assert run.timings["pages"] == 3  # 60 employees at page_size 25: cursors followed
+
+
+def test_a_fetch_records_its_progress_on_the_run_as_pages_arrive(world: World) -> None:
+    seen: list[dict[str, object]] = []
+
+    def look(fetched: int) -> None:  # what a page polling the run would read now
+        with unit_of_work(world.factory) as session:
+            run = session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
+            assert run is not None
+            seen.append({"state": run.state, "progress": dict(run.progress), "now": fetched})
+
+    ctx = replace(world.ctx, progress_every_seconds=0.0)
+    sync_hris(world.factory, world.account_id, ctx, on_page=look)
+
+    assert [s["now"] for s in seen] == [25, 50, 60]
+    assert {s["state"] for s in seen} == {"fetching"}
+    assert [s["progress"] for s in seen] == [{}, {"fetched": 25}, {"fetched": 50}]
 
 
 def test_second_sync_fetches_only_what_changed(world: World) -> None:

@@ -8,12 +8,14 @@ while pages arrive, and a failed fetch leaves a failed run saying why, the direc
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 import structlog
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import get_account, local_today
@@ -31,7 +33,7 @@ from peoplesync.sources.merge.fetch import MergeFetch, fetch_employees
 from peoplesync.sources.merge.mapping import DEMOGRAPHIC_SOURCES, provided_fields
 from peoplesync.sources.merge.status import employee_sync_state
 from peoplesync.store.db import unit_of_work
-from peoplesync.store.models import Connection
+from peoplesync.store.models import Connection, SyncRun
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +50,7 @@ class HrisContext:
     box: SecretBox
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], datetime] = field(default=_utcnow)
+    progress_every_seconds: float = 1.0  # how often a fetch records its progress on the run
 
     def client(self, connection: Connection) -> MergeClient:
         api_key, token = connections.credentials(connection, self.box)
@@ -113,14 +116,38 @@ def sync_hris(
         since = None if full else connection.last_fetch_started_at
         redacted = frozenset(account.redacted_fields)
         client = ctx.client(connection)
+    report = _progress_reporter(factory, run_id, on_page, ctx.progress_every_seconds)
     try:
         with client:
             fetched = fetch_employees(
-                client, modified_after=since, redacted=redacted, on_page=on_page
+                client, modified_after=since, redacted=redacted, on_page=report
             )
     except SourceError as err:
         return _fetch_failed(factory, account_id, run_id, err, ctx)
     return _plan_fetched(factory, account_id, run_id, fetched, ctx)
+
+
+def _progress_reporter(
+    factory: sessionmaker[Session],
+    run_id: int,
+    also: Callable[[int], None] | None,
+    every: float,
+) -> Callable[[int], None]:
+    """Record on the run how many employees have been fetched (pages poll it), at most once per
+    `every` seconds, each in its own short unit of work."""
+    last = time.monotonic()
+
+    def report(fetched: int) -> None:
+        nonlocal last
+        if also is not None:
+            also(fetched)
+        if time.monotonic() - last >= every:
+            last = time.monotonic()
+            with unit_of_work(factory) as session:
+                stamp = update(SyncRun).where(SyncRun.id == run_id)
+                session.execute(stamp.values(progress={"fetched": fetched}))
+
+    return report
 
 
 def _fetch_failed(
