@@ -172,6 +172,26 @@ def test_the_api_changes_settings_people_and_tokens(site: Site) -> None:
     assert refused.json()["error"]["code"] == "unauthenticated"
 
 
+def test_an_import_of_a_review_the_directory_outgrew_is_refused(site: Site) -> None:
+    api = site.api(site.token(site.account("Iota")))
+    import_csv(api, sample_path("acme-1.csv").read_bytes(), "first.csv")
+    api.post(
+        "/api/v1/syncs/csv",
+        files={"file": ("second.csv", sample_path("acme-2.csv").read_bytes(), "text/csv")},
+    )
+    review = wait_run(api, until={"awaiting_review"})
+    person = api.get("/api/v1/people", params={"q": "jonas"}).json()["people"][0]
+    api.patch(f"/api/v1/people/{person['id']}", json={"email": "jonas.b@acme.example"})
+
+    api.post(f"/api/v1/runs/{review['id']}/apply", json={})
+    run = wait_run(api, review["id"], until={"expired", "succeeded", "failed"})
+
+    assert run["state"] == "expired"
+    assert "changed since this sync was reviewed" in run["error"]
+    assert "Run the sync again" in run["next_step"]
+    assert api.get("/api/v1/people", params={"limit": 100}).json()["total"] == 16  # untouched
+
+
 def test_a_sync_needs_a_connection_and_says_so(site: Site) -> None:
     api = site.api(site.token(site.account("Delta")))
     refused = api.post("/api/v1/syncs")

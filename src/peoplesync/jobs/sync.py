@@ -130,9 +130,11 @@ def run_apply(
                 account = get_account(session, account_id)
                 run = get_run(session, account_id, run_id)
                 apply_run(session, account, run, now=rt.clock(), actor=actor, confirm=confirm)
-        except StalePlanError:
+        except StalePlanError as err:
             with unit_of_work(rt.factory) as session:
-                move(get_run(session, account_id, run_id), RunState.EXPIRED, rt.clock())
+                run = get_run(session, account_id, run_id)
+                move(run, RunState.EXPIRED, rt.clock())
+                run.error = err.admin_message()
         except (ImportBlockedError, ConflictError, NotFoundError) as err:
             log.warning("jobs.apply.refused", run_id=run_id, code=err.code)
         except Exception as err:
