@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peoplesync import __version__
 from peoplesync.errors import PeoplesyncError
@@ -52,7 +53,7 @@ def create_app(ctx: WebContext) -> FastAPI:
         app.include_router(router, include_in_schema=False)
     app.include_router(api.router, prefix=API_PREFIX)
     _add_error_handlers(app)
-    _add_security_headers(app)
+    _add_middleware(app)
     return app
 
 
@@ -96,17 +97,81 @@ def _add_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _add_security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/v1/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-                "form-action 'self' *; frame-ancestors 'none'",
-            )
-        return response
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+)
+CSP = (
+    b"default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    b"form-action 'self' *; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (a plain ASGI middleware: it sees the
+    responses of the error handlers too)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = str(scope.get("path", "")).startswith("/api/v1/docs")  # Swagger UI runs inline JS
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += SECURITY_HEADERS
+                if not docs:
+                    headers.append((b"content-security-policy", CSP))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class CrashBarrier:
+    """A bug becomes a plain 500 (JSON for the API, the error page otherwise), logged with its
+    traceback for the operator and never shown to the admin; the connection stays usable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            request = Request(scope)
+            log.exception("web.crashed", path=request.url.path, error=type(exc).__name__)
+            if started:
+                raise  # half a response is out: only the server can end it
+            await _crash_response(request)(scope, receive, send)
+
+
+def _crash_response(request: Request) -> Response:
+    error = PeoplesyncError(
+        "Something broke on our side; nothing was changed by this request.",
+        hint="Try again. If it keeps happening, tell your peoplesync operator (with the time).",
+    )
+    if _is_api(request):
+        body = {"error": {"code": "internal_error", "message": error.message}}
+        return JSONResponse(body, status_code=500)
+    return render(request, "error.html", {"error": error}, status=500)
+
+
+def _add_middleware(app: FastAPI) -> None:
+    app.add_middleware(CrashBarrier)
+    app.add_middleware(SecurityHeaders)
