@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from peoplesync.access.service import Role
 from peoplesync.config import Settings
 from peoplesync.core.emails import email_problem
 from peoplesync.errors import InputError, NotFoundError
@@ -25,7 +26,13 @@ from peoplesync.jobs.effects import after_commit
 from peoplesync.notify import messages
 from peoplesync.notify.messages import Message
 from peoplesync.notify.webhooks import queue_run_finished
-from peoplesync.store.models import Account, EmailMessage, NotificationRecipient, SyncRun
+from peoplesync.store.models import (
+    Account,
+    EmailMessage,
+    Login,
+    NotificationRecipient,
+    SyncRun,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +71,7 @@ def remove_recipient(session: Session, account: Account, email: str) -> bool:
 
 
 def list_recipients(session: Session, account_id: int) -> list[str]:
+    """The extra addresses an admin added (Account settings, `peoplesync alerts add`)."""
     return list(
         session.scalars(
             select(NotificationRecipient.email)
@@ -71,6 +79,18 @@ def list_recipients(session: Session, account_id: int) -> list[str]:
             .order_by(NotificationRecipient.email)
         )
     )
+
+
+def email_recipients(session: Session, account_id: int) -> list[str]:
+    """Who gets the admins' emails: every account administrator's login, and the extra
+    addresses; each address once (case-insensitive)."""
+    admins = session.scalars(
+        select(Login.email).where(Login.account_id == account_id, Login.role == Role.ADMIN.value)
+    )
+    found: dict[str, str] = {}
+    for email in [*admins, *list_recipients(session, account_id)]:
+        found.setdefault(email.strip().lower(), email.strip())
+    return sorted(found.values(), key=str.lower)
 
 
 # --- The outbox -----------------------------------------------------------------------------
@@ -129,7 +149,7 @@ class Notifier:
         now: datetime,
         run_id: int | None = None,
     ) -> EmailMessage:
-        recipients = list_recipients(session, account.id)
+        recipients = email_recipients(session, account.id)
         smtp = bool(self.settings.smtp_host) and bool(recipients)
         email = EmailMessage(
             account_id=account.id,

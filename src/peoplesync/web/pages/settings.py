@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from peoplesync.access import service as access
+from peoplesync.access.service import Role
 from peoplesync.accounts import service as accounts
 from peoplesync.errors import InputError
 from peoplesync.jobs import autosync
@@ -28,6 +29,7 @@ def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
         account = accounts.get_account(session, principal.account_id)
         auto = autosync.auto_sync_status(session, account, ctx.clock())
         recipients = notify.list_recipients(session, account.id)
+        admins = [x.email for x in access.list_logins(session, account.id) if x.role == Role.ADMIN]
         page = {
             "account": {
                 "name": account.name,
@@ -39,6 +41,7 @@ def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
             },
             "auto": auto,
             "recipients": recipients,
+            "admins": admins,
         }
     return render(request, "account.html", page)
 
