@@ -192,6 +192,60 @@ def test_an_import_of_a_review_the_directory_outgrew_is_refused(site: Site) -> N
     assert api.get("/api/v1/people", params={"limit": 100}).json()["total"] == 16  # untouched
 
 
+def test_a_flagged_manual_sync_needs_the_admins_confirmation_which_is_kept(site: Site) -> None:
+    api = site.api(site.token(site.account("Kappa")))
+    import_csv(api, sample_path("acme-1.csv").read_bytes(), "first.csv")
+    active = api.get("/api/v1/people", params={"status": "active"}).json()["total"]
+    former = api.get("/api/v1/people", params={"status": "former"}).json()["total"]
+    only_two = b"\n".join(sample_path("acme-1.csv").read_bytes().splitlines()[:3]) + b"\n"
+    api.post("/api/v1/syncs/csv", files={"file": ("two.csv", only_two, "text/csv")})
+    review = wait_run(api, until={"awaiting_review", "blocked", "failed"})
+    assert review["state"] == "awaiting_review"  # a manual run shows findings, it is not blocked
+    assert review["counts"]["leave"] == active - 2
+    assert [f["reason"] for f in review["findings"]] == ["mass_leaver"]
+
+    refused = api.post(f"/api/v1/runs/{review['id']}/apply", json={"confirm": False})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "import_blocked"
+    assert api.get("/api/v1/people", params={"status": "active"}).json()["total"] == active
+
+    api.post(f"/api/v1/runs/{review['id']}/apply", json={"confirm": True})
+    done = wait_run(api, review["id"], until={"succeeded", "failed"})
+    assert done["state"] == "succeeded"
+    (confirmation,) = done["confirmations"]
+    assert confirmation["by"].startswith("api:pst_")
+    assert confirmation["reasons"] == ["mass_leaver"]
+    after = api.get("/api/v1/people", params={"status": "former"}).json()["total"]
+    assert after == former + active - 2
+
+
+def test_a_review_can_be_cancelled_and_nothing_is_imported(site: Site) -> None:
+    api = site.api(site.token(site.account("Lambda")))
+    api.post(
+        "/api/v1/syncs/csv",
+        files={"file": ("a.csv", sample_path("acme-1.csv").read_bytes(), "text/csv")},
+    )
+    review = wait_run(api, until={"awaiting_review"})
+    cancelled = api.post(f"/api/v1/runs/{review['id']}/cancel").json()
+    assert cancelled["state"] == "cancelled"
+    assert api.post(f"/api/v1/runs/{review['id']}/apply", json={}).status_code == 409
+    assert api.get("/api/v1/people").json()["total"] == 0
+    assert api.get("/api/v1/redaction").json() == {"redacted_fields": []}
+
+
+def test_an_account_token_connects_justworks_through_the_api(site: Site) -> None:
+    api = site.api(site.token(site.account("Mu")))
+    company = site.sandbox.control.create_company(seed=5, size=12, initial_sync_seconds=0)
+    connected = api.put(
+        "/api/v1/connections/justworks", json={"account_token": company.account_token}
+    ).json()
+    assert connected["connected"] is True
+    assert connected["status"] in {"connected", "initial_sync"}
+    assert company.account_token not in str(connected)  # never shown back
+    wrong = api.put("/api/v1/connections/justworks", json={"account_token": "not-a-token"})
+    assert wrong.json()["status"] == "reconnect_needed"
+
+
 def test_a_sync_needs_a_connection_and_says_so(site: Site) -> None:
     api = site.api(site.token(site.account("Delta")))
     refused = api.post("/api/v1/syncs")
