@@ -46,7 +46,6 @@ class Settings(BaseSettings):
 
     # Web
     base_url: str = "http://127.0.0.1:8000"
-    session_secret: SecretStr | None = None
     cookie_secure: bool = False
 
     # Email (empty host: the embedded outbox)
