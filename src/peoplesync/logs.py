@@ -25,8 +25,14 @@ def scrub_secrets(
 
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
+    """Console or JSON lines. Tracebacks are plain text: never the local variables of each frame
+    (which rich tracebacks would print, secrets and personal data included)."""
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
@@ -34,6 +40,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             scrub_secrets,
+            structlog.processors.format_exc_info,  # the traceback as text, without locals
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

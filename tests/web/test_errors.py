@@ -18,7 +18,7 @@ def test_a_crash_is_a_plain_500_for_pages_and_the_api() -> None:
     app = create_app(sentinel.unused)  # the two routes added below use no context
     app.add_api_route("/api/v1/boom", _crash)
     app.add_api_route("/boom", _crash)
-    with ServerThread(app) as server, httpx.Client(base_url=server.url) as client:
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         api = client.get("/api/v1/boom")
         page = client.get("/boom")
     assert api.status_code == 500

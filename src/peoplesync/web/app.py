@@ -154,11 +154,11 @@ class CrashBarrier:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            request = Request(scope)
-            log.exception("web.crashed", path=request.url.path, error=type(exc).__name__)
             if started:
                 raise  # half a response is out: only the server can end it
-            await _crash_response(request)(scope, receive, send)
+            request = Request(scope)
+            await _crash_response(request)(scope, receive, send)  # answer first, then log
+            log.exception("web.crashed", path=request.url.path, error=type(exc).__name__)
 
 
 def _crash_response(request: Request) -> Response:
