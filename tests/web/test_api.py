@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from peoplesync.access.service import Role
+from peoplesync.access.service import MAX_FAILED_LOGINS, Role
 from peoplesync.cli.demo import sample_path
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
 from peoplesync.web.app import all_routes
-from tests.web.site import WEBHOOK_KEY, Site
+from tests.web.site import PASSWORD, WEBHOOK_KEY, Site
 
 HOSTILE = '<script>alert("x")</script> Mallory'
 QUOTED_HOSTILE = HOSTILE.replace('"', '""')
@@ -386,6 +386,28 @@ def test_a_wrong_password_is_refused_without_saying_which_part(site: Site) -> No
         assert response.status_code == 401
         assert "Wrong email or password." in response.text
         assert "ps_session" not in response.cookies
+
+
+def test_repeated_wrong_passwords_lock_the_login(site: Site) -> None:
+    account_id = site.account("Nu")
+    site.add_login(account_id, "nina@nu.example")
+    client = site.client()
+
+    def sign_in(password: str) -> httpx.Response:
+        form = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        return client.post(
+            "/login",
+            data={"email": "nina@nu.example", "password": password, "csrf_token": token.group(1)},
+        )
+
+    for _ in range(MAX_FAILED_LOGINS):
+        assert sign_in("not the password").status_code == 401
+    locked = sign_in(PASSWORD)  # the right one, too late: each failure was committed
+    assert locked.status_code == 401
+    assert "Too many failed sign-ins" in locked.text
+    assert "ps_session" not in locked.cookies
 
 
 def test_open_redirects_after_sign_in_are_refused(site: Site) -> None:

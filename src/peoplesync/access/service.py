@@ -25,6 +25,8 @@ from peoplesync.store.models import Account, ApiToken, Login, WebSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 5  # failed sign-ins in a row before the login is locked for LOCKOUT
+LOCKOUT = timedelta(minutes=15)
 TOKEN_PREFIX = "pst_"  # noqa: S105 - a prefix that marks our tokens, not a secret
 
 _hasher = PasswordHasher()
@@ -99,17 +101,30 @@ def create_login(
 
 
 def authenticate(session: Session, email: str, password: str, *, now: datetime) -> Login:
-    """The login for this email and password, or AuthenticationError (which never says which)."""
+    """The login for this email and password, or AuthenticationError (which never says which
+    was wrong). A failure is counted on the login: after MAX_FAILED_LOGINS in a row, sign-in is
+    refused for LOCKOUT, right password or not. The caller commits the count before answering."""
     login = session.scalar(select(Login).where(Login.email_key == fold(email.strip())))
     try:
         _hasher.verify(login.password_hash if login else _DUMMY_HASH, password)
+        verified = login is not None
     except (VerificationError, InvalidHashError):
-        login = None
-    if login is None:
+        verified = False
+    if login is not None and login.locked_until is not None and login.locked_until > now:
+        minutes = max(1, round((login.locked_until - now).total_seconds() / 60))
+        raise AuthenticationError(
+            "Too many failed sign-ins for this login.",
+            hint=f"Try again in {minutes} minute(s), or ask an administrator.",
+        )
+    if not verified or login is None:
+        if login is not None:
+            login.failed_logins += 1
+            if login.failed_logins >= MAX_FAILED_LOGINS:
+                login.locked_until, login.failed_logins = now + LOCKOUT, 0
         raise AuthenticationError("Wrong email or password.", hint="Check both and try again.")
     if _hasher.check_needs_rehash(login.password_hash):
         login.password_hash = _hasher.hash(password)
-    login.last_login_at = now
+    login.last_login_at, login.failed_logins, login.locked_until = now, 0, None
     return login
 
 
@@ -136,6 +151,7 @@ def open_session(session: Session, login: Login, *, now: datetime) -> str:
         )
     )
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session.flush()
     return token
 
 
@@ -208,3 +224,4 @@ def revoke_api_token(session: Session, account_id: int, token_id: int, *, now: d
     if token is None:
         raise NotFoundError(f"There is no API token {token_id}.")
     token.revoked_at = token.revoked_at or now
+    session.flush()

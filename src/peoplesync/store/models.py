@@ -380,6 +380,9 @@ class Login(Base):
     person_id: Mapped[str | None] = mapped_column(String(32))  # their own directory record
     created_at: Mapped[datetime] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Brute-force brake: failed sign-ins in a row, and the time until which sign-in is refused.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column()
 
 
 class WebSession(Base):

@@ -58,12 +58,16 @@ def login(
             "This sign-in form has expired (CSRF check failed).",
             hint="Reload the sign-in page and try again.",
         )
-    try:
-        with ctx.uow() as session:
+    refused: AuthenticationError | None = None
+    with ctx.uow() as session:  # a failure is counted and committed, then answered
+        try:
             login_row = access.authenticate(session, email, password, now=ctx.clock())
+        except AuthenticationError as err:
+            refused = err
+        else:
             token = access.open_session(session, login_row, now=ctx.clock())
-    except AuthenticationError as err:
-        return _login_page(request, _safe_next(next), error=err.admin_message(), status=401)
+    if refused is not None:
+        return _login_page(request, _safe_next(next), error=refused.admin_message(), status=401)
     response = redirect(_safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,
