@@ -96,3 +96,20 @@ def test_sessions_and_tokens_are_stored_only_as_digests(session: Session, accoun
     assert principal.actor == f"api:{token.prefix}"
     access.revoke_api_token(session, account.id, token.id, now=NOW)
     assert access.token_principal(session, plain, now=NOW) is None
+
+
+def test_logins_are_removed_but_never_yourself_nor_the_last_admin(
+    session: Session, account: Account
+) -> None:
+    ada = _login(session, account)
+    password, pat = access.invite_login(
+        session, account, email="pat@acme.example", name="Pat", role=Role.USER, now=NOW
+    )
+    assert access.authenticate(session, "pat@acme.example", password, now=NOW) is pat
+    assert pat.person_id is None  # nobody in this directory has that email
+    with pytest.raises(ConflictError, match="your own login"):
+        access.remove_login(session, account.id, ada.id, by_login=ada.id)
+    with pytest.raises(ConflictError, match="last administrator"):
+        access.remove_login(session, account.id, ada.id, by_login=None)  # an API token
+    assert access.remove_login(session, account.id, pat.id, by_login=ada.id) == "pat@acme.example"
+    assert [x.email for x in access.list_logins(session, account.id)] == ["ada@acme.example"]

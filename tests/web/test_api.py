@@ -16,7 +16,7 @@ from peoplesync.access.service import MAX_FAILED_LOGINS, Role
 from peoplesync.cli.demo import sample_path
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
 from peoplesync.web.app import all_routes
-from tests.web.site import PASSWORD, WEBHOOK_KEY, Site
+from tests.web.site import PASSWORD, WEBHOOK_KEY, Site, csrf_of
 
 HOSTILE = '<script>alert("x")</script> Mallory'
 QUOTED_HOSTILE = HOSTILE.replace('"', '""')
@@ -58,6 +58,7 @@ class Tenant:
     person_id: str
     demographic_id: int
     token_id: int
+    login_id: int
 
 
 def make_tenant(site: Site, name: str, csv: bytes, admin: str) -> Tenant:
@@ -69,7 +70,9 @@ def make_tenant(site: Site, name: str, csv: bytes, admin: str) -> Tenant:
     demographic = api.get("/api/v1/demographics").json()["demographics"][0]
     token = api.get("/api/v1/api-tokens").json()["tokens"][0]
     browser = site.login(account_id, admin)
-    return Tenant(account_id, api, browser, run["id"], person["id"], demographic["id"], token["id"])
+    (login,) = api.get("/api/v1/logins").json()["logins"]
+    ids = (run["id"], person["id"], demographic["id"], token["id"], login["id"])
+    return Tenant(account_id, api, browser, *ids)
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +288,7 @@ def _fill(path: str, other: Tenant) -> str:
         "person_id": other.person_id,
         "demographic_id": other.demographic_id,
         "token_id": other.token_id,
+        "login_id": other.login_id,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
@@ -408,6 +412,44 @@ def test_repeated_wrong_passwords_lock_the_login(site: Site) -> None:
     assert locked.status_code == 401
     assert "Too many failed sign-ins" in locked.text
     assert "ps_session" not in locked.cookies
+
+
+def test_an_admin_adds_a_user_who_signs_in_to_their_own_profile(site: Site) -> None:
+    account_id = site.account("Xi")
+    api = site.api(site.token(account_id))
+    import_csv(api, sample_path("acme-1.csv").read_bytes(), "xi.csv")
+    admin = site.login(account_id, "root@xi.example")
+
+    made = api.post(
+        "/api/v1/logins", json={"email": "Jonas.Becker@acme.example", "role": "user"}
+    ).json()
+    assert made["person_id"] is not None  # linked to the directory record with that email
+    user = site.client()
+    form = user.get("/login")
+    signed_in = user.post(
+        "/login",
+        data={
+            "email": "jonas.becker@acme.example",
+            "password": made["password"],
+            "csrf_token": csrf_of(form.text),
+        },
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/"
+    me = user.get("/me")
+    assert "Jonas Becker" in me.text
+    assert "Berlin" in me.text
+    assert user.get("/users").status_code == 403
+    listed = api.get("/api/v1/logins").json()["logins"]
+    assert made["password"] not in str(listed)
+
+    page = admin.get("/settings/logins")
+    assert "jonas.becker@acme.example".lower() in page.text.lower()
+    own_id = next(x["id"] for x in listed if x["email"] == "root@xi.example")
+    self_removal = admin.delete(f"/api/v1/logins/{own_id}")
+    assert self_removal.status_code == 409
+    assert admin.delete(f"/api/v1/logins/{made['id']}").json() == {"removed": made["id"]}
+    assert user.get("/me").status_code == 303  # their session ended with the login
 
 
 def test_open_redirects_after_sign_in_are_refused(site: Site) -> None:

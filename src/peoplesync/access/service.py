@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from peoplesync.core.emails import email_problem
 from peoplesync.core.employee import fold
 from peoplesync.errors import AuthenticationError, ConflictError, InputError, NotFoundError
-from peoplesync.store.models import Account, ApiToken, Login, WebSession
+from peoplesync.store.models import Account, ApiToken, Login, Person, WebSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
@@ -132,6 +132,50 @@ def list_logins(session: Session, account_id: int) -> list[Login]:
     return list(
         session.scalars(select(Login).where(Login.account_id == account_id).order_by(Login.email))
     )
+
+
+def invite_login(
+    session: Session, account: Account, *, email: str, name: str, role: Role, now: datetime
+) -> tuple[str, Login]:
+    """A login made by an administrator, with a one-time password (shown once, to pass on).
+    It is linked to the directory person with the same email, who is their own page."""
+    password = secrets.token_urlsafe(12)
+    person = session.scalar(
+        select(Person.id).where(Person.account_id == account.id, Person.email_key == fold(email))
+    )
+    login = create_login(
+        session,
+        account,
+        email=email,
+        name=name,
+        password=password,
+        role=role,
+        now=now,
+        person_id=person,
+    )
+    return password, login
+
+
+def remove_login(session: Session, account_id: int, login_id: int, *, by_login: int | None) -> str:
+    """Remove a login of the account (and its sessions). Not yourself, not the last admin."""
+    login = session.scalar(
+        select(Login).where(Login.id == login_id, Login.account_id == account_id)
+    )
+    if login is None:
+        raise NotFoundError(f"There is no login {login_id} in this account.")
+    if login.id == by_login:
+        raise ConflictError("You cannot remove your own login.", hint="Ask another administrator.")
+    admins = session.scalars(
+        select(Login.id).where(Login.account_id == account_id, Login.role == Role.ADMIN.value)
+    ).all()
+    if login.role == Role.ADMIN and list(admins) == [login.id]:
+        raise ConflictError(
+            "This is the account's last administrator.", hint="Make another administrator first."
+        )
+    session.execute(delete(WebSession).where(WebSession.login_id == login.id))
+    session.delete(login)
+    session.flush()
+    return login.email
 
 
 # --- browser sessions ----------------------------------------------------------------------

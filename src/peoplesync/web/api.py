@@ -13,7 +13,6 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from peoplesync.access import service as access
 from peoplesync.accounts import service as accounts
 from peoplesync.connections import service as connections
 from peoplesync.errors import InputError
@@ -27,9 +26,9 @@ from peoplesync.redaction import service as redaction
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import review_page
 from peoplesync.web.connect import connect_with_token
-from peoplesync.web.deps import ApiAdmin, ApiUser, Ctx
+from peoplesync.web.deps import ApiAdmin, Ctx
 from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
-from peoplesync.web.views import connection_view, iso, own_person, person_row, person_view, run_view
+from peoplesync.web.views import connection_view, iso, person_row, person_view, run_view
 
 router = APIRouter(tags=["peoplesync"])
 MAX_LIMIT = 500
@@ -65,31 +64,10 @@ class FieldIn(BaseModel):
     field: str
 
 
-class TokenIn(BaseModel):
-    name: str = ""
-
-
 def _limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     return limit
-
-
-# --- who am I ------------------------------------------------------------------------------
-
-
-@router.get("/me")
-def me(ctx: Ctx, principal: ApiUser) -> Json:
-    with ctx.uow() as session:
-        account = accounts.get_account(session, principal.account_id)
-        return {"account": {"id": account.id, "name": account.name}, "role": principal.role}
-
-
-@router.get("/me/person")
-def my_person(ctx: Ctx, principal: ApiUser) -> Json:
-    with ctx.uow() as session:
-        person = people.get_person(session, principal.account_id, own_person(principal.person_id))
-        return person_view(session, principal.account_id, person)
 
 
 # --- account settings ----------------------------------------------------------------------
@@ -383,7 +361,7 @@ def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
         }
 
 
-# --- demographics, tokens, outbox ----------------------------------------------------------
+# --- demographics, outbox ----------------------------------------------------------
 
 
 @router.get("/demographics")
@@ -400,43 +378,6 @@ def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Js
             session, principal.account_id, demographic_id, actor=principal.actor, now=ctx.clock()
         )
     return {"deleted": demographic_id, "values_removed": removed}
-
-
-@router.get("/api-tokens")
-def list_tokens(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
-        found = access.list_api_tokens(session, principal.account_id)
-        return {
-            "tokens": [
-                {
-                    "id": t.id,
-                    "name": t.name,
-                    "prefix": t.prefix,
-                    "created_by": t.created_by,
-                    "created_at": iso(t.created_at),
-                    "last_used_at": iso(t.last_used_at),
-                    "revoked_at": iso(t.revoked_at),
-                }
-                for t in found
-            ]
-        }
-
-
-@router.post("/api-tokens", status_code=201)
-def create_token(ctx: Ctx, principal: ApiAdmin, body: TokenIn) -> Json:
-    with ctx.uow() as session:
-        account = accounts.get_account(session, principal.account_id)
-        plain, token = access.create_api_token(
-            session, account, name=body.name, actor=principal.actor, now=ctx.clock()
-        )
-        return {"id": token.id, "name": token.name, "token": plain}
-
-
-@router.delete("/api-tokens/{token_id}")
-def revoke_token(ctx: Ctx, principal: ApiAdmin, token_id: int) -> Json:
-    with ctx.uow() as session:
-        access.revoke_api_token(session, principal.account_id, token_id, now=ctx.clock())
-    return {"revoked": token_id}
 
 
 @router.get("/outbox")

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peoplesync import __version__
 from peoplesync.errors import PeoplesyncError
-from peoplesync.web import api
+from peoplesync.web import api, api_access
 from peoplesync.web.context import WebContext
 from peoplesync.web.deps import LoginRequired, login_redirect
 from peoplesync.web.pages import auth, integrations, runs, settings, users
@@ -27,13 +27,15 @@ log = structlog.get_logger(__name__)
 # Every router with its prefix: the pages (not in the OpenAPI document) and the API.
 PAGE_ROUTERS = (auth.router, integrations.router, runs.router, users.router, settings.router)
 API_PREFIX = "/api/v1"
+API_ROUTERS = (api.router, api_access.router)
 
 
 def all_routes() -> list[tuple[str, APIRoute]]:
     """(full path, route) of every page and API route (the tests' isolation matrix uses it)."""
     pages = [r for router in PAGE_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     found = [(r.path, r) for r in pages]
-    found += [(API_PREFIX + r.path, r) for r in api.router.routes if isinstance(r, APIRoute)]
+    for router in API_ROUTERS:
+        found += [(API_PREFIX + r.path, r) for r in router.routes if isinstance(r, APIRoute)]
     return found
 
 
@@ -51,7 +53,8 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in PAGE_ROUTERS:
         app.include_router(router, include_in_schema=False)
-    app.include_router(api.router, prefix=API_PREFIX)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     _add_error_handlers(app)
     _add_middleware(app)
     return app

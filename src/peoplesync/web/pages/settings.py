@@ -159,6 +159,44 @@ def delete_demographic(ctx: Ctx, principal: AdminForm, demographic_id: int) -> R
     )
 
 
+@router.get("/logins")
+def logins(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    with ctx.uow() as session:
+        found = access.list_logins(session, principal.account_id)
+    return render(request, "logins.html", {"logins": found, "invited": None})
+
+
+@router.post("/logins")
+def invite(
+    request: Request,
+    ctx: Ctx,
+    principal: AdminForm,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "user",
+) -> Response:
+    wanted = Role.ADMIN if role == "admin" else Role.USER
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        password, login = access.invite_login(
+            session, account, email=email, name=name, role=wanted, now=ctx.clock()
+        )
+        invited = {"email": login.email, "password": password, "linked": bool(login.person_id)}
+        found = access.list_logins(session, principal.account_id)
+    response = render(request, "logins.html", {"logins": found, "invited": invited})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/logins/{login_id}/remove")
+def remove(ctx: Ctx, principal: AdminForm, login_id: int) -> Response:
+    with ctx.uow() as session:
+        email = access.remove_login(
+            session, principal.account_id, login_id, by_login=principal.login_id
+        )
+    return redirect("/settings/logins", flash=f"{email} can no longer sign in.")
+
+
 @router.get("/api-tokens")
 def tokens(request: Request, ctx: Ctx, principal: Admin) -> Response:
     with ctx.uow() as session:

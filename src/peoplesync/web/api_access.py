@@ -1,0 +1,124 @@
+"""The JSON API's access part: who am I, logins and API tokens (same prefix, /api/v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from peoplesync.access import service as access
+from peoplesync.access.service import Role
+from peoplesync.accounts import service as accounts
+from peoplesync.people import service as people
+from peoplesync.web.deps import ApiAdmin, ApiUser, Ctx
+from peoplesync.web.views import iso, own_person, person_view
+
+router = APIRouter(tags=["access"])
+Json = dict[str, Any]
+
+
+class TokenIn(BaseModel):
+    name: str = ""
+
+
+class LoginIn(BaseModel):
+    email: str
+    name: str = ""
+    role: Role = Role.USER
+
+
+@router.get("/logins")
+def list_logins(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        found = access.list_logins(session, principal.account_id)
+        return {
+            "logins": [
+                {
+                    "id": x.id,
+                    "email": x.email,
+                    "name": x.name,
+                    "role": x.role,
+                    "person_id": x.person_id,
+                    "last_login_at": iso(x.last_login_at),
+                }
+                for x in found
+            ]
+        }
+
+
+@router.post("/logins", status_code=201)
+def invite_login(ctx: Ctx, principal: ApiAdmin, body: LoginIn) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        password, login = access.invite_login(
+            session, account, email=body.email, name=body.name, role=body.role, now=ctx.clock()
+        )
+        return {
+            "id": login.id,
+            "email": login.email,
+            "role": login.role,
+            "person_id": login.person_id,
+            "password": password,
+        }
+
+
+@router.delete("/logins/{login_id}")
+def remove_login(ctx: Ctx, principal: ApiAdmin, login_id: int) -> Json:
+    with ctx.uow() as session:
+        access.remove_login(session, principal.account_id, login_id, by_login=principal.login_id)
+    return {"removed": login_id}
+
+
+# --- who am I ------------------------------------------------------------------------------
+
+
+@router.get("/me")
+def me(ctx: Ctx, principal: ApiUser) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        return {"account": {"id": account.id, "name": account.name}, "role": principal.role}
+
+
+@router.get("/me/person")
+def my_person(ctx: Ctx, principal: ApiUser) -> Json:
+    with ctx.uow() as session:
+        person = people.get_person(session, principal.account_id, own_person(principal.person_id))
+        return person_view(session, principal.account_id, person)
+
+
+@router.get("/api-tokens")
+def list_tokens(ctx: Ctx, principal: ApiAdmin) -> Json:
+    with ctx.uow() as session:
+        found = access.list_api_tokens(session, principal.account_id)
+        return {
+            "tokens": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "prefix": t.prefix,
+                    "created_by": t.created_by,
+                    "created_at": iso(t.created_at),
+                    "last_used_at": iso(t.last_used_at),
+                    "revoked_at": iso(t.revoked_at),
+                }
+                for t in found
+            ]
+        }
+
+
+@router.post("/api-tokens", status_code=201)
+def create_token(ctx: Ctx, principal: ApiAdmin, body: TokenIn) -> Json:
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        plain, token = access.create_api_token(
+            session, account, name=body.name, actor=principal.actor, now=ctx.clock()
+        )
+        return {"id": token.id, "name": token.name, "token": plain}
+
+
+@router.delete("/api-tokens/{token_id}")
+def revoke_token(ctx: Ctx, principal: ApiAdmin, token_id: int) -> Json:
+    with ctx.uow() as session:
+        access.revoke_api_token(session, principal.account_id, token_id, now=ctx.clock())
+    return {"revoked": token_id}
