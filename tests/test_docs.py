@@ -4,9 +4,11 @@ and every `make` target it names is in the Makefile."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from peoplesync.cli import app
@@ -52,6 +54,13 @@ TARGETS = [t.split()[0] for t in _shown("make")]
 def test_the_readme_shows_commands_and_targets() -> None:
     assert {"demo", "serve", "sync", "connect justworks", "autosync on"} <= set(COMMANDS)
     assert TARGETS[:2] == ["run", "test"]  # the README opens with these two
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_before() -> Iterator[None]:
+    """The CLI configures logging for its process; in-process here, undo it after each test."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -24,6 +24,17 @@ def scrub_secrets(
     return event
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is now (not the one at configuration time, which a test
+    runner or an embedding host may have closed since)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     """Console or JSON lines. Tracebacks are plain text: never the local variables of each frame
     (which rich tracebacks would print, secrets and personal data included)."""
@@ -44,6 +55,6 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
