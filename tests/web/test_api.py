@@ -270,6 +270,7 @@ def test_a_csv_with_a_missing_manager_is_blocked_with_the_row_named(site: Site) 
     assert issue["location"] == "row 2"
     assert issue["field"] == "manager"
     assert "boss@e.example" in issue["message"]
+    assert run["next_step"] == "Fix the errors below in the HRIS (or the file), then sync again."
     refused = api.post(f"/api/v1/runs/{run['id']}/apply", json={})
     assert refused.status_code == 409
     assert api.get("/api/v1/people").json()["total"] == 0

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
+from peoplesync.core.guard import REASON_HINTS, REASON_LABELS, GuardReason
 from peoplesync.errors import NotFoundError
 from peoplesync.people import service as people
 from peoplesync.runs.service import active_run
@@ -93,6 +94,16 @@ def run_brief(run: SyncRun) -> dict[str, Any]:
     }
 
 
+def _next_step(run: SyncRun) -> str | None:
+    """What to do now; a run the safeguards blocked says why, in the reason's own words."""
+    if run.state == RunState.BLOCKED and run.blocked_reason in set(GuardReason):
+        reason = GuardReason(run.blocked_reason)
+        return f"{REASON_LABELS[reason]}. {REASON_HINTS[reason]}"
+    if run.state == RunState.BLOCKED and run.blocked_reason == "validation":
+        return "Fix the errors below in the HRIS (or the file), then sync again."
+    return NEXT_STEPS.get(run.state)
+
+
 def run_view(run: SyncRun) -> dict[str, Any]:
     issues = list(run.issues or [])
     return {
@@ -119,7 +130,7 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "created": run.created_at,
         "finished_at": iso(run.finished_at),
         "finished": run.finished_at,
-        "next_step": NEXT_STEPS.get(run.state),
+        "next_step": _next_step(run),
     }
 
 
