@@ -15,7 +15,7 @@ import pytest
 from peoplesync.access.service import MAX_FAILED_LOGINS, Role
 from peoplesync.cli.demo import sample_path
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
-from peoplesync.web.app import all_routes
+from peoplesync.web.app import MAX_BODY_BYTES, all_routes
 from tests.web.site import PASSWORD, WEBHOOK_KEY, Site, csrf_of
 
 HOSTILE = '<script>alert("x")</script> Mallory'
@@ -247,6 +247,14 @@ def test_an_account_token_connects_justworks_through_the_api(site: Site) -> None
     assert company.account_token not in str(connected)  # never shown back
     wrong = api.put("/api/v1/connections/justworks", json={"account_token": "not-a-token"})
     assert wrong.json()["status"] == "reconnect_needed"
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(site: Site) -> None:
+    api = site.api(site.token(site.account("Omicron")))
+    huge = b"Name,Email\n" + b"x" * (MAX_BODY_BYTES + 1024)
+    refused = api.post("/api/v1/syncs/csv", files={"file": ("huge.csv", huge, "text/csv")})
+    assert refused.status_code == 413
+    assert api.get("/api/v1/runs").json()["runs"] == []
 
 
 def test_a_sync_needs_a_connection_and_says_so(site: Site) -> None:

@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 # Every router with its prefix: the pages (not in the OpenAPI document) and the API.
 PAGE_ROUTERS = (auth.router, integrations.router, runs.router, users.router, settings.router)
 API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a 50 MB CSV and its multipart wrapping; more is refused (413)
 API_ROUTERS = (api.router, api_access.router)
 
 
@@ -48,6 +49,7 @@ def create_app(ctx: WebContext) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.web = ctx
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
