@@ -28,8 +28,10 @@ system-deps: ## Install Chromium from the system package manager (for the browse
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "chromium missing: install it with your package manager (browser tests will skip)"; fi
 
-run: $(STAMP) ## Run the demo: a sample company synced into a fresh SQLite directory
-	$(BIN)/peoplesync demo
+PORT ?= 8000
+
+run: $(STAMP) ## Run the demo: the web app, a worker and a sandbox HRIS (PORT=8000), until Ctrl-C
+	$(BIN)/peoplesync demo --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite
 	$(BIN)/pytest

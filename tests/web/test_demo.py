@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,3 +66,24 @@ def test_the_demo_serves_the_app_with_a_login_until_ctrl_c(tmp_path: Path) -> No
         rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "Stopped." in rest
+
+
+def test_a_busy_port_is_a_clear_error_and_keeps_the_last_demo(tmp_path: Path) -> None:
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "keep.txt").write_text("the last demo's files")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLESYNC_")}
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "peoplesync", "demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 3
+    assert f"Port {port} is already in use." in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (tmp_path / "demo" / "keep.txt").exists()

@@ -7,6 +7,7 @@ import getpass
 import os
 import secrets
 import shutil
+import socket
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -116,10 +117,18 @@ def list_logins(
 
 def web_demo(folder: Path, *, size: int, port: int) -> None:
     """The whole product on the embedded default, until Ctrl-C (what `make run` runs)."""
+    port = port or free_port()  # the app must know its own address (Merge Link comes back to it)
+    try:
+        socket.create_server(("127.0.0.1", port)).close()
+    except OSError:
+        raise InputError(
+            f"Port {port} is already in use.",
+            hint="Stop what uses it, or choose another: `make run PORT=8001` "
+            "(`peoplesync demo --port 0` takes any free port).",
+        ) from None
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    port = port or free_port()  # the app must know its own address (Merge Link comes back to it)
     with SandboxServer(size=size, seed=42, initial_sync_seconds=DEMO_INITIAL_SYNC_SECONDS) as hris:
         web_url = f"http://127.0.0.1:{port}"
         settings = Settings(
