@@ -7,17 +7,22 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from peoplesync.access import service as access
 from peoplesync.access.service import MAX_FAILED_LOGINS, Role
 from peoplesync.cli.demo import sample_path
+from peoplesync.errors import AuthenticationError
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
+from peoplesync.store.db import unit_of_work
 from peoplesync.web.app import MAX_BODY_BYTES, all_routes
 from tests.web.site import PASSWORD, WEBHOOK_KEY, Site, csrf_of
 
+NOW = datetime.now(UTC)
 HOSTILE = '<script>alert("x")</script> Mallory'
 QUOTED_HOSTILE = HOSTILE.replace('"', '""')
 CSV_WITH_HOSTILE_NAME = (
@@ -345,7 +350,7 @@ def test_an_admin_of_one_account_reaches_nothing_of_another(
 
 # --- roles ---------------------------------------------------------------------------------
 
-USER_ROUTES = {"/", "/me", "/login", "/logout", "/api/v1/me", "/api/v1/me/person"}
+USER_ROUTES = {"/", "/me", "/password", "/login", "/logout", "/api/v1/me", "/api/v1/me/person"}
 OPEN_ROUTES = {"/api/v1/webhooks/merge"}
 
 
@@ -449,6 +454,19 @@ def test_an_admin_adds_a_user_who_signs_in_to_their_own_profile(site: Site) -> N
     assert "Jonas Becker" in me.text
     assert "Berlin" in me.text
     assert user.get("/users").status_code == 403
+    csrf = csrf_of(me.text)
+    wrong = user.post("/password", data={"current": "nope", "new": "x" * 12, "csrf_token": csrf})
+    assert wrong.status_code == 422
+    assert "current password is not right" in wrong.text
+    changed = user.post(
+        "/password",
+        data={"current": made["password"], "new": "my own long password", "csrf_token": csrf},
+    )
+    assert changed.status_code == 303
+    with pytest.raises(AuthenticationError), unit_of_work(site.web.factory) as session:
+        access.authenticate(session, "jonas.becker@acme.example", made["password"], now=NOW)
+    with unit_of_work(site.web.factory) as session:
+        access.authenticate(session, "jonas.becker@acme.example", "my own long password", now=NOW)
     listed = api.get("/api/v1/logins").json()["logins"]
     assert made["password"] not in str(listed)
 

@@ -128,6 +128,30 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime) 
     return login
 
 
+def change_password(
+    session: Session, login_id: int, *, current: str, new: str, now: datetime
+) -> None:
+    """Set a new password after checking the current one (e.g. replacing a one-time password)."""
+    login = session.get(Login, login_id)
+    if login is None:
+        raise NotFoundError("This login no longer exists.")
+    try:
+        _hasher.verify(login.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise InputError(
+            "The current password is not right.", field="current", hint="Type it again."
+        ) from None
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            f"The new password is too short ({len(new)} characters).",
+            hint=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+            field="new",
+        )
+    login.password_hash = _hasher.hash(new)
+    login.failed_logins, login.locked_until = 0, None
+    session.flush()
+
+
 def list_logins(session: Session, account_id: int) -> list[Login]:
     return list(
         session.scalars(select(Login).where(Login.account_id == account_id).order_by(Login.email))

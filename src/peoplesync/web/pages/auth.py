@@ -93,6 +93,27 @@ def logout(request: Request, ctx: Ctx, principal: UserForm) -> Response:
     return response
 
 
+@router.get("/password")
+def password_form(request: Request, principal: User) -> Response:
+    return render(request, "password.html", {})
+
+
+@router.post("/password")
+def change_password(
+    ctx: Ctx,
+    principal: UserForm,
+    current: Annotated[str, Form()] = "",
+    new: Annotated[str, Form()] = "",
+) -> Response:
+    if principal.login_id is None:  # a page session always has its login; narrows the type
+        raise PermissionDeniedError("Only a signed-in person has a password.")
+    with ctx.uow() as session:
+        access.change_password(
+            session, principal.login_id, current=current, new=new, now=ctx.clock()
+        )
+    return redirect("/password", flash="Your password is changed.")
+
+
 @router.get("/")
 def home(principal: User) -> Response:
     if principal.is_admin:
