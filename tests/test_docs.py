@@ -52,7 +52,7 @@ TARGETS = [t.split()[0] for t in _shown("make")]
 
 
 def test_the_readme_shows_commands_and_targets() -> None:
-    assert {"demo", "serve", "sync", "connect justworks", "autosync on"} <= set(COMMANDS)
+    assert {"demo", "serve", "sync", "connect justworks", "logins create"} <= set(COMMANDS)
     assert TARGETS[:2] == ["run", "test"]  # the README opens with these two
 
 
