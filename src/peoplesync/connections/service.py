@@ -81,12 +81,18 @@ def save_connection(
     return connection
 
 
-def get_connection(session: Session, account_id: int, provider: str = "justworks") -> Connection:
-    connection = session.scalar(
+def find_connection(
+    session: Session, account_id: int, provider: str = "justworks"
+) -> Connection | None:
+    return session.scalar(
         select(Connection).where(
             Connection.account_id == account_id, Connection.provider == provider
         )
     )
+
+
+def get_connection(session: Session, account_id: int, provider: str = "justworks") -> Connection:
+    connection = find_connection(session, account_id, provider)
     if connection is None:
         raise NotFoundError(
             f"{PROVIDERS.get(provider, provider)} is not connected to this account.",

@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from peoplesync.accounts import service as accounts
-from peoplesync.connections import service as connections
 from peoplesync.errors import InputError
 from peoplesync.jobs import autosync
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, handle_merge_webhook
@@ -22,9 +21,10 @@ from peoplesync.jobs.service import request_apply, request_csv_plan, request_syn
 from peoplesync.notify import service as notify
 from peoplesync.people import demographics
 from peoplesync.people import service as people
+from peoplesync.people.service import PeoplePage
 from peoplesync.redaction import service as redaction
 from peoplesync.runs import service as runs
-from peoplesync.runs.review import review_page
+from peoplesync.runs.review import ReviewPage, review_page
 from peoplesync.web.connect import connect_with_token
 from peoplesync.web.deps import ApiAdmin, Ctx
 from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
@@ -62,6 +62,11 @@ class EmailIn(BaseModel):
 
 class FieldIn(BaseModel):
     field: str
+
+
+def _paged(found: PeoplePage | ReviewPage, key: str, rows: list[Json]) -> Json:
+    """One shape for every paged answer: total, offset, limit and the rows under `key`."""
+    return {"total": found.total, "offset": found.offset, "limit": found.limit, key: rows}
 
 
 def _limit(limit: int) -> int:
@@ -162,10 +167,7 @@ def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: str) -> Json:
 @router.get("/connections/justworks")
 def get_justworks(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.uow() as session:
-        found = next(iter(connections.list_connections(session, principal.account_id)), None)
-        view = connection_view(session, principal.account_id, found)
-    view.pop("last_success", None)
-    return view
+        return connection_view(session, principal.account_id)
 
 
 @router.put("/connections/justworks")
@@ -207,7 +209,7 @@ def list_runs(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
 
 def _run_json(run: Any) -> Json:
     view = run_view(run)
-    return {k: v for k, v in view.items() if k not in {"created", "finished", "errors", "warnings"}}
+    return {k: v for k, v in view.items() if k not in {"errors", "warnings"}}  # in "issues"
 
 
 @router.get("/runs/{run_id}")
@@ -239,11 +241,10 @@ def run_items(
             offset=offset,
             limit=_limit(limit),
         )
-    return {
-        "total": found.total,
-        "offset": found.offset,
-        "limit": found.limit,
-        "items": [
+    return _paged(
+        found,
+        "items",
+        [
             {
                 "kind": i.kind,
                 "person_id": i.person_id,
@@ -254,7 +255,7 @@ def run_items(
             }
             for i in found.items
         ],
-    }
+    )
 
 
 @router.post("/runs/{run_id}/apply", status_code=202)
@@ -303,12 +304,7 @@ def list_people(
             offset=offset,
             limit=_limit(limit),
         )
-    return {
-        "total": found.total,
-        "offset": found.offset,
-        "limit": found.limit,
-        "people": [person_row(p) for p in found.people],
-    }
+    return _paged(found, "people", [person_row(p) for p in found.people])
 
 
 @router.get("/people/{person_id}")

@@ -30,9 +30,12 @@ def run_colour(state: str, issues: list[Any] | None = None) -> str:
     return "grey"
 
 
-def when(value: datetime | date | None) -> str:
-    if value is None:
+def when(value: datetime | date | str | None) -> str:
+    """A date or a moment as admins read it (the views hand over ISO text)."""
+    if not value:
         return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
         return value.strftime("%d %b %Y, %H:%M UTC")
     return value.strftime("%d %b %Y")

@@ -46,7 +46,9 @@ def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def connection_view(session: Session, account_id: int, conn: Connection | None) -> dict[str, Any]:
+def connection_view(session: Session, account_id: int) -> dict[str, Any]:
+    """The account's Justworks connection as the pages and the API show it."""
+    conn = connections.find_connection(session, account_id)
     active = active_run(session, account_id)
     base: dict[str, Any] = {
         "provider": "justworks",
@@ -64,7 +66,6 @@ def connection_view(session: Session, account_id: int, conn: Connection | None) 
         "status_detail": conn.status_detail,
         "initial_sync": initial,
         "last_success_at": iso(conn.last_success_at),
-        "last_success": conn.last_success_at,
         "can_sync": conn.status
         in {connections.ConnectionStatus.CONNECTED, connections.ConnectionStatus.ERROR}
         and (active is None or active.state == RunState.AWAITING_REVIEW),
@@ -127,48 +128,40 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "confirmations": list(run.confirmations or []),
         "progress": dict(run.progress or {}),
         "created_at": iso(run.created_at),
-        "created": run.created_at,
         "finished_at": iso(run.finished_at),
-        "finished": run.finished_at,
         "next_step": _next_step(run),
     }
 
 
+def person_row(person: PersonRow) -> dict[str, Any]:
+    """A person in a list."""
+    return {
+        "id": person.id,
+        "status": person.status,
+        "name": person.name,
+        "preferred_name": person.preferred_name,
+        "email": person.email,
+        "employee_id": person.employee_id,
+        "source": person.source_kind,
+        "start_date": iso(person.start_date),
+        "end_date": iso(person.end_date),
+    }
+
+
 def person_view(session: Session, account_id: int, person: PersonRow) -> dict[str, Any]:
+    """A person on their own page: the list's fields, and their details."""
     manager = (
         people.labels(session, account_id, {person.manager_id}).get(person.manager_id)
         if person.manager_id
         else None
     )
     return {
-        "id": person.id,
-        "status": person.status,
-        "name": person.name,
-        "preferred_name": person.preferred_name,
-        "email": person.email,
-        "employee_id": person.employee_id,
+        **person_row(person),
         "source_id": person.source_id,
-        "source": person.source_kind,
         "birth_date": iso(person.birth_date),
-        "start_date": iso(person.start_date),
-        "end_date": iso(person.end_date),
         "manager_id": person.manager_id,
         "manager": manager,
         "demographics": people.person_demographics(session, person.id),
-    }
-
-
-def person_row(person: PersonRow) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "status": person.status,
-        "name": person.name,
-        "preferred_name": person.preferred_name,
-        "email": person.email,
-        "employee_id": person.employee_id,
-        "source": person.source_kind,
-        "start_date": iso(person.start_date),
-        "end_date": iso(person.end_date),
     }
 
 

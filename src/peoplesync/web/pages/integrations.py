@@ -23,7 +23,6 @@ from peoplesync.errors import InputError, PeoplesyncError, PermissionDeniedError
 from peoplesync.jobs import autosync
 from peoplesync.jobs.service import request_sync
 from peoplesync.runs.hris import refresh_status
-from peoplesync.store.models import Connection
 from peoplesync.web.connect import connect_with_token
 from peoplesync.web.context import WebContext
 from peoplesync.web.deps import Admin, AdminForm, Ctx
@@ -47,11 +46,9 @@ MERGE_PROVIDERS = (
 JUSTWORKS = "/settings/integrations/justworks"
 
 
-def _connection(ctx: WebContext, account_id: int) -> tuple[Connection | None, dict[str, Any]]:
+def _connection(ctx: WebContext, account_id: int) -> dict[str, Any]:
     with ctx.uow() as session:
-        found = next(iter(connections.list_connections(session, account_id)), None)
-        view = connection_view(session, account_id, found)
-        return found, view
+        return connection_view(session, account_id)
 
 
 def _link_state(principal: Principal) -> str:
@@ -61,7 +58,7 @@ def _link_state(principal: Principal) -> str:
 
 @router.get("")
 def providers(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    _conn, view = _connection(ctx, principal.account_id)
+    view = _connection(ctx, principal.account_id)
     return render(
         request, "integrations.html", {"justworks": view, "merge_providers": MERGE_PROVIDERS}
     )
@@ -69,7 +66,7 @@ def providers(request: Request, ctx: Ctx, principal: Admin) -> Response:
 
 @router.get("/justworks")
 def justworks(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    _conn, view = _connection(ctx, principal.account_id)
+    view = _connection(ctx, principal.account_id)
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
         auto = autosync.auto_sync_status(session, account, ctx.clock())
@@ -79,16 +76,15 @@ def justworks(request: Request, ctx: Ctx, principal: Admin) -> Response:
 @router.get("/justworks/status.json")
 def justworks_status(ctx: Ctx, principal: Admin) -> JSONResponse:
     """What the page polls: the connection (its first sync checked with Merge now and then)."""
-    conn, view = _connection(ctx, principal.account_id)
-    if conn is not None and conn.status == connections.ConnectionStatus.INITIAL_SYNC:
+    view = _connection(ctx, principal.account_id)
+    if view["status"] == connections.ConnectionStatus.INITIAL_SYNC:
         checked = view["initial_sync"].get("checked_at")
         if checked is None or checked < (ctx.clock() - STATUS_REFRESH_EVERY).isoformat():
             try:
                 refresh_status(ctx.factory, principal.account_id, ctx.hris)
             except PeoplesyncError as err:
                 view["status_detail"] = err.admin_message()
-            _conn, view = _connection(ctx, principal.account_id)
-    view.pop("last_success", None)
+            view = _connection(ctx, principal.account_id)
     return JSONResponse(view)
 
 

@@ -9,12 +9,10 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from peoplesync.accounts.service import get_account
-from peoplesync.connections import service as connections
 from peoplesync.errors import InputError
 from peoplesync.jobs.service import request_apply, request_csv_plan
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import review_page
-from peoplesync.runs.states import RunState
 from peoplesync.web.deps import Admin, AdminForm, Ctx
 from peoplesync.web.templating import redirect, render
 from peoplesync.web.views import connection_view, run_brief, run_view
@@ -33,8 +31,7 @@ def get_started(request: Request, ctx: Ctx, principal: Admin, started: int = 0) 
         active = runs.active_run(session, principal.account_id)
         if active is not None:
             return redirect(f"/runs/{active.id}")
-        found = next(iter(connections.list_connections(session, principal.account_id)), None)
-        view = connection_view(session, principal.account_id, found)
+        view = connection_view(session, principal.account_id)
         latest = next(iter(runs.list_runs(session, principal.account_id, limit=1)), None)
         latest_id = latest.id if latest else 0
     return render(
@@ -157,8 +154,4 @@ def cancel(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
 def history(request: Request, ctx: Ctx, principal: Admin) -> Response:
     with ctx.uow() as session:
         found = [run_view(r) for r in runs.list_runs(session, principal.account_id, limit=200)]
-    return render(request, "history.html", {"runs": found, "active_states": _active()})
-
-
-def _active() -> list[str]:
-    return [s.value for s in RunState if s.value in {"queued", "fetching", "planning", "applying"}]
+    return render(request, "history.html", {"runs": found})
