@@ -9,6 +9,7 @@ import secrets
 import shutil
 import socket
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -54,10 +55,7 @@ def serve(
     """Run the web app and the JSON API (/api/v1); Ctrl-C stops."""
     web = _web_context(state(ctx))
     out.print(f"peoplesync at http://{host}:{port} (API docs: /api/v1/docs)")
-    if worker:
-        with InProcessConsumer(web.jobs.huey):
-            uvicorn.run(create_app(web), host=host, port=port, log_level="info")
-    else:
+    with InProcessConsumer(web.jobs.huey) if worker else nullcontext():
         uvicorn.run(create_app(web), host=host, port=port, log_level="info")
 
 
