@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal, TypeVar
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from peoplesync.core.employee import (
@@ -21,6 +22,8 @@ from peoplesync.core.employee import (
     SourceSnapshot,
     fold,
 )
+from peoplesync.core.plan import directory_after, plan
+from peoplesync.core.validate import validate
 from tests.factories.employees import TODAY
 
 T = TypeVar("T")
@@ -289,3 +292,143 @@ def plausible_emails(draw: st.DrawFn) -> str:
     tld = draw(st.sampled_from(TLDS) | st.text(label_alphabet, min_size=1, max_size=5))
     at = draw(st.sampled_from(("@", "@", "@", "@@", "")))
     return f"{local}{at}{'.'.join((*labels, tld))}"
+
+
+# --- a company that changed since the directory was last in step with it ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeCase:
+    """A directory in step with the company `before` (planned and applied on IMPORT_DATE), and the
+    company `after` some HR changes, planned on `today`.
+
+    `changed` are the records the store would plan alone: those fetched since (new or changed)
+    and those whose end date has come since IMPORT_DATE. Records name managers by source ID, as
+    Merge's do.
+    """
+
+    before: SourceSnapshot
+    directory: tuple[Person, ...]
+    after: SourceSnapshot
+    changed: frozenset[str]
+    deleted: frozenset[str]
+    today: date
+
+
+def by_source_id(records: Sequence[SourceEmployee]) -> tuple[SourceEmployee, ...]:
+    return tuple(sorted(records, key=lambda r: r.source_id or ""))
+
+
+@st.composite
+def steady_companies(draw: st.DrawFn, *, max_people: int = 8) -> SyncCase:
+    """A valid company with source IDs (a forest of managers named by source ID, one employee ID
+    each) and a directory to plan it against."""
+    case = draw(sync_cases(max_people=max_people, with_ids=True))
+    records = case.snapshot.records
+    sid_of = {fold(r.email): r.source_id for r in records if r.email}
+    order = {r.source_id: i for i, r in enumerate(records)}
+    seen_ids: set[str] = set()
+    steady = []
+    for i, rec in enumerate(records):
+        manager = rec.manager_source_id or (
+            sid_of.get(fold(rec.manager_email)) if rec.manager_email else None
+        )
+        if manager is not None and order[manager] >= i:
+            manager = None  # managers come earlier: no loops
+        employee_id = None if rec.employee_id in seen_ids else rec.employee_id
+        if employee_id:
+            seen_ids.add(employee_id)
+        steady.append(
+            replace(rec, manager_source_id=manager, manager_email=None, employee_id=employee_id)
+        )
+    before = replace(case.snapshot, records=by_source_id(steady), complete=True)
+    return SyncCase(before, case.directory)
+
+
+@st.composite
+def changed_records(
+    draw: st.DrawFn, before: SourceSnapshot, directory: Sequence[Person]
+) -> tuple[list[SourceEmployee], frozenset[str], frozenset[str]]:
+    """`before` after hires, changes and deletions: (records, changed IDs, deleted IDs)."""
+    n = len(before.records)
+    first_hire = 50  # identities 0..max_people are the company's and the directory's
+    hires = draw(st.integers(0, 2))
+    actions = draw(
+        st.lists(st.sampled_from(("keep", "keep", "change", "delete")), min_size=n, max_size=n)
+    )
+    kept = [r for r, a in zip(before.records, actions, strict=True) if a != "delete"]
+    deleted = frozenset(
+        r.source_id or "" for r, a in zip(before.records, actions, strict=True) if a == "delete"
+    )
+    ids = [r.source_id or "" for r in kept] + [f"S{first_hire + h}" for h in range(hires)]
+    emails = [base_email(k) for k in (*range(n), *range(first_hire, first_hire + hires))] + [p.email for p in directory if p.email]
+    changed: set[str] = set()
+    after: list[SourceEmployee] = []
+    for rec, action in zip(before.records, actions, strict=True):
+        if action == "change":
+            after.append(draw(_changed(rec, before, ids=ids, emails=emails, deleted=deleted)))
+            changed.add(rec.source_id or "")
+        elif action == "keep":
+            after.append(rec)
+    for h in range(hires):
+        k = first_hire + h
+        fresh = draw(
+            _record(
+                k,
+                k + 2,
+                list(range(k + 1)),
+                has_ids=True,
+                provided=before.provided,
+                names=before.demographic_names,
+            )
+        )
+        fresh = replace(fresh, manager_source_id=None, manager_email=None)
+        after.append(draw(_changed(fresh, before, ids=ids, emails=emails, deleted=deleted)))
+        changed.add(f"S{k}")
+    return after, frozenset(changed), deleted
+
+
+@st.composite
+def _changed(
+    draw: st.DrawFn,
+    rec: SourceEmployee,
+    before: SourceSnapshot,
+    *,
+    ids: Sequence[str],
+    emails: Sequence[str],
+    deleted: frozenset[str],
+) -> SourceEmployee:
+    """`rec` with some fields redrawn: another email (maybe someone else's), manager (maybe
+    itself, a deleted one or nobody known), dates, IDs and demographics."""
+    provided = before.provided
+    changes: dict[str, object] = {}
+    if draw(st.booleans()):
+        changes["email"] = draw(st.sampled_from(emails).flatmap(recased))
+    if "manager" in provided and draw(st.booleans()):
+        pool = [*ids, *sorted(deleted), "S-nobody"]
+        changes["manager_source_id"] = draw(st.none() | st.sampled_from(pool))
+    for field, pool in (
+        ("name", NAMES),
+        ("employee_id", EMPLOYEE_IDS),
+        ("birth_date", BIRTH_DATES),
+        ("end_date", END_DATES),
+    ):
+        if field in provided and draw(st.booleans()):
+            changes[field] = draw(st.sampled_from(pool))
+    if before.demographic_names and draw(st.booleans()):
+        changes["demographics"] = draw(demographics(sorted(before.demographic_names)))
+    return replace(rec, **changes)  # type: ignore[arg-type]
+
+
+@st.composite
+def change_cases(draw: st.DrawFn, *, max_people: int = 8) -> ChangeCase:
+    """A directory in step with a company (planned from `steady_companies`), then changes."""
+    start = draw(steady_companies(max_people=max_people))
+    first = plan(start.snapshot, start.directory, import_date=IMPORT_DATE)
+    assume(not first.issues and validate(start.snapshot, today=IMPORT_DATE).ok)
+    directory = tuple(directory_after(start.directory, first))
+    records, changed, deleted = draw(changed_records(start.snapshot, directory))
+    today = IMPORT_DATE + timedelta(days=draw(st.sampled_from((0, 1, 30, 45))))
+    come = {r.source_id or "" for r in records if r.end_date and IMPORT_DATE < r.end_date <= today}
+    after = replace(start.snapshot, records=by_source_id(records))
+    return ChangeCase(start.snapshot, directory, after, changed | come, deleted, today)

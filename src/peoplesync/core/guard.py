@@ -137,14 +137,20 @@ def guard(
     leaver_threshold_count: int | None = None,
     redacted: frozenset[str] = frozenset(),
     source_state: SourceState | None = None,
+    active: int | None = None,
 ) -> GuardReport:
-    """Every finding of `plan` against `directory` (the directory the plan was made from)."""
+    """Every finding of `plan` against `directory` (the directory the plan was made from).
+
+    A plan of only what changed passes the people it touches (and every current holder of an
+    email it gives) as `directory`, and the number of `active` people in the whole directory."""
     by_id = {p.id: p for p in directory}
     findings = [
         *_identity_changes(plan.items, by_id, redacted),
         *_email_moves(plan.items, directory, by_id, redacted),
     ]
-    leavers = _mass_leavers(plan.items, directory, leaver_threshold_share, leaver_threshold_count)
+    if active is None:
+        active = sum(1 for p in directory if p.status is PersonStatus.ACTIVE)
+    leavers = _mass_leavers(plan.items, active, leaver_threshold_share, leaver_threshold_count)
     if leavers:
         findings.append(leavers)
     if source_state is not None and source_state.status.upper() not in SOURCE_READY:
@@ -290,13 +296,9 @@ def leaver_limit(active: int, share: float | None, count: int | None) -> float:
 
 
 def _mass_leavers(
-    items: Sequence[PlannedChange],
-    directory: Sequence[Person],
-    share: float | None,
-    count: int | None,
+    items: Sequence[PlannedChange], active: int, share: float | None, count: int | None
 ) -> Finding | None:
     leavers = [i for i in items if i.kind is ChangeKind.LEAVE]
-    active = sum(1 for p in directory if p.status is PersonStatus.ACTIVE)
     if not leavers or len(leavers) <= leaver_limit(active, share, count):
         return None
     allowed = (

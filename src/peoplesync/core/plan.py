@@ -64,11 +64,14 @@ class Plan:
     items: tuple[PlannedChange, ...]
     # Conflicts only the directory reveals (an email still held by someone the source lacks).
     issues: tuple[Issue, ...] = ()
+    # Unchanged people left out of `items` (a plan of only what changed counts the rest here).
+    unlisted: int = 0
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys((k.value for k in ChangeKind), 0)
         for item in self.items:
             counts[item.kind.value] += 1
+        counts[ChangeKind.UNCHANGED.value] += self.unlisted
         return counts
 
     def changed(self) -> tuple[PlannedChange, ...]:
@@ -134,9 +137,10 @@ def _plan(
     new_id = new_id or NewIds()
     matched = match(records, directory, index)
     person_ids = [p.id if p else new_id() for p in matched]
-    ctx = _Context(snapshot, _DemographicCanon(directory), import_date)
+    known = ((name, value) for p in directory for name, value in p.demographics.items())
+    ctx = PlanContext(snapshot, DemographicCanon(known), import_date)
     items = [
-        _plan_record(
+        plan_record(
             ctx,
             i,
             rec,
@@ -149,8 +153,8 @@ def _plan(
     claimed = {p.id for p in matched if p}
     for person in directory:
         if person.id not in claimed:
-            items.append(_plan_absent(person, snapshot.complete, import_date, leaver_policy))
-    issues = _taken_emails(
+            items.append(plan_absent(person, snapshot.complete, import_date, leaver_policy))
+    issues = taken_emails(
         records,
         index,
         person_ids=person_ids,
@@ -161,7 +165,7 @@ def _plan(
     return Plan(import_date=import_date, items=tuple(items), issues=issues)
 
 
-def _taken_emails(
+def taken_emails(
     records: Sequence[SourceEmployee],
     index: RecordIndex,
     *,
@@ -224,15 +228,16 @@ def match(
     return result
 
 
-class _DemographicCanon:
-    """Demographic values merged case-insensitively: the first spelling seen wins."""
+class DemographicCanon:
+    """Demographic values merged case-insensitively: the first spelling seen wins.
 
-    def __init__(self, directory: Iterable[Person]) -> None:
+    `known` are the directory's (name, value) pairs, in the directory's order."""
+
+    def __init__(self, known: Iterable[tuple[str, str]]) -> None:
         self._seen: dict[tuple[str, str], str] = {}
         self._known: dict[tuple[str, str], str] = {}  # (name, raw value) -> canonical spelling
-        for p in directory:
-            for name, value in p.demographics.items():
-                self._seen.setdefault((name, fold(value)), value)
+        for name, value in known:
+            self._seen.setdefault((name, fold(value)), value)
 
     def __call__(self, name: str, value: str | None) -> str | None:
         if value is None:
@@ -250,11 +255,11 @@ def _target_status(rec: SourceEmployee, import_date: date) -> PersonStatus:
     return PersonStatus.ACTIVE
 
 
-class _Context:
+class PlanContext:
     """What every record's planning shares: the compared fields and their getter."""
 
     def __init__(
-        self, snapshot: SourceSnapshot, canon: _DemographicCanon, import_date: date
+        self, snapshot: SourceSnapshot, canon: DemographicCanon, import_date: date
     ) -> None:
         self.canon = canon
         self.import_date = import_date
@@ -269,8 +274,8 @@ class _Context:
         self.demographic_names = tuple(sorted(snapshot.demographic_names))
 
 
-def _plan_record(
-    ctx: _Context,
+def plan_record(
+    ctx: PlanContext,
     index: int,
     rec: SourceEmployee,
     *,
@@ -279,7 +284,7 @@ def _plan_record(
     manager_id: str | None,
 ) -> PlannedChange:
     status = _target_status(rec, ctx.import_date)
-    label = _label(rec.name, rec.email)
+    label = item_label(rec.name, rec.email)
     changes = _diff(ctx, rec, person, manager_id=manager_id, status=status)
     if person is None:
         kind = ChangeKind.CREATE
@@ -293,7 +298,7 @@ def _plan_record(
 
 
 def _diff(
-    ctx: _Context,
+    ctx: PlanContext,
     rec: SourceEmployee,
     person: Person | None,
     *,
@@ -330,15 +335,15 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def _label(name: str | None, email: str | None) -> str:
+def item_label(name: str | None, email: str | None) -> str:
     who = name or "(no name)"
     return f"{who} <{email}>" if email else who
 
 
-def _plan_absent(
+def plan_absent(
     person: Person, complete: bool, import_date: date, policy: LeaverPolicy
 ) -> PlannedChange:
-    label = _label(person.name, person.email)
+    label = item_label(person.name, person.email)
     if not complete or person.status is not PersonStatus.ACTIVE:
         return PlannedChange(ChangeKind.UNCHANGED, person.id, label)
     changes: tuple[FieldChange, ...]

@@ -7,8 +7,9 @@ Errors block the import; warnings do not.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import date
+from typing import TypeVar
 
 from peoplesync.core.emails import email_problem
 from peoplesync.core.employee import FIELD_LABELS, SourceEmployee, SourceSnapshot
@@ -18,6 +19,9 @@ from peoplesync.core.perf import gc_paused
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 MAX_NAMED = 10  # a set-wide issue names at most this many people, then says how many more
+
+K = TypeVar("K", bound=Hashable)  # how records are named: their index, or their source ID
+Order = TypeVar("Order", int, str)
 
 
 def validate(
@@ -31,17 +35,17 @@ def _validate(snapshot: SourceSnapshot, today: date, index: RecordIndex) -> Vali
     records = snapshot.records
     issues: list[Issue] = []
     for rec in records:
-        issues.extend(_record_issues(rec, snapshot.provided, today))
+        issues.extend(record_issues(rec, snapshot.provided, today))
     keys = index.email_keys
-    issues.extend(_duplicates(records, "email", lambda i, r: keys[i]))
-    issues.extend(_duplicates(records, "employee_id", lambda i, r: _strip(r.employee_id)))
-    issues.extend(_duplicates(records, "source_id", lambda i, r: r.source_id))
+    issues.extend(duplicates(records, "email", lambda i, r: keys[i]))
+    issues.extend(duplicates(records, "employee_id", lambda i, r: employee_id_key(r.employee_id)))
+    issues.extend(duplicates(records, "source_id", lambda i, r: r.source_id))
     if "manager" in snapshot.provided:
         issues.extend(_hierarchy(records, index, today))
     return ValidationReport(tuple(issues))
 
 
-def _strip(value: str | None) -> str | None:
+def employee_id_key(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
 
@@ -65,7 +69,7 @@ def _who(rec: SourceEmployee) -> str:
     return f"{who} <{rec.email}>" if rec.email else who
 
 
-def _record_issues(rec: SourceEmployee, provided: frozenset[str], today: date) -> Iterator[Issue]:
+def record_issues(rec: SourceEmployee, provided: frozenset[str], today: date) -> Iterator[Issue]:
     if "name" in provided and not (rec.name and rec.name.strip()):
         yield _issue(rec, "name", "missing_name", "is missing.", "Add the employee's full name.")
     if not rec.email or not rec.email.strip():
@@ -114,7 +118,7 @@ def _birth_date_issues(rec: SourceEmployee, born: date, today: date) -> Iterator
     )
 
 
-def _duplicates(
+def duplicates(
     records: Sequence[SourceEmployee],
     field: str,
     key_of: Callable[[int, SourceEmployee], str | None],
@@ -153,7 +157,7 @@ def _hierarchy(
 ) -> Iterator[Issue]:
     parent: list[int | None] = []
     for i, rec in enumerate(records):
-        target, issue = _check_manager(rec, i, index.manager[i])
+        target, issue = check_manager(rec, i, index.manager[i])
         parent.append(target)
         if issue:
             yield issue
@@ -161,9 +165,9 @@ def _hierarchy(
     yield from _several_tops(records, parent, today)
 
 
-def _check_manager(
-    rec: SourceEmployee, index: int, target: int | None
-) -> tuple[int | None, Issue | None]:
+def check_manager(rec: SourceEmployee, me: K, target: K | None) -> tuple[K | None, Issue | None]:
+    """A record's manager link (`target`: the manager's record, or None when the reference does
+    not resolve), checked. Records are named by any key: their index, or their source ID."""
     ref = rec.manager_source_id or rec.manager_email
     if not ref:
         return None, None
@@ -176,7 +180,7 @@ def _check_manager(
             "Every manager must be an employee in the same import: add the manager, or fix "
             "the employee's manager in the HRIS.",
         )
-    if target == index:
+    if target == me:
         return None, _issue(
             rec,
             "manager",
@@ -200,14 +204,22 @@ def _loops(records: Sequence[SourceEmployee], parent: Sequence[int | None]) -> I
             node = parent[node]
         if node is not None and state[node] == 1:
             loop = path[path.index(node) :]
-            yield _loop_issue(records, loop)
+            yield loop_issue(records.__getitem__, first_lowest(loop))
         for n in path:
             state[n] = 2
 
 
-def _loop_issue(records: Sequence[SourceEmployee], loop: Sequence[int]) -> Issue:
-    first = records[loop[0]]
-    chain = " -> ".join(records[i].describe() for i in (*loop, loop[0]))
+def first_lowest(loop: Sequence[Order]) -> list[Order]:
+    """The loop turned to start at its lowest key (the first record in the source's order), so
+    that a loop reads the same however it was found."""
+    start = loop.index(min(loop))
+    return list(loop[start:]) + list(loop[:start])
+
+
+def loop_issue(record: Callable[[K], SourceEmployee], loop: Sequence[K]) -> Issue:
+    """A reporting loop, named from its first record (`record` finds a record by its key)."""
+    first = record(loop[0])
+    chain = " -> ".join(record(i).describe() for i in (*loop, loop[0]))
     return _issue(
         first,
         "manager",
@@ -227,12 +239,18 @@ def _several_tops(
         if p is None and not r.manager_email and not r.manager_source_id
         if not (r.end_date and r.end_date <= today)
     ]
-    if len(tops) < 2:
-        return
-    yield Issue(
+    if len(tops) >= 2:
+        yield tops_issue(len(tops), tops[:MAX_NAMED])
+
+
+def tops_issue(count: int, first: Sequence[SourceEmployee]) -> Issue:
+    """`count` active employees have no manager; `first` are the first of them, in order."""
+    more = count - len(first)
+    named = ", ".join(r.describe() for r in first) + (f" and {more} more" if more > 0 else "")
+    return Issue(
         severity=Severity.WARNING,
         code="several_without_manager",
-        message=f"{len(tops)} active employees have no manager: {_named(tops)}.",
+        message=f"{count} active employees have no manager: {named}.",
         hint="Only the top of the organisation should have no manager: give the others a "
         "manager (or a proxy manager such as the CEO).",
         field="manager",

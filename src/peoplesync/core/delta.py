@@ -1,0 +1,356 @@
+"""Validate and plan only what changed, with the result a plan of the whole company would give.
+
+An incremental fetch brings the records that changed. The rest of the company sits in the mirror,
+already in step with the directory: the last sync from this connection was applied (or had nothing
+to change), nothing else has changed the directory since, and the same fields are compared. Then
+only these can differ from what that sync left:
+
+    validate   record rules for the changed records; duplicates among everyone sharing a changed
+               record's email or employee ID; the managers of changed records, and the records
+               whose manager was deleted; reporting loops through a changed record (found by
+               walking up); the company-wide count of active employees without a manager
+    plan       each changed record against the person it matches; the person of a deleted record
+               leaves; the unchanged rest is counted, not listed
+    guard      against the people the plan touches, with the company's count of active people
+
+The rest of the company is reached through `Company`, a handful of indexed look-ups (the store
+answers them with SQL, `MemoryCompany` from lists). Where a premise does not hold (a manager named
+by email, a record without a source ID, a manager whose record has no person), the planners
+return None and the caller plans the whole company.
+
+Record order is source-ID order: the mirror hands a whole company over in that order too, so
+issues that name records in order name them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from peoplesync.core.employee import (
+    LeaverPolicy,
+    Person,
+    PersonStatus,
+    SourceEmployee,
+    SourceSnapshot,
+    fold,
+)
+from peoplesync.core.index import RecordIndex
+from peoplesync.core.issues import Issue, ValidationReport
+from peoplesync.core.perf import gc_paused
+from peoplesync.core.plan import (
+    DemographicCanon,
+    NewIds,
+    Plan,
+    PlanContext,
+    plan_absent,
+    plan_record,
+    taken_emails,
+)
+from peoplesync.core.validate import (
+    MAX_NAMED,
+    check_manager,
+    duplicates,
+    employee_id_key,
+    first_lowest,
+    loop_issue,
+    record_issues,
+    tops_issue,
+)
+
+
+class Company(Protocol):
+    """The whole company (the mirror, after this fetch) and the directory, by indexed look-up."""
+
+    def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
+        """The records with these source IDs (those that exist)."""
+        ...
+
+    def records_with_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
+        """Every record whose folded email is one of `keys`."""
+        ...
+
+    def records_with_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
+        """Every record whose stripped employee ID is one of `ids`."""
+        ...
+
+    def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
+        """Every record whose manager is one of these source IDs."""
+        ...
+
+    def tops(self, today: date) -> Collection[str]:
+        """The source IDs of the active records (no end date on or before `today`) that name no
+        manager."""
+        ...
+
+    def people_by_source(self, source_ids: Collection[str]) -> Mapping[str, Person]:
+        """The directory's people with these source IDs, by source ID."""
+        ...
+
+    def people_by_email(self, keys: Collection[str]) -> Mapping[str, Person]:
+        """The directory's people holding these folded emails, by folded email."""
+        ...
+
+    def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
+        """For (demographic, value) pairs: the directory's (demographic, spelling) pairs whose
+        spelling folds to the same as a value."""
+        ...
+
+    def people_count(self) -> int: ...
+
+    def active_people(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed in the source since the directory was last in step with it."""
+
+    snapshot: SourceSnapshot  # the changed records (and those whose end date has come), mirrored
+    deleted: frozenset[str]  # source IDs the source no longer has
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePlan:
+    plan: Plan
+    people: tuple[Person, ...]  # the people the plan touches, and who holds the emails it gives
+    active: int  # active people in the whole directory
+
+
+def ordered(records: Iterable[SourceEmployee]) -> tuple[SourceEmployee, ...]:
+    """Records in source-ID order: the order of a whole company read from the mirror."""
+    return tuple(sorted(records, key=lambda r: r.source_id or ""))
+
+
+def plannable(changes: Changes) -> bool:
+    """Whether these changes can be planned alone: every record has a source ID and names its
+    manager by source ID (as Merge does)."""
+    return all(
+        r.source_id and (r.manager_source_id or not r.manager_email)
+        for r in changes.snapshot.records
+    )
+
+
+def validate_changes(changes: Changes, company: Company, *, today: date) -> ValidationReport:
+    """The issues a validation of the whole company would find (in another order)."""
+    with gc_paused():
+        return ValidationReport(tuple(_issues(changes, company, today)))
+
+
+def _issues(changes: Changes, company: Company, today: date) -> Iterator[Issue]:
+    snapshot = changes.snapshot
+    records = ordered(snapshot.records)
+    for rec in records:
+        yield from record_issues(rec, snapshot.provided, today)
+    emails = {key for r in records if (key := r.email_key)}
+    yield from duplicates(
+        ordered(company.records_with_emails(emails)), "email", lambda i, r: r.email_key
+    )
+    ids = {key for r in records if (key := employee_id_key(r.employee_id))}
+    yield from duplicates(
+        ordered(company.records_with_employee_ids(ids)),
+        "employee_id",
+        lambda i, r: employee_id_key(r.employee_id),
+    )
+    if "manager" in snapshot.provided:
+        yield from _hierarchy(records, changes.deleted, company, today)
+
+
+def _hierarchy(
+    records: Sequence[SourceEmployee], deleted: frozenset[str], company: Company, today: date
+) -> Iterator[Issue]:
+    nodes = _ancestors(records, company)
+    changed = {r.source_id for r in records}
+    parent: dict[str, str | None] = {}
+    for sid, rec in nodes.items():
+        manager = rec.manager_source_id
+        target, issue = check_manager(rec, sid, manager if manager in nodes else None)
+        parent[sid] = target
+        if issue and sid in changed:
+            yield issue
+    orphans = (r for r in company.records_managed_by(deleted) if r.source_id not in changed)
+    for rec in ordered(orphans):
+        _, issue = check_manager(rec, rec.source_id, None)
+        if issue:
+            yield issue
+    yield from _loops(records, nodes, parent)
+    top_ids = sorted(company.tops(today))
+    if len(top_ids) >= 2:
+        first = company.records(top_ids[:MAX_NAMED])
+        yield tops_issue(len(top_ids), [first[sid] for sid in top_ids[:MAX_NAMED]])
+
+
+def _ancestors(records: Sequence[SourceEmployee], company: Company) -> dict[str, SourceEmployee]:
+    """The changed records and every record above them, fetched one level at a time."""
+    nodes = {r.source_id or "": r for r in records}
+    level = list(nodes.values())
+    while level:
+        wanted = {m for r in level if (m := r.manager_source_id) and m not in nodes}
+        found = company.records(wanted)
+        nodes.update(found)
+        level = list(found.values())
+    return nodes
+
+
+def _loops(
+    records: Sequence[SourceEmployee],
+    nodes: Mapping[str, SourceEmployee],
+    parent: Mapping[str, str | None],
+) -> Iterator[Issue]:
+    """Each reporting loop through a changed record once (a loop among unchanged records would
+    have blocked the sync that left the directory in step)."""
+    done: set[str] = set()
+    for rec in records:
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = rec.source_id
+        while node is not None and node not in done and node not in on_path:
+            on_path.add(node)
+            path.append(node)
+            node = parent.get(node)
+        if node is not None and node in on_path:
+            loop = path[path.index(node) :]
+            yield loop_issue(nodes.__getitem__, first_lowest(loop))
+        done.update(path)
+
+
+def plan_changes(
+    changes: Changes,
+    company: Company,
+    *,
+    import_date: date,
+    leaver_policy: LeaverPolicy = LeaverPolicy.FORMER,
+    new_id: Callable[[], str] | None = None,
+) -> ChangePlan | None:
+    """The changed part of the whole company's plan, the rest counted; None when it cannot be
+    planned alone (see the module's docstring)."""
+    with gc_paused():
+        return _plan_changes(changes, company, import_date, leaver_policy, new_id or NewIds())
+
+
+def _plan_changes(
+    changes: Changes,
+    company: Company,
+    import_date: date,
+    leaver_policy: LeaverPolicy,
+    new_id: Callable[[], str],
+) -> ChangePlan | None:
+    snapshot = changes.snapshot
+    records = ordered(snapshot.records)
+    index = RecordIndex.build(records)
+    mine = set(index.by_source)
+    managers = {m for r in records if (m := r.manager_source_id) and m not in mine}
+    by_source = company.people_by_source(mine | changes.deleted | managers)
+    by_email = company.people_by_email({k for k in index.email_keys if k})
+    # People holding a changed record's email who are some unchanged record's person.
+    elsewhere = set(company.records({p.source_id for p in by_email.values() if p.source_id}))
+    elsewhere -= mine
+    matched = _match(records, index, by_source, by_email, elsewhere)
+    person_ids = [p.id if p else new_id() for p in matched]
+    manager_records = company.records(managers)
+    manager_ids: list[str | None] = []
+    for rec in records:
+        m = rec.manager_source_id
+        if m is None or (m not in mine and m not in manager_records):
+            manager_ids.append(None)  # no manager, or one not in the company
+        elif m in mine:
+            manager_ids.append(person_ids[index.by_source[m]])
+        elif m in by_source:
+            manager_ids.append(by_source[m].id)
+        else:
+            return None  # an unchanged record with no person: the directory is not in step
+    pairs = {(name, value) for r in records for name, value in r.demographics.items()}
+    ctx = PlanContext(snapshot, DemographicCanon(company.spellings(pairs)), import_date)
+    items = [
+        plan_record(ctx, i, rec, person=matched[i], person_id=person_ids[i], manager_id=manager)
+        for i, (rec, manager) in enumerate(zip(records, manager_ids, strict=True))
+    ]
+    claimed = {p.id for p in matched if p}
+    for sid in sorted(changes.deleted):
+        person = by_source.get(sid)
+        if person is not None and person.id not in claimed:
+            item = plan_absent(person, True, import_date, leaver_policy)
+            if item.changes:
+                items.append(item)
+    unclaimed = [p for p in by_email.values() if p.source_id not in elsewhere]
+    issues = taken_emails(
+        records,
+        index,
+        person_ids=person_ids,
+        directory=unclaimed,
+        claimed=claimed,
+        provided=snapshot.provided,
+    )
+    creates = sum(1 for p in matched if p is None)
+    unlisted = company.people_count() + creates - len(items)
+    people = {p.id: p for p in (*by_source.values(), *by_email.values())}
+    result = Plan(import_date=import_date, items=tuple(items), issues=issues, unlisted=unlisted)
+    return ChangePlan(result, tuple(people.values()), company.active_people())
+
+
+def _match(
+    records: Sequence[SourceEmployee],
+    index: RecordIndex,
+    by_source: Mapping[str, Person],
+    by_email: Mapping[str, Person],
+    elsewhere: Collection[str],
+) -> list[Person | None]:
+    """`core.plan.match`, with the rest of the company's claims given as `elsewhere`."""
+    result = [by_source.get(r.source_id) if r.source_id else None for r in records]
+    claimed = {p.id for p in result if p}
+    for i, key in enumerate(index.email_keys):
+        if result[i] is None and key is not None:
+            person = by_email.get(key)
+            if person and person.id not in claimed and person.source_id not in elsewhere:
+                result[i] = person
+                claimed.add(person.id)
+    return result
+
+
+class MemoryCompany:
+    """`Company` answered from a whole company's records and a directory held in memory (for
+    tests, and to show what each look-up means)."""
+
+    def __init__(self, records: Iterable[SourceEmployee], directory: Iterable[Person]) -> None:
+        self._records = {r.source_id: r for r in records if r.source_id}
+        self._people = list(directory)
+
+    def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
+        return {s: self._records[s] for s in source_ids if s in self._records}
+
+    def records_with_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
+        return [r for r in self._records.values() if r.email_key in keys]
+
+    def records_with_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
+        return [r for r in self._records.values() if employee_id_key(r.employee_id) in ids]
+
+    def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
+        return [r for r in self._records.values() if r.manager_source_id in source_ids]
+
+    def tops(self, today: date) -> Collection[str]:
+        return [
+            sid
+            for sid, r in self._records.items()
+            if not r.manager_source_id and not r.manager_email
+            if not (r.end_date and r.end_date <= today)
+        ]
+
+    def people_by_source(self, source_ids: Collection[str]) -> Mapping[str, Person]:
+        return {s: p for p in self._people if (s := p.source_id) is not None and s in source_ids}
+
+    def people_by_email(self, keys: Collection[str]) -> Mapping[str, Person]:
+        return {k: p for p in self._people if (k := p.email_key) is not None and k in keys}
+
+    def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
+        wanted = {(name, fold(value)) for name, value in values}
+        for p in self._people:
+            for name, value in p.demographics.items():
+                if (name, fold(value)) in wanted:
+                    yield name, value
+
+    def people_count(self) -> int:
+        return len(self._people)
+
+    def active_people(self) -> int:
+        return sum(1 for p in self._people if p.status is PersonStatus.ACTIVE)
