@@ -361,7 +361,9 @@ def changed_records(
         r.source_id or "" for r, a in zip(before.records, actions, strict=True) if a == "delete"
     )
     ids = [r.source_id or "" for r in kept] + [f"S{first_hire + h}" for h in range(hires)]
-    emails = [base_email(k) for k in (*range(n), *range(first_hire, first_hire + hires))] + [p.email for p in directory if p.email]
+    emails = [base_email(k) for k in (*range(n), *range(first_hire, first_hire + hires))] + [
+        p.email for p in directory if p.email
+    ]
     changed: set[str] = set()
     after: list[SourceEmployee] = []
     for rec, action in zip(before.records, actions, strict=True):
@@ -405,17 +407,19 @@ def _changed(
     if draw(st.booleans()):
         changes["email"] = draw(st.sampled_from(emails).flatmap(recased))
     if "manager" in provided and draw(st.booleans()):
-        pool = [*ids, *sorted(deleted), "S-nobody"]
-        changes["manager_source_id"] = draw(st.none() | st.sampled_from(pool))
-    for field, pool in (
+        managers = [*ids, *sorted(deleted), "S-nobody"]
+        changes["manager_source_id"] = draw(st.none() | st.sampled_from(managers))
+    pools: tuple[tuple[str, Sequence[object]], ...] = (
         ("name", NAMES),
         ("employee_id", EMPLOYEE_IDS),
         ("birth_date", BIRTH_DATES),
         ("end_date", END_DATES),
-    ):
+    )
+    for field, pool in pools:
         if field in provided and draw(st.booleans()):
             changes[field] = draw(st.sampled_from(pool))
-    if before.demographic_names and draw(st.booleans()):
+    redraw_demographics = draw(st.booleans())
+    if before.demographic_names and redraw_demographics:
         changes["demographics"] = draw(demographics(sorted(before.demographic_names)))
     return replace(rec, **changes)  # type: ignore[arg-type]
 
