@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import create_account, get_account
@@ -92,14 +92,22 @@ def now() -> datetime:
 
 
 def make_world(
-    sandbox: SandboxServer, tmp_path: Path, *, seed: int = 11, initial_sync_seconds: float = 0
+    sandbox: SandboxServer,
+    tmp_path: Path,
+    *,
+    seed: int = 11,
+    initial_sync_seconds: float = 0,
+    engine: Engine | None = None,
 ) -> World:
+    """A new account connected to a new sandbox company, in a new SQLite file (or in `engine`,
+    a migrated database that other tests' accounts share)."""
     company = sandbox.control.create_company(
         seed=seed, size=COMPANY_SIZE, initial_sync_seconds=initial_sync_seconds
     )
     db_path = tmp_path / "hris.db"
-    engine = make_engine(f"sqlite:///{db_path}")
-    migrate(engine)
+    if engine is None:
+        engine = make_engine(f"sqlite:///{db_path}")
+        migrate(engine)
     factory = session_factory(engine)
     box = SecretBox(Fernet.generate_key())
     with unit_of_work(factory) as session:

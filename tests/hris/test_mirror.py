@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date
 
-from peoplesync.connections.service import MIRROR_FIELDS, record_from_json, record_to_json
+from peoplesync.connections.mirror import MIRROR_FIELDS, record_from_json, record_to_json
 from peoplesync.core.employee import SourceEmployee
 
 

@@ -1,4 +1,5 @@
-"""HRIS connections (Justworks through Merge): saved credentials, status, the mirror.
+"""HRIS connections (Justworks through Merge): saved credentials and status (the mirror of
+what they fetch is in `mirror.py`).
 
 Credentials are sealed with the settings' key before they touch the database and are opened only
 to build a client. The caller owns the transaction; network calls happen outside this module.
@@ -7,27 +8,21 @@ to build a client. The caller owns the transaction; network calls happen outside
 from __future__ import annotations
 
 import enum
-import json
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from peoplesync.core.employee import SourceEmployee
-from peoplesync.core.perf import gc_paused
 from peoplesync.crypto import SecretBox
 from peoplesync.errors import (
     InitialSyncInProgressError,
     NotFoundError,
     ReconnectNeededError,
 )
-from peoplesync.store.bulk import bulk_insert
 from peoplesync.store.models import Account, Connection, SourceRecord
 
 PROVIDERS = {"justworks": "Justworks"}
-_mirror = cast(Table, SourceRecord.__table__)
 
 
 class ConnectionStatus(enum.StrEnum):
@@ -77,6 +72,7 @@ def save_connection(
     connection.initial_sync = {}
     connection.last_fetch_started_at = None
     connection.last_success_at = None
+    connection.in_step = None
     session.flush()
     return connection
 
@@ -156,83 +152,3 @@ def mark_fetched(connection: Connection, *, fetch_started_at: datetime) -> None:
     if connection.status == ConnectionStatus.ERROR:
         connection.status = ConnectionStatus.CONNECTED.value
         connection.status_detail = None
-
-
-# --- The source mirror: the last mapped record of every source employee ---------------------
-
-
-# A mirror record is a JSON array in this order (compact, and quick to read back).
-MIRROR_FIELDS = (
-    "location",
-    "source_id",
-    "employee_id",
-    "name",
-    "preferred_name",
-    "email",
-    "birth_date",
-    "start_date",
-    "end_date",
-    "manager_source_id",
-    "manager_email",
-    "demographics",
-)
-_DATES = (6, 7, 8)  # positions of the dates in MIRROR_FIELDS
-
-
-def record_to_json(record: SourceEmployee) -> list[Any]:
-    values: list[Any] = [getattr(record, f) for f in MIRROR_FIELDS]
-    for i in _DATES:
-        if values[i] is not None:
-            values[i] = values[i].isoformat()
-    values[-1] = dict(record.demographics)
-    return values
-
-
-def record_from_json(values: list[Any]) -> SourceEmployee:
-    for i in _DATES:
-        if values[i]:
-            values[i] = date.fromisoformat(values[i])
-    return SourceEmployee(*values)
-
-
-def update_mirror(
-    session: Session,
-    connection: Connection,
-    *,
-    records: Sequence[SourceEmployee],
-    deleted: Iterable[str],
-    full: bool,
-) -> None:
-    """A full fetch replaces the mirror; an incremental one upserts and drops the deleted."""
-    if full:
-        session.execute(delete(SourceRecord).where(SourceRecord.connection_id == connection.id))
-    else:
-        gone = {r.source_id for r in records if r.source_id} | set(deleted)
-        for chunk in _chunks(sorted(gone), 500):
-            session.execute(
-                delete(SourceRecord).where(
-                    SourceRecord.connection_id == connection.id,
-                    SourceRecord.source_id.in_(chunk),
-                )
-            )
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    rows = ((connection.id, r.source_id, dumps(record_to_json(r))) for r in records if r.source_id)
-    bulk_insert(session, _mirror, ("connection_id", "source_id", "record"), rows)
-
-
-def load_mirror(session: Session, connection_id: int) -> list[SourceEmployee]:
-    """The whole company as last fetched (decoded in one call, like the stored plan)."""
-    texts = session.scalars(
-        text(
-            "SELECT CAST(record AS TEXT) FROM source_records WHERE connection_id = :c "
-            "ORDER BY source_id"
-        ),
-        {"c": connection_id},
-    ).all()
-    with gc_paused():
-        return [record_from_json(r) for r in json.loads("[" + ",".join(texts) + "]")]
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -20,11 +20,16 @@ from datetime import datetime
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version
-from peoplesync.connections.service import MIRROR_FIELDS
+from peoplesync.connections.mirror import (
+    LOOKUP_COLUMNS,
+    MIRROR_FIELDS,
+    lookup_values,
+    record_from_json,
+)
 from peoplesync.core.employee import FIELD_LABELS, REDACTABLE_CORE_FIELDS
 from peoplesync.errors import InputError
 from peoplesync.notify.audit import record_event
@@ -38,6 +43,7 @@ from peoplesync.store.models import (
     Demographic,
     PersonDemographic,
     PlanItem,
+    SourceRecord,
     SyncRun,
 )
 from peoplesync.store.models import Person as PersonRow
@@ -188,7 +194,7 @@ def _purge_mirror(session: Session, account_id: int, field: str, *, demographic:
         rows = session.execute(
             text(
                 "SELECT source_id, CAST(record AS TEXT) FROM source_records "
-                "WHERE connection_id = :c"
+                "WHERE connection_id = :c AND record IS NOT NULL"
             ),
             {"c": connection_id},
         ).all()
@@ -196,13 +202,17 @@ def _purge_mirror(session: Session, account_id: int, field: str, *, demographic:
         for source_id, raw in rows:
             record = json.loads(raw)
             if _drop_from_record(record, field, demographic=demographic):
-                changed.append({"c": connection_id, "s": source_id, "r": _dumps(record)})
+                lookups = lookup_values(record_from_json(json.loads(_dumps(record))))
+                values = {f"v_{k}": v for k, v in lookups.items()}
+                changed.append({"c": connection_id, "s": source_id, "r": record, **values})
         if changed:
+            mirror = cast(Table, SourceRecord.__table__)
             session.execute(
-                text(
-                    "UPDATE source_records SET record = :r WHERE connection_id = :c "
-                    "AND source_id = :s"
-                ),
+                update(mirror)
+                .where(
+                    mirror.c.connection_id == bindparam("c"), mirror.c.source_id == bindparam("s")
+                )
+                .values(record=bindparam("r"), **{k: bindparam(f"v_{k}") for k in LOOKUP_COLUMNS}),
                 changed,
             )
 

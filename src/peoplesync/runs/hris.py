@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -20,13 +20,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import get_account, local_today
 from peoplesync.config import Settings
+from peoplesync.connections import mirror
 from peoplesync.connections import service as connections
 from peoplesync.core.employee import CORE_FIELDS, SourceSnapshot
 from peoplesync.core.guard import SourceState
 from peoplesync.core.issues import ValidationReport
 from peoplesync.crypto import SecretBox
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, SourceError
-from peoplesync.runs.service import PlanOutcome, fail_run, get_run, move, plan_run, start_run
+from peoplesync.runs.service import (
+    PlanOutcome,
+    fail_run,
+    get_run,
+    move,
+    plan_run,
+    plan_run_changes,
+    start_run,
+)
 from peoplesync.runs.states import RunState
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fetch import MergeFetch, fetch_employees
@@ -181,35 +190,46 @@ def _plan_fetched(
     fetched: MergeFetch,
     ctx: HrisContext,
 ) -> PlanOutcome:
+    """Mirror what was fetched, then plan: only what changed when the directory is in step with
+    the mirror (connections/mirror.py), else the whole company."""
     with unit_of_work(factory) as session:
         account = get_account(session, account_id)
         connection = connections.get_connection(session, account_id)
         run = get_run(session, account_id, run_id)
-        connections.update_mirror(
+        started = time.perf_counter()
+        mirror.update_mirror(
             session,
             connection,
             records=fetched.records,
             deleted=fetched.deleted_source_ids,
             full=fetched.full,
+            run_id=run_id,
         )
-        snapshot = _snapshot(session, connection, frozenset(account.redacted_fields))
         connections.mark_fetched(connection, fetch_started_at=fetched.started_at)
+        basis = _basis(connection, frozenset(account.redacted_fields))
+        run.mirror_basis = mirror.plan_basis(basis)
         run.timings = {
             "http": round(fetched.http_seconds, 4),
             "map": round(fetched.map_seconds, 4),
             "pages": fetched.pages,
+            "mirror": round(time.perf_counter() - started, 4),
         }
         run.progress = {"fetched": len(fetched.records), "full": fetched.full}
         now = ctx.clock()
-        return plan_run(
-            session,
-            account,
-            run,
-            snapshot,
-            today=local_today(account, now),
-            now=now,
-            source_state=_source_state(connection),
+        today = local_today(account, now)
+        state = _source_state(connection)
+        changes = mirror.pending_changes(
+            session, connection, version=account.directory_version, basis=basis, today=today
         )
+        if changes is not None:
+            company = mirror.MirrorCompany(session, account_id, connection.id)
+            outcome = plan_run_changes(
+                session, account, run, changes, company, today=today, now=now, source_state=state
+            )
+            if outcome is not None:
+                return outcome
+        snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
+        return plan_run(session, account, run, snapshot, today=today, now=now, source_state=state)
 
 
 def _source_state(connection: Connection) -> SourceState:
@@ -222,7 +242,9 @@ def _source_state(connection: Connection) -> SourceState:
     )
 
 
-def _snapshot(session: Session, connection: Connection, redacted: frozenset[str]) -> SourceSnapshot:
+def _basis(connection: Connection, redacted: frozenset[str]) -> SourceSnapshot:
+    """What this sync compares (the fields and demographics the provider supports, less the
+    redacted ones), as a snapshot still without records."""
     supported = connection.supported_fields
     provided = provided_fields(supported) - redacted
     demographics = frozenset(
@@ -231,7 +253,7 @@ def _snapshot(session: Session, connection: Connection, redacted: frozenset[str]
         if name not in redacted and (supported is None or merge_field in supported)
     )
     return SourceSnapshot(
-        records=tuple(connections.load_mirror(session, connection.id)),
+        records=(),
         provided=provided & frozenset(CORE_FIELDS),
         demographic_names=demographics,
         complete=True,

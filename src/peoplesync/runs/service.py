@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version
+from peoplesync.connections.mirror import mark_in_step
+from peoplesync.core.delta import Changes, Company, plan_changes, plannable, validate_changes
 from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
 from peoplesync.core.guard import GuardReport, SourceState, guard
 from peoplesync.core.index import RecordIndex
@@ -130,71 +132,142 @@ def plan_run(
     source_issues: Sequence[Issue] = (),
     source_state: SourceState | None = None,
 ) -> PlanOutcome:
-    """Validate, plan and guard; store the plan. Errors block the run (nothing to review); so do
-    guard findings on an automated run (a manual run shows them and needs a confirmation)."""
+    """Validate, plan and guard the whole company; store the plan. Errors block the run (nothing
+    to review); so do guard findings on an automated run (a manual run shows them and needs a
+    confirmation)."""
     move(run, RunState.PLANNING, now)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
+    clock = _Laps()
     directory = load_directory(session, account.id)
-    timings["load_directory"] = _lap(started)
+    clock.lap("load_directory")
     index = RecordIndex.build(snapshot.records)
     report = validate(snapshot, today=today, index=index)
     report = ValidationReport((*source_issues, *report.issues))
-    timings["validate"] = _lap(started) - timings["load_directory"]
+    clock.lap("validate")
+    result = None
+    if report.ok:
+        result = plan(
+            snapshot,
+            directory,
+            import_date=today,
+            leaver_policy=LeaverPolicy(account.leaver_policy),
+            index=index,
+        )
+        clock.lap("plan")
+    planned = _Planned(report, result, directory, None)
+    return _conclude(
+        session, account, run, planned, clock, today=today, now=now, state=source_state
+    )
+
+
+def plan_run_changes(
+    session: Session,
+    account: Account,
+    run: SyncRun,
+    changes: Changes,
+    company: Company,
+    *,
+    today: date,
+    now: datetime,
+    source_state: SourceState | None = None,
+) -> PlanOutcome | None:
+    """`plan_run` for only what changed since the directory was last in step with the source
+    (core/delta.py); None, with the run untouched, when the changes cannot be planned alone."""
+    if not plannable(changes):
+        return None
+    clock = _Laps()
+    report = validate_changes(changes, company, today=today)
+    clock.lap("validate")
+    planned = _Planned(report, None, (), None)
+    if report.ok:
+        policy = LeaverPolicy(account.leaver_policy)
+        part = plan_changes(changes, company, import_date=today, leaver_policy=policy)
+        if part is None:
+            return None
+        planned = _Planned(report, part.plan, part.people, part.active)
+        clock.lap("plan")
+    move(run, RunState.PLANNING, now)
+    run.timings = {**run.timings, "planned_records": len(changes.snapshot.records)}
+    return _conclude(
+        session, account, run, planned, clock, today=today, now=now, state=source_state
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    report: ValidationReport
+    plan: Plan | None  # None when validation errors blocked it
+    people: Sequence[Person]  # the directory (or the part the plan touches), for the guard
+    active: int | None  # active people in the directory, when `people` is only a part
+
+
+class _Laps:
+    """Seconds per stage, each from the end of the one before."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 4)
+        self._last = now
+
+
+def _conclude(
+    session: Session,
+    account: Account,
+    run: SyncRun,
+    planned: _Planned,
+    clock: _Laps,
+    *,
+    today: date,
+    now: datetime,
+    state: SourceState | None,
+) -> PlanOutcome:
+    report, result = planned.report, planned.plan
+    if result is not None and result.issues:  # conflicts with the directory: they block too
+        report = ValidationReport((*report.issues, *result.issues))
     run.issues = [i.to_dict() for i in report.issues]
     run.import_date = today
     run.base_version = account.directory_version
     counts: dict[str, Any] = {"errors": len(report.errors), "warnings": len(report.warnings)}
-    if not report.ok:
+    if result is None or not report.ok:
         run.counts = counts
         run.blocked_reason = "validation"
-        run.timings = {**run.timings, **timings}
+        run.timings = {**run.timings, **clock.timings}
         move(run, RunState.BLOCKED, now)
         log.info("sync.plan.blocked", run_id=run.id, errors=counts["errors"])
         return PlanOutcome(run.id, RunState.BLOCKED, report, None)
-    result = plan(
-        snapshot,
-        directory,
-        import_date=today,
-        leaver_policy=LeaverPolicy(account.leaver_policy),
-        index=index,
-    )
-    if result.issues:  # conflicts with the directory (an email still held): they block too
-        report = ValidationReport((*report.issues, *result.issues))
-        run.issues = [i.to_dict() for i in report.issues]
-        run.counts = {"errors": len(report.errors), "warnings": len(report.warnings)}
-        run.blocked_reason = "validation"
-        run.timings = {**run.timings, **timings}
-        move(run, RunState.BLOCKED, now)
-        log.info("sync.plan.blocked", run_id=run.id, errors=len(report.errors))
-        return PlanOutcome(run.id, RunState.BLOCKED, report, None)
-    mark = _lap(started)
     save_plan(session, run.id, result.items)
-    timings["plan"] = mark - timings["load_directory"] - timings["validate"]
-    timings["store_plan"] = _lap(started) - mark
+    clock.lap("store_plan")
     run.counts = counts | result.counts()
-    run.timings = {**run.timings, **timings}
-    checked = _guard(account, result, directory, source_state)
+    run.timings = {**run.timings, **clock.timings}
+    checked = _guard(account, result, planned.people, planned.active, state)
     run.findings = checked.to_dicts()
     if checked.blocked and run.trigger in AUTOMATED_TRIGGERS:
         run.blocked_reason = checked.reason
         move(run, RunState.BLOCKED, now)
         log.info("sync.guard.blocked", run_id=run.id, reasons=",".join(checked.reasons))
         return PlanOutcome(run.id, RunState.BLOCKED, report, result, guard=checked)
-    state = RunState.AWAITING_REVIEW if result.changed() else RunState.SUCCEEDED
-    move(run, state, now)  # nothing to change: the run is done, with nothing to review
-    if state is RunState.SUCCEEDED:
-        _record_success(session, run, now)
+    outcome = RunState.AWAITING_REVIEW if result.changed() else RunState.SUCCEEDED
+    move(run, outcome, now)  # nothing to change: the run is done, with nothing to review
+    if outcome is RunState.SUCCEEDED:
+        _record_success(session, run, now, version=account.directory_version)
     log.info("sync.plan.built", run_id=run.id, findings=len(checked.findings), **result.counts())
-    return PlanOutcome(run.id, state, report, result, guard=checked)
+    return PlanOutcome(run.id, outcome, report, result, guard=checked)
 
 
 def _guard(
-    account: Account, result: Plan, directory: Sequence[Person], source_state: SourceState | None
+    account: Account,
+    result: Plan,
+    directory: Sequence[Person],
+    active: int | None,
+    source_state: SourceState | None,
 ) -> GuardReport:
     return guard(
         result,
         directory,
+        active=active,
         leaver_threshold_share=account.leaver_threshold_share,
         leaver_threshold_count=account.leaver_threshold_count,
         redacted=frozenset(account.redacted_fields),
@@ -244,7 +317,7 @@ def apply_run(
     run.timings = {**run.timings, "apply": _lap(started)}
     run.counts = {**run.counts, "changed_fields": logged}
     move(run, RunState.SUCCEEDED, now)
-    _record_success(session, run, now)
+    _record_success(session, run, now, version=run.base_version + 1)
     session.refresh(account, ["directory_version"])
     log.info("sync.apply.done", run_id=run.id, people=len(rows), fields=logged)
     return dict(run.counts)
@@ -270,11 +343,22 @@ def _confirm_findings(run: SyncRun, *, now: datetime, actor: str | None, confirm
     log.info("sync.guard.confirmed", run_id=run.id, by=entry["by"], reasons=",".join(found.reasons))
 
 
-def _record_success(session: Session, run: SyncRun, now: datetime) -> None:
-    """The connection's "latest sync" is the last run that left the directory in step."""
-    if run.connection_id is not None:
-        session.execute(
-            update(Connection).where(Connection.id == run.connection_id).values(last_success_at=now)
+def _record_success(session: Session, run: SyncRun, now: datetime, *, version: int) -> None:
+    """The connection's "latest sync" is the last run that left the directory in step; at
+    `version`, the directory now holds what the run's plan compared of the mirror."""
+    if run.connection_id is None:
+        return
+    session.execute(
+        update(Connection).where(Connection.id == run.connection_id).values(last_success_at=now)
+    )
+    if run.mirror_basis is not None and run.import_date is not None:
+        mark_in_step(
+            session,
+            run.connection_id,
+            version=version,
+            import_date=run.import_date,
+            basis=run.mirror_basis,
+            run_id=run.id,
         )
 
 

@@ -138,7 +138,7 @@ class PersonDemographic(Base):
     """
 
     __tablename__ = "person_demographics"
-    __table_args__ = (Index("ix_person_demographics_demographic", "demographic_id"),)
+    __table_args__ = (Index("ix_person_demographics_value", "demographic_id", "value"),)
 
     person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     demographic_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -174,6 +174,7 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     import_date: Mapped[date | None] = mapped_column(Date)
     base_version: Mapped[int | None] = mapped_column(Integer)
+    mirror_basis: Mapped[str | None] = mapped_column(String(64))  # what an HRIS plan compared
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     issues: Mapped[list[Any]] = mapped_column(default=list)
     findings: Mapped[list[Any]] = mapped_column(default=list)  # guard findings (issue 5)
@@ -249,19 +250,39 @@ class Connection(Base):
     initial_sync: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_fetch_started_at: Mapped[datetime | None] = mapped_column()
     last_success_at: Mapped[datetime | None] = mapped_column()
+    # When the directory is in step with the mirror (but for its pending rows): the directory
+    # version and import date the last applied sync left, and what that sync compared.
+    in_step: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column()
 
 
 class SourceRecord(Base):
-    """The source mirror: the last mapped record of every source employee of a connection."""
+    """The source mirror: the last mapped record of every source employee of a connection.
+
+    Beside the record, the values an incremental plan looks records up by (see core/delta.py),
+    and `pending_run`: the run that fetched the record, until a run's plan takes it into the
+    directory. A deleted employee stays as a pending row without a record until then.
+    """
 
     __tablename__ = "source_records"
+    __table_args__ = (
+        Index("ix_source_records_email", "connection_id", "email_key"),
+        Index("ix_source_records_employee", "connection_id", "employee_key"),
+        Index("ix_source_records_manager", "connection_id", "manager_source_id"),
+        Index("ix_source_records_end_date", "connection_id", "end_date"),
+        Index("ix_source_records_pending", "connection_id", "pending_run"),
+    )
 
     connection_id: Mapped[int] = mapped_column(
         ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
     )
     source_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    record: Mapped[list[Any]] = mapped_column()  # connections.service.MIRROR_FIELDS, in order
+    record: Mapped[list[Any] | None] = mapped_column()  # connections.mirror.MIRROR_FIELDS
+    email_key: Mapped[str | None] = mapped_column(String(320))
+    employee_key: Mapped[str | None] = mapped_column(String(255))
+    manager_source_id: Mapped[str | None] = mapped_column(String(255))
+    end_date: Mapped[date | None] = mapped_column(Date)
+    pending_run: Mapped[int | None] = mapped_column(Integer)
 
 
 # --- Automation: outbox, webhooks ---

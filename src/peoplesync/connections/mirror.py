@@ -1,0 +1,324 @@
+"""The source mirror: the last mapped record of every source employee of a connection.
+
+An incremental fetch brings only what changed; the mirror keeps the rest of the company. Each row
+also carries the values an incremental plan looks records up by (email, employee ID, manager, end
+date) and `pending_run`: the run that fetched it, until a sync's plan takes it into the directory
+(a deleted employee stays as a pending row without a record until then).
+
+When the connection is *in step* (its last plan was applied, or had nothing to change, and the
+directory has not changed since), the next incremental sync plans only the pending rows and
+those whose end date has come, with the rest of the company reached through `MirrorCompany`
+(see core/delta.py). Anything else plans the whole company from the mirror.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, Text, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from peoplesync.core.delta import Changes
+from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot, fold
+from peoplesync.core.perf import gc_paused
+from peoplesync.core.validate import employee_id_key
+from peoplesync.store.bulk import bulk_insert
+from peoplesync.store.directory import demographic_ids, load_people
+from peoplesync.store.models import Connection, PersonDemographic, SourceRecord
+from peoplesync.store.models import Person as PersonRow
+
+_mirror = cast(Table, SourceRecord.__table__)
+_CHUNK = 500  # values per IN (...) look-up
+
+# A mirror record is a JSON array in this order (compact, and quick to read back).
+MIRROR_FIELDS = (
+    "location",
+    "source_id",
+    "employee_id",
+    "name",
+    "preferred_name",
+    "email",
+    "birth_date",
+    "start_date",
+    "end_date",
+    "manager_source_id",
+    "manager_email",
+    "demographics",
+)
+_DATES = (6, 7, 8)  # positions of the dates in MIRROR_FIELDS
+MIRROR_COLUMNS = (
+    "connection_id",
+    "source_id",
+    "record",
+    "email_key",
+    "employee_key",
+    "manager_source_id",
+    "end_date",
+    "pending_run",
+)
+
+
+def record_to_json(record: SourceEmployee) -> list[Any]:
+    values: list[Any] = [getattr(record, f) for f in MIRROR_FIELDS]
+    for i in _DATES:
+        if values[i] is not None:
+            values[i] = values[i].isoformat()
+    values[-1] = dict(record.demographics)
+    return values
+
+
+def record_from_json(values: list[Any]) -> SourceEmployee:
+    for i in _DATES:
+        if values[i]:
+            values[i] = date.fromisoformat(values[i])
+    return SourceEmployee(*values)
+
+
+LOOKUP_COLUMNS = ("email_key", "employee_key", "manager_source_id", "end_date")
+
+
+def lookup_values(record: SourceEmployee) -> dict[str, Any]:
+    """The columns beside a mirrored record, derived from it."""
+    return {
+        "email_key": record.email_key or None,
+        "employee_key": employee_id_key(record.employee_id),
+        "manager_source_id": record.manager_source_id or None,
+        "end_date": record.end_date,
+    }
+
+
+def update_mirror(
+    session: Session,
+    connection: Connection,
+    *,
+    records: Sequence[SourceEmployee],
+    deleted: Iterable[str],
+    full: bool,
+    run_id: int,
+) -> None:
+    """A full fetch replaces the mirror; an incremental one replaces the fetched records and
+    leaves a pending row for each deleted one. Every row written is pending for `run_id`."""
+    if full:
+        session.execute(delete(SourceRecord).where(SourceRecord.connection_id == connection.id))
+        connection.in_step = None  # the whole company is planned until a plan is applied
+        gone: set[str] = set()
+    else:
+        gone = set(deleted) - {r.source_id for r in records if r.source_id}
+        fetched = {r.source_id for r in records if r.source_id} | gone
+        for chunk in _chunks(sorted(fetched)):
+            session.execute(
+                delete(SourceRecord).where(
+                    SourceRecord.connection_id == connection.id,
+                    SourceRecord.source_id.in_(chunk),
+                )
+            )
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    rows: list[tuple[Any, ...]] = [
+        (connection.id, r.source_id, dumps(record_to_json(r)), *_lookups(r), run_id)
+        for r in records
+        if r.source_id
+    ]
+    rows.extend((connection.id, sid, None, None, None, None, None, run_id) for sid in sorted(gone))
+    bulk_insert(session, _mirror, MIRROR_COLUMNS, rows)
+
+
+def _lookups(record: SourceEmployee) -> tuple[Any, ...]:
+    values = lookup_values(record)
+    end = values["end_date"]
+    return (
+        values["email_key"],
+        values["employee_key"],
+        values["manager_source_id"],
+        end.isoformat() if end else None,  # ISO text: both databases take it (see bulk_insert)
+    )
+
+
+def load_mirror(session: Session, connection_id: int) -> list[SourceEmployee]:
+    """The whole company as last fetched, in source-ID order (decoded in one call)."""
+    query = text(
+        "SELECT source_id, CAST(record AS TEXT) FROM source_records "
+        "WHERE connection_id = :c AND record IS NOT NULL"
+    )
+    # Sorted here: Python's order, whatever the database's collation.
+    rows = sorted(session.execute(query, {"c": connection_id}).all())
+    with gc_paused():
+        return [record_from_json(r) for r in json.loads("[" + ",".join(r[1] for r in rows) + "]")]
+
+
+def _decode(texts: Sequence[str]) -> list[SourceEmployee]:
+    return [record_from_json(r) for r in json.loads("[" + ",".join(texts) + "]")]
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+# --- in step: when only the changes need planning --------------------------------------------
+
+
+def plan_basis(snapshot: SourceSnapshot) -> str:
+    """What a plan compares (the fields and demographics the source provides), as a short key:
+    a plan that compares something else must see the whole company."""
+    text_ = "|".join(
+        [",".join(sorted(snapshot.provided)), ",".join(sorted(snapshot.demographic_names))]
+    )
+    return hashlib.sha256(text_.encode()).hexdigest()[:32]
+
+
+def pending_changes(
+    session: Session,
+    connection: Connection,
+    *,
+    version: int,
+    basis: SourceSnapshot,
+    today: date,
+) -> Changes | None:
+    """What changed since the directory was last in step with the mirror: the pending rows and
+    the records whose end date has come since, or None when it is not in step (then the whole
+    company is planned). `basis` is an empty snapshot saying what this sync compares."""
+    step = connection.in_step
+    if not step or step.get("version") != version or step.get("basis") != plan_basis(basis):
+        return None
+    stepped = date.fromisoformat(step["date"])
+    if today < stepped:
+        return None  # the clock went back (or the zone moved): plan everything
+    rows = session.execute(
+        select(_mirror.c.source_id, _mirror.c.record.cast(Text)).where(
+            _mirror.c.connection_id == connection.id,
+            (_mirror.c.pending_run.is_not(None))
+            | ((_mirror.c.end_date > stepped) & (_mirror.c.end_date <= today)),
+        )
+    ).all()
+    deleted = frozenset(sid for sid, raw in rows if raw is None)
+    records = _decode([raw for _, raw in rows if raw is not None])
+    records.sort(key=lambda r: r.source_id or "")
+    return Changes(
+        snapshot=SourceSnapshot(
+            records=tuple(records),
+            provided=basis.provided,
+            demographic_names=basis.demographic_names,
+            complete=True,
+            kind=basis.kind,
+        ),
+        deleted=deleted,
+    )
+
+
+def mark_in_step(
+    session: Session,
+    connection_id: int,
+    *,
+    version: int,
+    import_date: date,
+    basis: str,
+    run_id: int,
+) -> None:
+    """A plan from this connection was applied (or had nothing to change): the directory, at
+    `version`, holds every mirror row `run_id` or an earlier run fetched."""
+    session.execute(
+        update(Connection)
+        .where(Connection.id == connection_id)
+        .values(in_step={"version": version, "date": import_date.isoformat(), "basis": basis})
+    )
+    done = (_mirror.c.connection_id == connection_id) & (_mirror.c.pending_run <= run_id)
+    session.execute(delete(_mirror).where(done & _mirror.c.record.is_(None)))
+    session.execute(update(_mirror).where(done).values(pending_run=None))
+
+
+# --- the whole company, by indexed look-up ----------------------------------------------------
+
+
+class MirrorCompany:
+    """`core.delta.Company` over a connection's mirror and its account's directory, in SQL.
+
+    Mirrored records name managers by source ID (Merge does; `core.delta.plannable` keeps a
+    change that names one by email out), so `tops` reads the manager column alone."""
+
+    def __init__(self, session: Session, account_id: int, connection_id: int) -> None:
+        self._session = session
+        self._account_id = account_id
+        self._connection_id = connection_id
+
+    def _records_where(self, column: str, values: Collection[str]) -> list[SourceEmployee]:
+        found: list[str] = []
+        for chunk in _chunks(sorted(values)):
+            found.extend(
+                self._session.scalars(
+                    select(_mirror.c.record.cast(Text)).where(
+                        _mirror.c.connection_id == self._connection_id,
+                        _mirror.c.record.is_not(None),
+                        _mirror.c[column].in_(chunk),
+                    )
+                )
+            )
+        return _decode(found)
+
+    def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
+        return {r.source_id or "": r for r in self._records_where("source_id", source_ids)}
+
+    def records_with_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
+        return self._records_where("email_key", keys)
+
+    def records_with_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
+        return self._records_where("employee_key", ids)
+
+    def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
+        return self._records_where("manager_source_id", source_ids)
+
+    def tops(self, today: date) -> Collection[str]:
+        return list(
+            self._session.scalars(
+                select(_mirror.c.source_id).where(
+                    _mirror.c.connection_id == self._connection_id,
+                    _mirror.c.manager_source_id.is_(None),
+                    _mirror.c.record.is_not(None),
+                    _mirror.c.end_date.is_(None) | (_mirror.c.end_date > today),
+                )
+            )
+        )
+
+    def people_by_source(self, source_ids: Collection[str]) -> Mapping[str, Person]:
+        found = load_people(self._session, self._account_id, source_ids=source_ids)
+        return {p.source_id: p for p in found if p.source_id in source_ids}  # type: ignore[misc]
+
+    def people_by_email(self, keys: Collection[str]) -> Mapping[str, Person]:
+        found = load_people(self._session, self._account_id, email_keys=keys)
+        return {k: p for p in found if (k := p.email_key) is not None and k in keys}
+
+    def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
+        """Exact spellings by index; a value not found as spelled is looked for among all the
+        demographic's values (folded), which is rare: a new value, or another case."""
+        ids = demographic_ids(self._session, self._account_id)
+        table = cast(Table, PersonDemographic.__table__)
+        by_name: dict[str, set[str]] = {}
+        for name, value in values:
+            if name in ids:
+                by_name.setdefault(name, set()).add(value)
+        for name, spelled in sorted(by_name.items()):
+            known = self._distinct(table, ids[name], spelled)
+            yield from ((name, v) for v in known)
+            missed = {fold(v) for v in spelled} - {fold(v) for v in known}
+            if missed:
+                every = self._distinct(table, ids[name], None)
+                yield from ((name, v) for v in every if fold(v) in missed)
+
+    def _distinct(self, table: Table, demographic_id: int, among: set[str] | None) -> set[str]:
+        query = select(table.c.value).where(table.c.demographic_id == demographic_id)
+        if among is not None:
+            query = query.where(table.c.value.in_(sorted(among)))
+        return set(self._session.scalars(query.distinct()))
+
+    def people_count(self) -> int:
+        return self._count()
+
+    def active_people(self) -> int:
+        return self._count(PersonRow.status == PersonStatus.ACTIVE.value)
+
+    def _count(self, *where: Any) -> int:
+        query = select(func.count()).where(PersonRow.account_id == self._account_id, *where)
+        return int(self._session.scalar(query) or 0)

@@ -1,0 +1,221 @@
+"""Incremental syncs plan only what changed (core/delta.py over the mirror), and agree with a
+plan of the whole company made from the same mirror and directory, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from peoplesync.accounts.service import get_account, local_today
+from peoplesync.connections import mirror
+from peoplesync.connections import service as connections
+from peoplesync.core.employee import LeaverPolicy
+from peoplesync.core.plan import ChangeKind, plan
+from peoplesync.people.service import change_email
+from peoplesync.runs.hris import _basis
+from peoplesync.runs.planstore import load_plan
+from peoplesync.runs.states import RunState
+from peoplesync.sandbox import SandboxServer
+from peoplesync.store.db import unit_of_work
+from peoplesync.store.directory import load_directory
+from peoplesync.store.models import SourceRecord
+from tests.hris.conftest import World, make_world, now
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_world(request: pytest.FixtureRequest, sandbox: SandboxServer, tmp_path: Path) -> World:
+    """A world on each database (PostgreSQL's is the shared test schema, one account each)."""
+    engine = None
+    if request.param == "postgres":
+        engine = request.getfixturevalue("postgres_engine")
+        assert isinstance(engine, Engine)
+    return make_world(sandbox, tmp_path, seed=23, engine=engine)
+
+
+def stored_changes(world: World, run_id: int) -> list[tuple[Any, ...]]:
+    """The run's stored plan, comparable with a plan made again (a new person's id is random:
+    they are named by their label)."""
+    with unit_of_work(world.factory) as session:
+        rows = load_plan(session, run_id)
+    return _normal([(r.kind, r.person_id, r.label, [tuple(c) for c in r.changes]) for r in rows])
+
+
+def whole_company_changes(world: World) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    """What planning the whole company from the mirror and the directory gives now."""
+    with unit_of_work(world.factory) as session:
+        account = get_account(session, world.account_id)
+        connection = connections.get_connection(session, world.account_id)
+        basis = _basis(connection, frozenset(account.redacted_fields))
+        records = tuple(mirror.load_mirror(session, connection.id))
+        directory = load_directory(session, world.account_id)
+        whole = plan(
+            replace(basis, records=records),
+            directory,
+            import_date=local_today(account, now()),
+            leaver_policy=LeaverPolicy(account.leaver_policy),
+        )
+    items = [(i.kind, i.person_id, i.label, [tuple(c) for c in i.changes]) for i in whole.changed()]
+    return _normal(items), whole.counts()
+
+
+def _normal(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    new = {pid: f"new:{label}" for kind, pid, label, _ in items if kind is ChangeKind.CREATE}
+    return sorted(
+        (
+            kind.value,
+            new.get(pid, pid),
+            label,
+            tuple((f, new.get(b, b), new.get(a, a), bool(d)) for f, b, a, d in changes),
+        )
+        for kind, pid, label, changes in items
+    )
+
+
+def mirror_rows(world: World, *where: Any) -> int:
+    with unit_of_work(world.factory) as session:
+        connection = connections.get_connection(session, world.account_id)
+        query = select(func.count()).where(SourceRecord.connection_id == connection.id, *where)
+        return int(session.scalar(query) or 0)
+
+
+def test_an_incremental_sync_plans_only_what_changed_as_a_whole_plan_would(
+    any_world: World,
+) -> None:
+    world = any_world
+    world.sync_and_apply()
+    assert mirror_rows(world, SourceRecord.pending_run.is_not(None)) == 0
+    control, token = world.sandbox.control, world.token
+    changed = set(control.churn(token, 6, seed=4))
+    everyone = world.employees()
+    managers = {e["manager"] for e in everyone}
+    staff = [
+        e
+        for e in everyone
+        if e["manager"] and e["id"] not in managers and str(e["id"]) not in changed
+    ]
+    gone, mailed = str(staff[0]["id"]), str(staff[1]["id"])
+    control.delete(token, gone)
+    control.change_email(token, mailed, "moved.on@example.com")
+    hired = str(control.hire(token, first_name="Nia", manager_id=staff[2]["manager"])["id"])
+
+    outcome = world.sync()
+
+    run = world.run(outcome.run_id)
+    assert run.issues == []
+    assert run.timings["planned_records"] == len(changed | {mailed, hired})  # not the company
+    expected, counts = whole_company_changes(world)
+    assert stored_changes(world, outcome.run_id) == expected
+    assert {k: v for k, v in run.counts.items() if k in counts} == counts
+    assert counts["create"] == 1
+    assert counts["leave"] >= 1  # the deleted employee (and any churned leaver)
+    assert outcome.state is RunState.AWAITING_REVIEW
+    world.sync_and_apply()  # the same changes again (a new run expires the reviewed one)
+    people = world.people()
+    assert people[gone].status == "former"
+    assert people[mailed].email == "moved.on@example.com"
+    assert hired in people
+    assert mirror_rows(world, SourceRecord.pending_run.is_not(None)) == 0
+    assert mirror_rows(world, SourceRecord.record.is_(None)) == 0  # the deleted row is gone
+
+
+def test_in_step_follows_the_directory_version(world: World) -> None:
+    world.sync_and_apply()
+    with unit_of_work(world.factory) as session:
+        version = get_account(session, world.account_id).directory_version
+        step = connections.get_connection(session, world.account_id).in_step
+    assert step is not None
+    assert step["version"] == version
+    assert step["date"] == local_today(account_of(world), now()).isoformat()
+
+
+def account_of(world: World) -> Any:
+    with unit_of_work(world.factory) as session:
+        return get_account(session, world.account_id)
+
+
+def test_an_edit_in_the_directory_makes_the_next_sync_plan_the_whole_company(
+    world: World,
+) -> None:
+    world.sync_and_apply()
+    someone = world.employees()[7]
+    with unit_of_work(world.factory) as session:
+        person = world.people()[str(someone["id"])]
+        change_email(
+            session, world.account_id, person.id, "edited@example.com", actor="admin", now=now()
+        )
+    world.sandbox.control.rename(world.token, str(world.employees()[9]["id"]), first_name="Zed")
+
+    outcome = world.sync()
+
+    run = world.run(outcome.run_id)
+    assert "planned_records" not in run.timings  # the whole company was planned
+    assert "load_directory" in run.timings
+    assert outcome.plan is not None
+    emails = [c for i in outcome.plan.changed() for c in i.changes if c.field == "email"]
+    assert [(c.before, c.after) for c in emails] == [("edited@example.com", someone["work_email"])]
+    world.sync_and_apply(confirm=True)
+    world.sandbox.control.rename(world.token, str(world.employees()[9]["id"]), first_name="Ann")
+    again = world.run(world.sync().run_id)
+    assert again.timings["planned_records"] == again.progress["fetched"]  # in step again
+
+
+def test_changes_of_a_sync_never_imported_are_planned_by_the_next(world: World) -> None:
+    world.sync_and_apply()
+    first, second = (str(e["id"]) for e in world.employees()[10:12])
+    world.sandbox.control.rename(world.token, first, first_name="Una")
+    unreviewed = world.sync()
+    assert unreviewed.state is RunState.AWAITING_REVIEW
+    world.sandbox.control.rename(world.token, second, first_name="Dos")
+
+    outcome = world.sync()  # fetches only the second rename
+
+    assert world.run(outcome.run_id).progress["fetched"] == 1
+    assert world.run(outcome.run_id).timings["planned_records"] == 2
+    assert world.run(unreviewed.run_id).state == RunState.EXPIRED.value
+    assert outcome.plan is not None
+    renamed = {i.person_id for i in outcome.plan.changed()}
+    people = world.people()
+    assert renamed == {people[first].id, people[second].id}
+
+
+def test_an_end_date_that_comes_makes_a_leaver_with_nothing_fetched(world: World) -> None:
+    world.sync_and_apply()
+    leaver = str(world.employees()[12]["id"])
+    today = local_today(account_of(world), now())
+    world.sandbox.control.terminate(world.token, leaver, termination_date=today + timedelta(3))
+    noticed = world.sync_and_apply()
+    assert noticed.plan is not None
+    assert noticed.plan.counts()["leave"] == 0  # the end date is still ahead
+    assert world.people()[leaver].status == "active"
+    later = now() + timedelta(days=5)
+    later_day = local_today(account_of(world), later)
+    people = world.people().values()
+    due = {p.id for p in people if p.end_date and today < p.end_date <= later_day}
+    assert world.people()[leaver].id in due  # (with any the company had already)
+
+    outcome = replace_clock(world, later).sync()
+
+    run = world.run(outcome.run_id)
+    assert run.progress["fetched"] == 0
+    assert run.timings["planned_records"] == len(due)
+    assert outcome.plan is not None
+    assert {i.kind for i in outcome.plan.changed()} == {ChangeKind.LEAVE}
+    assert {i.person_id for i in outcome.plan.changed()} == due
+
+
+def replace_clock(world: World, at: Any) -> World:
+    return replace(world, ctx=replace(world.ctx, clock=lambda: at))
+
+
+def test_a_date_before_the_last_import_plans_the_whole_company(world: World) -> None:
+    world.sync_and_apply()
+    world.sandbox.control.rename(world.token, str(world.employees()[3]["id"]), first_name="Bo")
+    outcome = replace_clock(world, now() - timedelta(days=2)).sync()
+    assert "planned_records" not in world.run(outcome.run_id).timings
+    assert outcome.plan is not None
+    assert outcome.plan.counts()["update"] == 1
