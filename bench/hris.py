@@ -120,8 +120,14 @@ def report(
         f"{label}: {total:6.2f} s end to end (plan {planned - started:5.2f} s, apply "
         f"{total - (planned - started):5.2f} s); HTTP {http:5.2f} s = {100 * http / total:3.0f}%, "
         f"mapping {timings.get('map', 0.0):4.2f} s, pages {timings.get('pages')}, "
+        f"mirror {timings.get('mirror', 0.0):4.2f} s, "
         f"load directory {timings.get('load_directory', 0.0):4.2f} s, validate "
-        f"{timings.get('validate', 0.0):4.2f} s, plan {timings.get('plan', 0.0):4.2f} s"
+        f"{timings.get('validate', 0.0):4.2f} s, plan {timings.get('plan', 0.0):4.2f} s, "
+        + (
+            f"planned {timings['planned_records']:,} changed records"
+            if "planned_records" in timings
+            else "planned the whole company"
+        )
     )
 
 

@@ -187,15 +187,16 @@ def pending_changes(
     stepped = date.fromisoformat(step["date"])
     if today < stepped:
         return None  # the clock went back (or the zone moved): plan everything
-    rows = session.execute(
-        select(_mirror.c.source_id, _mirror.c.record.cast(Text)).where(
-            _mirror.c.connection_id == connection.id,
-            (_mirror.c.pending_run.is_not(None))
-            | ((_mirror.c.end_date > stepped) & (_mirror.c.end_date <= today)),
-        )
-    ).all()
-    deleted = frozenset(sid for sid, raw in rows if raw is None)
-    records = _decode([raw for _, raw in rows if raw is not None])
+    rows: dict[str, str | None] = {}
+    for due in (  # two queries, each on its index (one with OR would read every row)
+        _mirror.c.pending_run.is_not(None),
+        (_mirror.c.end_date > stepped) & (_mirror.c.end_date <= today),
+    ):
+        query = select(_mirror.c.source_id, _mirror.c.record.cast(Text))
+        found = session.execute(query.where(_mirror.c.connection_id == connection.id, due))
+        rows.update((sid, raw) for sid, raw in found.all())
+    deleted = frozenset(sid for sid, raw in rows.items() if raw is None)
+    records = _decode([raw for raw in rows.values() if raw is not None])
     records.sort(key=lambda r: r.source_id or "")
     return Changes(
         snapshot=SourceSnapshot(
@@ -243,6 +244,7 @@ class MirrorCompany:
         self._session = session
         self._account_id = account_id
         self._connection_id = connection_id
+        self._known: dict[str, SourceEmployee | None] = {}  # records looked up by source ID
 
     def _records_where(self, column: str, values: Collection[str]) -> list[SourceEmployee]:
         found: list[str] = []
@@ -254,41 +256,63 @@ class MirrorCompany:
                         _mirror.c.record.is_not(None),
                         _mirror.c[column].in_(chunk),
                     )
-                )
+                ).all()  # one fetch: row by row costs more than the query
             )
         return _decode(found)
 
     def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
-        return {r.source_id or "": r for r in self._records_where("source_id", source_ids)}
+        unknown = [s for s in source_ids if s not in self._known]
+        if unknown:
+            self._known.update(dict.fromkeys(unknown))
+            self._known.update(
+                (r.source_id or "", r) for r in self._records_where("source_id", unknown)
+            )
+        return {s: r for s in source_ids if (r := self._known[s]) is not None}
 
-    def records_with_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
-        return self._records_where("email_key", keys)
+    def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
+        return self._records_where("email_key", self._shared("email_key", keys))
 
-    def records_with_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
-        return self._records_where("employee_key", ids)
+    def records_sharing_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
+        return self._records_where("employee_key", self._shared("employee_key", ids))
+
+    def _shared(self, column: str, values: Collection[str]) -> list[str]:
+        """Those of `values` that more than one record carries (the index answers alone)."""
+        shared: list[str] = []
+        key = _mirror.c[column]
+        for chunk in _chunks(sorted(values)):
+            query = (
+                select(key)
+                .where(_mirror.c.connection_id == self._connection_id, key.in_(chunk))
+                .group_by(key)
+                .having(func.count() > 1)
+            )
+            shared.extend(self._session.scalars(query).all())
+        return shared
 
     def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
         return self._records_where("manager_source_id", source_ids)
 
     def tops(self, today: date) -> Collection[str]:
-        return list(
-            self._session.scalars(
-                select(_mirror.c.source_id).where(
-                    _mirror.c.connection_id == self._connection_id,
-                    _mirror.c.manager_source_id.is_(None),
-                    _mirror.c.record.is_not(None),
-                    _mirror.c.end_date.is_(None) | (_mirror.c.end_date > today),
-                )
+        return self._session.scalars(
+            select(_mirror.c.source_id).where(
+                _mirror.c.connection_id == self._connection_id,
+                _mirror.c.manager_source_id.is_(None),
+                _mirror.c.record.is_not(None),
+                _mirror.c.end_date.is_(None) | (_mirror.c.end_date > today),
             )
-        )
+        ).all()
 
-    def people_by_source(self, source_ids: Collection[str]) -> Mapping[str, Person]:
+    def people(
+        self, source_ids: Collection[str], email_keys: Collection[str]
+    ) -> tuple[Mapping[str, Person], Mapping[str, Person]]:
         found = load_people(self._session, self._account_id, source_ids=source_ids)
-        return {p.source_id: p for p in found if p.source_id in source_ids}  # type: ignore[misc]
-
-    def people_by_email(self, keys: Collection[str]) -> Mapping[str, Person]:
-        found = load_people(self._session, self._account_id, email_keys=keys)
-        return {k: p for p in found if (k := p.email_key) is not None and k in keys}
+        held = {p.email_key for p in found}
+        found += load_people(
+            self._session, self._account_id, email_keys=[k for k in email_keys if k not in held]
+        )
+        by_source = {s: p for p in found if (s := p.source_id) is not None and s in source_ids}
+        by_email = {k: p for p in found if (k := p.email_key) is not None and k in email_keys}
+        return by_source, by_email
 
     def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
         """Exact spellings by index; a value not found as spelled is looked for among all the
@@ -311,7 +335,7 @@ class MirrorCompany:
         query = select(table.c.value).where(table.c.demographic_id == demographic_id)
         if among is not None:
             query = query.where(table.c.value.in_(sorted(among)))
-        return set(self._session.scalars(query.distinct()))
+        return set(self._session.scalars(query.distinct()).all())
 
     def people_count(self) -> int:
         return self._count()

@@ -24,6 +24,7 @@ issues that name records in order name them alike.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -68,12 +69,13 @@ class Company(Protocol):
         """The records with these source IDs (those that exist)."""
         ...
 
-    def records_with_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
-        """Every record whose folded email is one of `keys`."""
+    def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
+        """Every record whose folded email is one of `keys` and is carried by another record."""
         ...
 
-    def records_with_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
-        """Every record whose stripped employee ID is one of `ids`."""
+    def records_sharing_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
+        """Every record whose stripped employee ID is one of `ids` and is carried by another
+        record."""
         ...
 
     def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
@@ -85,12 +87,11 @@ class Company(Protocol):
         manager."""
         ...
 
-    def people_by_source(self, source_ids: Collection[str]) -> Mapping[str, Person]:
-        """The directory's people with these source IDs, by source ID."""
-        ...
-
-    def people_by_email(self, keys: Collection[str]) -> Mapping[str, Person]:
-        """The directory's people holding these folded emails, by folded email."""
+    def people(
+        self, source_ids: Collection[str], email_keys: Collection[str]
+    ) -> tuple[Mapping[str, Person], Mapping[str, Person]]:
+        """The directory's people with these source IDs (by source ID), and those holding these
+        folded emails (by folded email)."""
         ...
 
     def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
@@ -145,11 +146,11 @@ def _issues(changes: Changes, company: Company, today: date) -> Iterator[Issue]:
         yield from record_issues(rec, snapshot.provided, today)
     emails = {key for r in records if (key := r.email_key)}
     yield from duplicates(
-        ordered(company.records_with_emails(emails)), "email", lambda i, r: r.email_key
+        ordered(company.records_sharing_emails(emails)), "email", lambda i, r: r.email_key
     )
     ids = {key for r in records if (key := employee_id_key(r.employee_id))}
     yield from duplicates(
-        ordered(company.records_with_employee_ids(ids)),
+        ordered(company.records_sharing_employee_ids(ids)),
         "employee_id",
         lambda i, r: employee_id_key(r.employee_id),
     )
@@ -241,8 +242,8 @@ def _plan_changes(
     index = RecordIndex.build(records)
     mine = set(index.by_source)
     managers = {m for r in records if (m := r.manager_source_id) and m not in mine}
-    by_source = company.people_by_source(mine | changes.deleted | managers)
-    by_email = company.people_by_email({k for k in index.email_keys if k})
+    keys = {k for k in index.email_keys if k}
+    by_source, by_email = company.people(mine | changes.deleted | managers, keys)
     # People holding a changed record's email who are some unchanged record's person.
     elsewhere = set(company.records({p.source_id for p in by_email.values() if p.source_id}))
     elsewhere -= mine
@@ -319,11 +320,12 @@ class MemoryCompany:
     def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
         return {s: self._records[s] for s in source_ids if s in self._records}
 
-    def records_with_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
-        return [r for r in self._records.values() if r.email_key in keys]
+    def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
+        return _sharing([(r.email_key, r) for r in self._records.values()], keys)
 
-    def records_with_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
-        return [r for r in self._records.values() if employee_id_key(r.employee_id) in ids]
+    def records_sharing_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
+        carried = [(employee_id_key(r.employee_id), r) for r in self._records.values()]
+        return _sharing(carried, ids)
 
     def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
         return [r for r in self._records.values() if r.manager_source_id in source_ids]
@@ -336,11 +338,15 @@ class MemoryCompany:
             if not (r.end_date and r.end_date <= today)
         ]
 
-    def people_by_source(self, source_ids: Collection[str]) -> Mapping[str, Person]:
-        return {s: p for p in self._people if (s := p.source_id) is not None and s in source_ids}
-
-    def people_by_email(self, keys: Collection[str]) -> Mapping[str, Person]:
-        return {k: p for p in self._people if (k := p.email_key) is not None and k in keys}
+    def people(
+        self, source_ids: Collection[str], email_keys: Collection[str]
+    ) -> tuple[Mapping[str, Person], Mapping[str, Person]]:
+        by_source = {s: p for p in self._people if (s := p.source_id) is not None}
+        by_email = {k: p for p in self._people if (k := p.email_key) is not None}
+        return (
+            {s: by_source[s] for s in source_ids if s in by_source},
+            {k: by_email[k] for k in email_keys if k in by_email},
+        )
 
     def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
         wanted = {(name, fold(value)) for name, value in values}
@@ -354,3 +360,10 @@ class MemoryCompany:
 
     def active_people(self) -> int:
         return sum(1 for p in self._people if p.status is PersonStatus.ACTIVE)
+
+
+def _sharing(
+    carried: Sequence[tuple[str | None, SourceEmployee]], keys: Collection[str]
+) -> list[SourceEmployee]:
+    times = Counter(key for key, _ in carried)
+    return [r for key, r in carried if key in keys and times[key] > 1]
