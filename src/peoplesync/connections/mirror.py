@@ -26,13 +26,12 @@ from peoplesync.core.delta import Changes
 from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot, fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.validate import employee_id_key
-from peoplesync.store.bulk import bulk_insert
+from peoplesync.store.bulk import bulk_insert, chunks
 from peoplesync.store.directory import demographic_ids, load_people
 from peoplesync.store.models import Connection, PersonDemographic, SourceRecord
 from peoplesync.store.models import Person as PersonRow
 
 _mirror = cast(Table, SourceRecord.__table__)
-_CHUNK = 500  # values per IN (...) look-up
 
 # A mirror record is a JSON array in this order (compact, and quick to read back).
 MIRROR_FIELDS = (
@@ -109,7 +108,7 @@ def update_mirror(
     else:
         gone = set(deleted) - {r.source_id for r in records if r.source_id}
         fetched = {r.source_id for r in records if r.source_id} | gone
-        for chunk in _chunks(sorted(fetched)):
+        for chunk in chunks(fetched):
             session.execute(
                 delete(SourceRecord).where(
                     SourceRecord.connection_id == connection.id,
@@ -145,17 +144,13 @@ def load_mirror(session: Session, connection_id: int) -> list[SourceEmployee]:
     )
     # Sorted here: Python's order, whatever the database's collation.
     rows = sorted(session.execute(query, {"c": connection_id}).all())
-    with gc_paused():
-        return [record_from_json(r) for r in json.loads("[" + ",".join(r[1] for r in rows) + "]")]
+    return _decode([r[1] for r in rows])
 
 
 def _decode(texts: Sequence[str]) -> list[SourceEmployee]:
-    return [record_from_json(r) for r in json.loads("[" + ",".join(texts) + "]")]
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
+    """Mirrored records from their JSON texts, in one `json.loads`."""
+    with gc_paused():
+        return [record_from_json(r) for r in json.loads("[" + ",".join(texts) + "]")]
 
 
 # --- in step: when only the changes need planning --------------------------------------------
@@ -248,7 +243,7 @@ class MirrorCompany:
 
     def _records_where(self, column: str, values: Collection[str]) -> list[SourceEmployee]:
         found: list[str] = []
-        for chunk in _chunks(sorted(values)):
+        for chunk in chunks(values):
             found.extend(
                 self._session.scalars(
                     select(_mirror.c.record.cast(Text)).where(
@@ -279,7 +274,7 @@ class MirrorCompany:
         """Those of `values` that more than one record carries (the index answers alone)."""
         shared: list[str] = []
         key = _mirror.c[column]
-        for chunk in _chunks(sorted(values)):
+        for chunk in chunks(values):
             query = (
                 select(key)
                 .where(_mirror.c.connection_id == self._connection_id, key.in_(chunk))
@@ -305,10 +300,8 @@ class MirrorCompany:
     def people(
         self, source_ids: Collection[str], email_keys: Collection[str]
     ) -> tuple[Mapping[str, Person], Mapping[str, Person]]:
-        found = load_people(self._session, self._account_id, source_ids=source_ids)
-        held = {p.email_key for p in found}
-        found += load_people(
-            self._session, self._account_id, email_keys=[k for k in email_keys if k not in held]
+        found = load_people(
+            self._session, self._account_id, source_ids=source_ids, email_keys=email_keys
         )
         by_source = {s: p for p in found if (s := p.source_id) is not None and s in source_ids}
         by_email = {k: p for p in found if (k := p.email_key) is not None and k in email_keys}

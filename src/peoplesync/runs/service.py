@@ -275,10 +275,6 @@ def _guard(
     )
 
 
-def _lap(started: float) -> float:
-    return round(time.perf_counter() - started, 4)
-
-
 def apply_run(
     session: Session,
     account: Account,
@@ -301,7 +297,7 @@ def apply_run(
             hint="Run the sync again to review the current changes.",
             run_id=run.id,
         )
-    started = time.perf_counter()
+    clock = _Laps()
     rows = load_plan(session, run.id)
     logged = write_plan(
         session,
@@ -314,7 +310,8 @@ def apply_run(
     )
     if len(rows) >= BIG_CHANGE:
         refresh_statistics(session)
-    run.timings = {**run.timings, "apply": _lap(started)}
+    clock.lap("apply")
+    run.timings = {**run.timings, **clock.timings}
     run.counts = {**run.counts, "changed_fields": logged}
     move(run, RunState.SUCCEEDED, now)
     _record_success(session, run, now, version=run.base_version + 1)

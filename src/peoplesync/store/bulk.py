@@ -1,4 +1,5 @@
-"""Bulk inserts for the hot path: COPY on PostgreSQL, one executemany on SQLite.
+"""Bulk inserts for the hot path: COPY on PostgreSQL, one executemany on SQLite (and the chunks
+in which look-ups pass many values).
 
 A 100,000-person import writes hundreds of thousands of rows; SQLAlchemy's per-row parameter
 processing would cost more than the database itself. Rows are plain tuples of driver-native
@@ -10,7 +11,7 @@ already-encoded text.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -91,3 +92,13 @@ def _copy(connection: Any, table: Table, columns: Sequence[str], rows: Iterable[
     except dbapi.Error as err:
         # The same exception SQLAlchemy raises for its own statements (IntegrityError, ...).
         raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
+
+
+LOOKUP_CHUNK = 500  # values per IN (...) look-up
+
+
+def chunks(values: Collection[str]) -> Iterator[list[str]]:
+    """`values`, sorted, in lists of at most LOOKUP_CHUNK (for IN (...) look-ups)."""
+    ordered = sorted(values)
+    for i in range(0, len(ordered), LOOKUP_CHUNK):
+        yield ordered[i : i + LOOKUP_CHUNK]

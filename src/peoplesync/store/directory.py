@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, FieldChange
-from peoplesync.store.bulk import bulk_insert
+from peoplesync.store.bulk import bulk_insert, chunks
 from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
 from peoplesync.store.models import Person as PersonRow
 
@@ -68,7 +68,6 @@ _PEOPLE_SQL = (
     "SELECT id, status, source_id, employee_id, name, preferred_name, email, birth_date, "
     "start_date, end_date, manager_id FROM people WHERE account_id = :a"
 )
-_LOOKUP_CHUNK = 500  # values per IN (...) look-up
 
 
 def load_people(
@@ -79,35 +78,36 @@ def load_people(
     email_keys: Collection[str] = (),
 ) -> list[Person]:
     """The people with these source IDs or folded emails, with their demographics (indexed
-    look-ups, for planning only what changed)."""
-    found: dict[str, Any] = {}
-    for column, wanted in (("source_id", source_ids), ("email_key", email_keys)):
-        for chunk in _chunks(sorted(wanted)):
-            rows = session.execute(
-                text(f"{_PEOPLE_SQL} AND {column} IN :v").bindparams(
-                    bindparam("v", expanding=True)
-                ),
-                {"a": account_id, "v": list(chunk)},
-            ).all()
-            found.update((r[0], r) for r in rows)
+    look-ups, for planning only what changed). Emails are looked up only where the people found
+    by source ID do not already hold them."""
+    found = _people_where(session, account_id, "source_id", source_ids)
+    held = {fold(r[6]) for r in found.values() if r[6]}
+    wanted = [k for k in email_keys if k not in held]
+    found.update(_people_where(session, account_id, "email_key", wanted))
     names = {v: k for k, v in demographic_ids(session, account_id).items()}
     values: dict[str, dict[str, str]] = defaultdict(dict)
-    for chunk in _chunks(sorted(found)):
+    for chunk in chunks(found):
         rows = session.execute(
             text(
                 "SELECT person_id, demographic_id, value FROM person_demographics "
                 "WHERE person_id IN :p"
             ).bindparams(bindparam("p", expanding=True)),
-            {"p": list(chunk)},
+            {"p": chunk},
         ).all()
         for person_id, demographic_id, value in rows:
             values[person_id][names[demographic_id]] = value
     return _as_people(list(found.values()), values)
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for i in range(0, len(values), _LOOKUP_CHUNK):
-        yield values[i : i + _LOOKUP_CHUNK]
+def _people_where(
+    session: Session, account_id: int, column: str, wanted: Collection[str]
+) -> dict[str, Any]:
+    """People rows (by id) whose `column` is one of `wanted`."""
+    found: dict[str, Any] = {}
+    query = text(f"{_PEOPLE_SQL} AND {column} IN :v").bindparams(bindparam("v", expanding=True))
+    for chunk in chunks(wanted):
+        found.update((r[0], r) for r in session.execute(query, {"a": account_id, "v": chunk}))
+    return found
 
 
 def _as_people(rows: Sequence[Any], values: Mapping[str, Mapping[str, str]]) -> list[Person]:
