@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from alembic import command
-from sqlalchemy import Engine, inspect
+from pathlib import Path
 
-from peoplesync.store.db import alembic_config
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+
+from peoplesync.store.db import alembic_config, make_engine
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -14,7 +16,47 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 
 def test_every_table_has_an_account_or_a_parent_that_has_one(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names()) - {"alembic_version", "accounts"}
-    scoped_by_parent = {"person_demographics", "plan_items", "source_records"}
+    scoped_by_parent = {"person_demographics", "plan_items", "source_records", "source_pending"}
     for table in tables - scoped_by_parent:
         columns = {c["name"] for c in inspect(engine).get_columns(table)}
         assert "account_id" in columns, table
+
+
+def test_pending_mirror_rows_move_to_their_own_table_and_back(tmp_path: Path) -> None:
+    """0007 moves `source_records.pending_run` into `source_pending`; downgrading moves it back."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0006")
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
+                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
+                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
+                "0, '06:00', 0.1, '[]')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO connections (id, account_id, provider, status, base_url, "
+                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
+                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO source_records (connection_id, source_id, record, pending_run) "
+                "VALUES (1, 'kept', '[]', NULL), (1, 'changed', '[]', 7), (1, 'gone', NULL, 8)"
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as db:
+        pending = db.execute(text("SELECT source_id, run_id FROM source_pending")).all()
+        mirrored = db.scalar(text("SELECT count(*) FROM source_records"))
+    assert sorted(pending) == [("changed", 7), ("gone", 8)]
+    assert mirrored == 3
+    command.downgrade(config, "0006")
+    with engine.connect() as db:
+        rows = db.execute(text("SELECT source_id, pending_run FROM source_records")).all()
+    assert sorted(rows) == [("changed", 7), ("gone", 8), ("kept", None)]
+    engine.dispose()

@@ -2,8 +2,10 @@
 
 An incremental fetch brings only what changed; the mirror keeps the rest of the company. Each row
 also carries the values an incremental plan looks records up by (email, employee ID, manager, end
-date) and `pending_run`: the run that fetched it, until a sync's plan takes it into the directory
-(a deleted employee stays as a pending row without a record until then).
+date). A row whose record changed is *pending* (table `source_pending`, with the last run that
+changed it) until a sync's plan takes it into the directory; a deleted employee stays as a row
+without a record until then. A record fetched again unchanged (Merge's `modified_after` overlap
+sends some twice) is not written at all.
 
 When the connection is *in step* (its last plan was applied, or had nothing to change, and the
 directory has not changed since), the next incremental sync plans only the pending rows and
@@ -19,7 +21,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, delete, func, select, text, update
+from sqlalchemy import Table, Text, bindparam, delete, func, null, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from peoplesync.core.delta import Changes
@@ -28,10 +31,11 @@ from peoplesync.core.perf import gc_paused
 from peoplesync.core.validate import employee_id_key
 from peoplesync.store.bulk import bulk_insert, chunks
 from peoplesync.store.directory import demographic_ids, load_people
-from peoplesync.store.models import Connection, PersonDemographic, SourceRecord
+from peoplesync.store.models import Connection, PendingRecord, PersonDemographic, SourceRecord
 from peoplesync.store.models import Person as PersonRow
 
 _mirror = cast(Table, SourceRecord.__table__)
+_pending = cast(Table, PendingRecord.__table__)
 
 # A mirror record is a JSON array in this order (compact, and quick to read back).
 MIRROR_FIELDS = (
@@ -57,7 +61,6 @@ MIRROR_COLUMNS = (
     "employee_key",
     "manager_source_id",
     "end_date",
-    "pending_run",
 )
 
 
@@ -90,6 +93,15 @@ def lookup_values(record: SourceEmployee) -> dict[str, Any]:
     }
 
 
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _lookups(record: SourceEmployee) -> tuple[Any, ...]:
+    """A record's look-up columns, in LOOKUP_COLUMNS order."""
+    values = lookup_values(record)
+    return tuple(values[column] for column in LOOKUP_COLUMNS)
+
+
 def update_mirror(
     session: Session,
     connection: Connection,
@@ -99,40 +111,93 @@ def update_mirror(
     full: bool,
     run_id: int,
 ) -> None:
-    """A full fetch replaces the mirror; an incremental one replaces the fetched records and
-    leaves a pending row for each deleted one. Every row written is pending for `run_id`."""
+    """A full fetch replaces the mirror (and the whole company is planned until a plan of it is
+    applied). An incremental one writes the records that changed and a row without a record for
+    each deleted one, and marks them pending for `run_id`."""
+    fresh = {r.source_id: r for r in records if r.source_id}
     if full:
-        session.execute(delete(SourceRecord).where(SourceRecord.connection_id == connection.id))
-        connection.in_step = None  # the whole company is planned until a plan is applied
-        gone: set[str] = set()
-    else:
-        gone = set(deleted) - {r.source_id for r in records if r.source_id}
-        fetched = {r.source_id for r in records if r.source_id} | gone
-        for chunk in chunks(fetched):
-            session.execute(
-                delete(SourceRecord).where(
-                    SourceRecord.connection_id == connection.id,
-                    SourceRecord.source_id.in_(chunk),
-                )
-            )
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    rows: list[tuple[Any, ...]] = [
-        (connection.id, r.source_id, dumps(record_to_json(r)), *_lookups(r), run_id)
-        for r in records
-        if r.source_id
-    ]
-    rows.extend((connection.id, sid, None, None, None, None, None, run_id) for sid in sorted(gone))
-    bulk_insert(session, _mirror, MIRROR_COLUMNS, rows)
+        for table in (_mirror, _pending):
+            session.execute(delete(table).where(table.c.connection_id == connection.id))
+        connection.in_step = None
+        rows = (
+            (connection.id, sid, _dumps(record_to_json(r)), *_lookups(r))
+            for sid, r in fresh.items()
+        )
+        bulk_insert(session, _mirror, MIRROR_COLUMNS, rows)
+        return
+    gone = set(deleted) - fresh.keys()
+    stored = _stored(session, connection.id, fresh.keys() | gone)
+    new: list[tuple[Any, ...]] = []
+    changed: dict[str, list[dict[str, Any]]] = {}  # column -> the rows whose value changes
+    for sid, record in fresh.items():
+        values = record_to_json(record)
+        before = stored.get(sid)
+        if before is None:
+            new.append((connection.id, sid, _dumps(values), *_lookups(record)))
+        elif before[0] is None or json.loads(before[0]) != values:
+            _note_changes(changed, sid, before, (values, *_lookups(record)))
+    emptied = [{"s": sid} for sid in sorted(gone) if (stored.get(sid) or (None,))[0] is not None]
+    new.extend((connection.id, sid, None, None, None, None, None) for sid in gone - stored.keys())
+    bulk_insert(session, _mirror, MIRROR_COLUMNS, new)
+    where = (_mirror.c.connection_id == connection.id) & (_mirror.c.source_id == bindparam("s"))
+    for column, params in changed.items():  # one executemany per column: untouched indexes stay
+        statement = update(_mirror).where(where).values({column: bindparam("v")})
+        session.execute(statement, params)
+    if emptied:  # deleted employees: a row without a record (SQL NULL, not JSON null)
+        lookups = dict.fromkeys(LOOKUP_COLUMNS)
+        session.execute(update(_mirror).where(where).values(record=null(), **lookups), emptied)
+    touched = {r[1] for r in new} | {p["s"] for p in (*changed.get("record", ()), *emptied)}
+    _mark_pending(session, connection.id, touched, run_id)
 
 
-def _lookups(record: SourceEmployee) -> tuple[Any, ...]:
-    values = lookup_values(record)
-    end = values["end_date"]
-    return (
-        values["email_key"],
-        values["employee_key"],
-        values["manager_source_id"],
-        end.isoformat() if end else None,  # ISO text: both databases take it (see bulk_insert)
+def _stored(
+    session: Session, connection_id: int, source_ids: Collection[str]
+) -> dict[str, tuple[Any, ...]]:
+    """The mirror rows of these source IDs: (record text, *look-up values)."""
+    query = text(
+        "SELECT source_id, CAST(record AS TEXT), email_key, employee_key, manager_source_id, "
+        "end_date FROM source_records WHERE connection_id = :c AND source_id IN :s"
+    ).bindparams(bindparam("s", expanding=True))
+    found: dict[str, tuple[Any, ...]] = {}
+    for chunk in chunks(source_ids):
+        rows = session.execute(query, {"c": connection_id, "s": chunk}).all()
+        found.update((r[0], (*r[1:5], _date(r[5]))) for r in rows)
+    return found
+
+
+def _date(value: date | str | None) -> date | None:
+    """SQLite reads a date back as ISO text, PostgreSQL as a date."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _note_changes(
+    changed: dict[str, list[dict[str, Any]]],
+    source_id: str,
+    before: Sequence[Any],
+    after: Sequence[Any],
+) -> None:
+    """Add the columns of a row whose value differs (the record always does, when called).
+    Records pass as JSON values here: the column's type encodes them."""
+    for column, old, new in zip(("record", *LOOKUP_COLUMNS), before, after, strict=True):
+        if column == "record" or old != new:
+            changed.setdefault(column, []).append({"s": source_id, "v": new})
+
+
+def _mark_pending(
+    session: Session, connection_id: int, source_ids: Collection[str], run_id: int
+) -> None:
+    """Pending for `run_id`: inserted, or moved on from an earlier run (one upsert)."""
+    if not source_ids:
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_pending)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[_pending.c.connection_id, _pending.c.source_id],
+        set_={"run_id": upsert.excluded.run_id},
+    )
+    session.execute(
+        statement,
+        [{"connection_id": connection_id, "source_id": s, "run_id": run_id} for s in source_ids],
     )
 
 
@@ -182,9 +247,12 @@ def pending_changes(
     stepped = date.fromisoformat(step["date"])
     if today < stepped:
         return None  # the clock went back (or the zone moved): plan everything
+    # Two queries, each on its index (an OR would read every row). The pending rows as IN (...):
+    # SQLite would answer a join by reading the whole mirror.
+    pending = _pending.c.connection_id == connection.id
     rows: dict[str, str | None] = {}
-    for due in (  # two queries, each on its index (one with OR would read every row)
-        _mirror.c.pending_run.is_not(None),
+    for due in (
+        _mirror.c.source_id.in_(select(_pending.c.source_id).where(pending)),
         (_mirror.c.end_date > stepped) & (_mirror.c.end_date <= today),
     ):
         query = select(_mirror.c.source_id, _mirror.c.record.cast(Text))
@@ -215,15 +283,21 @@ def mark_in_step(
     run_id: int,
 ) -> None:
     """A plan from this connection was applied (or had nothing to change): the directory, at
-    `version`, holds every mirror row `run_id` or an earlier run fetched."""
+    `version`, holds every mirror row that `run_id` or an earlier run changed."""
     session.execute(
         update(Connection)
         .where(Connection.id == connection_id)
         .values(in_step={"version": version, "date": import_date.isoformat(), "basis": basis})
     )
-    done = (_mirror.c.connection_id == connection_id) & (_mirror.c.pending_run <= run_id)
-    session.execute(delete(_mirror).where(done & _mirror.c.record.is_(None)))
-    session.execute(update(_mirror).where(done).values(pending_run=None))
+    done = (_pending.c.connection_id == connection_id) & (_pending.c.run_id <= run_id)
+    session.execute(
+        delete(_mirror).where(
+            _mirror.c.connection_id == connection_id,
+            _mirror.c.record.is_(None),
+            _mirror.c.source_id.in_(select(_pending.c.source_id).where(done)),
+        )
+    )
+    session.execute(delete(_pending).where(done))
 
 
 # --- the whole company, by indexed look-up ----------------------------------------------------

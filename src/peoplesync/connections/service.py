@@ -20,7 +20,7 @@ from peoplesync.errors import (
     NotFoundError,
     ReconnectNeededError,
 )
-from peoplesync.store.models import Account, Connection, SourceRecord
+from peoplesync.store.models import Account, Connection, PendingRecord, SourceRecord
 
 PROVIDERS = {"justworks": "Justworks"}
 
@@ -62,7 +62,8 @@ def save_connection(
         connection = Connection(account_id=account.id, provider=provider, created_at=now)
         session.add(connection)
     else:
-        session.execute(delete(SourceRecord).where(SourceRecord.connection_id == connection.id))
+        for table in (SourceRecord, PendingRecord):
+            session.execute(delete(table).where(table.connection_id == connection.id))
     connection.base_url = base_url.rstrip("/")
     connection.api_key_encrypted = box.seal(api_key)
     connection.account_token_encrypted = box.seal(account_token)

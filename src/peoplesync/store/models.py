@@ -259,9 +259,8 @@ class Connection(Base):
 class SourceRecord(Base):
     """The source mirror: the last mapped record of every source employee of a connection.
 
-    Beside the record, the values an incremental plan looks records up by (see core/delta.py),
-    and `pending_run`: the run that fetched the record, until a run's plan takes it into the
-    directory. A deleted employee stays as a pending row without a record until then.
+    Beside the record, the values an incremental plan looks records up by (see core/delta.py).
+    A deleted employee stays as a row without a record until a plan takes the deletion in.
     """
 
     __tablename__ = "source_records"
@@ -270,7 +269,6 @@ class SourceRecord(Base):
         Index("ix_source_records_employee", "connection_id", "employee_key"),
         Index("ix_source_records_manager", "connection_id", "manager_source_id"),
         Index("ix_source_records_end_date", "connection_id", "end_date"),
-        Index("ix_source_records_pending", "connection_id", "pending_run"),
     )
 
     connection_id: Mapped[int] = mapped_column(
@@ -282,7 +280,23 @@ class SourceRecord(Base):
     employee_key: Mapped[str | None] = mapped_column(String(255))
     manager_source_id: Mapped[str | None] = mapped_column(String(255))
     end_date: Mapped[date | None] = mapped_column(Date)
-    pending_run: Mapped[int | None] = mapped_column(Integer)
+
+
+class PendingRecord(Base):
+    """A mirror row the directory has not taken in yet, and the last run that changed it.
+
+    A table of its own, small, rather than a column of the mirror: taking rows in then deletes
+    a few rows here instead of rewriting a page of the mirror for every changed employee.
+    """
+
+    __tablename__ = "source_pending"
+    __table_args__ = (Index("ix_source_pending_run", "connection_id", "run_id"),)
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
 
 
 # --- Automation: outbox, webhooks ---
