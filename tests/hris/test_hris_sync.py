@@ -153,6 +153,17 @@ def test_rate_limit_is_obeyed(world: World) -> None:
     assert outcome.plan.counts()["create"] == COMPANY_SIZE
 
 
+def test_the_runs_http_time_counts_the_status_calls_as_well_as_the_pages(world: World) -> None:
+    control = world.sandbox.control
+    control.inject_fault(world.token, "slow", delay_seconds=0.3, endpoint="sync-status")
+    control.inject_fault(world.token, "slow", delay_seconds=0.2, endpoint="employees")
+    started = time.perf_counter()
+    outcome = world.sync()
+    took = time.perf_counter() - started
+    http = world.run(outcome.run_id).timings["http"]
+    assert 0.5 <= http <= took
+
+
 def test_server_errors_are_retried(world: World) -> None:
     world.sandbox.control.inject_fault(world.token, "error", count=2, status=503)
     outcome = world.sync_and_apply()

@@ -72,8 +72,15 @@ class HrisContext:
         )
 
 
-def refresh_status(factory: sessionmaker[Session], account_id: int, ctx: HrisContext) -> Connection:
-    """Ask Merge how the linked account's sync stands; record it on the connection."""
+def refresh_status(
+    factory: sessionmaker[Session],
+    account_id: int,
+    ctx: HrisContext,
+    *,
+    timings: dict[str, float] | None = None,
+) -> Connection:
+    """Ask Merge how the linked account's sync stands; record it on the connection. The time
+    its two calls took goes in `timings["http"]`, if given."""
     with unit_of_work(factory) as session:
         connection = connections.get_connection(session, account_id)
         client = ctx.client(connection)
@@ -84,6 +91,9 @@ def refresh_status(factory: sessionmaker[Session], account_id: int, ctx: HrisCon
     except ReconnectNeededError as err:
         _record_connection_error(factory, account_id, err)
         raise
+    finally:
+        if timings is not None:
+            timings["http"] = timings.get("http", 0.0) + client.http_seconds
     with unit_of_work(factory) as session:
         connection = connections.get_connection(session, account_id)
         connections.record_initial_sync(
@@ -104,7 +114,8 @@ def sync_hris(
     on_page: Callable[[int], None] | None = None,
 ) -> PlanOutcome:
     """Fetch, mirror and plan. Returns the outcome; a failed fetch is a failed run, not a raise."""
-    refresh_status(factory, account_id, ctx)
+    status: dict[str, float] = {}
+    refresh_status(factory, account_id, ctx, timings=status)
     with unit_of_work(factory) as session:
         account = get_account(session, account_id)
         connection = connections.get_connection(session, account_id)
@@ -133,6 +144,8 @@ def sync_hris(
             )
     except SourceError as err:
         return _fetch_failed(factory, account_id, run_id, err, ctx)
+    # The run's HTTP time counts every call to Merge: the status calls too, not the pages alone.
+    fetched = replace(fetched, http_seconds=fetched.http_seconds + status.get("http", 0.0))
     return _plan_fetched(factory, account_id, run_id, fetched, ctx)
 
 

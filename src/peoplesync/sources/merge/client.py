@@ -89,6 +89,7 @@ class MergeClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.http_seconds = 0.0  # spent on Merge's answers so far: waiting, retrying, decoding
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
@@ -224,14 +225,17 @@ class MergeClient:
         json: Any = None,
         account: bool = True,
     ) -> Any:
-        response = self._send(method, path, params=params, json=json, account=account)
+        started = time.perf_counter()
         try:
+            response = self._send(method, path, params=params, json=json, account=account)
             return response.json()
         except ValueError:
             raise ProviderProtocolError(
                 f"Merge answered {path} with something that is not JSON.",
                 hint="The provider's answer is broken; run the sync again later.",
             ) from None
+        finally:
+            self.http_seconds += time.perf_counter() - started
 
     def _send(
         self,
