@@ -1,5 +1,5 @@
-"""Bulk inserts for the hot path: COPY on PostgreSQL, one executemany on SQLite (and the chunks
-in which look-ups pass many values).
+"""Bulk writes for the hot path: inserts by COPY on PostgreSQL and one executemany on SQLite,
+updates by one executemany (and the chunks in which look-ups pass many values).
 
 A 100,000-person import writes hundreds of thousands of rows; SQLAlchemy's per-row parameter
 processing would cost more than the database itself. Rows are plain tuples of driver-native
@@ -40,6 +40,21 @@ def bulk_insert(
 
 
 BATCH_ROWS = 20_000  # bounded memory for SQLite's executemany, whatever the import size
+
+
+def bulk_update(
+    session: Session, table: Table, column: str, keys: Sequence[str], rows: Iterable[Row]
+) -> None:
+    """Set `column` on many rows in one executemany: each row is (new value, *`keys` values).
+    Values are driver-native, as for `bulk_insert`; a JSON column takes encoded text."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    where = " AND ".join(f"{key} = {mark}" for key in keys)
+    sql = f"UPDATE {table.name} SET {column} = {mark} WHERE {where}"  # noqa: S608 - our names
+    if connection.dialect.name == "sqlite" and (convert := _sqlite_converter(table, column)):
+        rows = (_converted(row, [(0, convert)]) for row in rows)
+    for batch in _batches(rows, BATCH_ROWS):
+        connection.exec_driver_sql(sql, batch)
 
 
 def _batches(rows: Iterable[Row], size: int) -> Iterator[list[tuple[Any, ...]]]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, FieldChange
-from peoplesync.store.bulk import bulk_insert, chunks
+from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
 from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
 from peoplesync.store.models import Person as PersonRow
 
@@ -106,7 +106,8 @@ def _people_where(
     found: dict[str, Any] = {}
     query = text(f"{_PEOPLE_SQL} AND {column} IN :v").bindparams(bindparam("v", expanding=True))
     for chunk in chunks(wanted):
-        found.update((r[0], r) for r in session.execute(query, {"a": account_id, "v": chunk}))
+        rows = session.execute(query, {"a": account_id, "v": chunk}).all()  # one fetch
+        found.update((r[0], r) for r in rows)
     return found
 
 
@@ -283,30 +284,19 @@ def _insert_people(
 
 def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) -> None:
     """One executemany per changed column: a handful of statements, whatever the size."""
-    by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_column: dict[str, list[tuple[Any, str]]] = defaultdict(list)
     for item in updates:
         for field, _, after, demographic in item.changes:
             if demographic:
                 continue
             column = "manager_id" if field == "manager" else field
             value = _column_value(column, after)
-            by_column[column].append({"pid": item.person_id, "v": value})
+            by_column[column].append((value, item.person_id))
             if column in ("email", "name"):
-                by_column[f"{column}_key"].append(
-                    {"pid": item.person_id, "v": fold(value) if value else None}
-                )
-    for column, params in by_column.items():
-        session.execute(
-            update(_people)
-            .where(_people.c.id == bindparam("pid"))
-            .values({column: bindparam("v")}),
-            params,
-        )
-    if updates:
-        session.execute(
-            update(_people).where(_people.c.id == bindparam("pid")).values(updated_at=now),
-            [{"pid": i.person_id} for i in updates],
-        )
+                by_column[f"{column}_key"].append((fold(value) if value else None, item.person_id))
+    by_column["updated_at"] = [(now, i.person_id) for i in updates]
+    for column, rows in by_column.items():
+        bulk_update(session, _people, column, ("id",), rows)
 
 
 def _write_demographics(
