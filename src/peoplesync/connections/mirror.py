@@ -380,6 +380,15 @@ class MirrorCompany:
         by_email = {k: p for p in found if (k := p.email_key) is not None and k in email_keys}
         return by_source, by_email
 
+    def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
+        found: dict[str, str] = {}
+        for chunk in chunks(source_ids):
+            query = select(PersonRow.source_id, PersonRow.id).where(
+                PersonRow.account_id == self._account_id, PersonRow.source_id.in_(chunk)
+            )
+            found.update((sid, pid) for sid, pid in self._session.execute(query).all() if sid)
+        return found
+
     def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
         """Exact spellings by index; a value not found as spelled is looked for among all the
         demographic's values (folded), which is rare: a new value, or another case."""

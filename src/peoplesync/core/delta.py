@@ -94,6 +94,11 @@ class Company(Protocol):
         folded emails (by folded email)."""
         ...
 
+    def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
+        """The id of the directory's person with each of these source IDs (those that have one):
+        enough for a manager, whose own record did not change."""
+        ...
+
     def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
         """For (demographic, value) pairs: the directory's (demographic, spelling) pairs whose
         spelling folds to the same as a value."""
@@ -243,7 +248,8 @@ def _plan_changes(
     mine = set(index.by_source)
     managers = {m for r in records if (m := r.manager_source_id) and m not in mine}
     keys = {k for k in index.email_keys if k}
-    by_source, by_email = company.people(mine | changes.deleted | managers, keys)
+    by_source, by_email = company.people(mine | changes.deleted, keys)
+    manager_people = company.person_ids(managers)
     # People holding a changed record's email who are some unchanged record's person.
     elsewhere = set(company.records({p.source_id for p in by_email.values() if p.source_id}))
     elsewhere -= mine
@@ -257,8 +263,8 @@ def _plan_changes(
             manager_ids.append(None)  # no manager, or one not in the company
         elif m in mine:
             manager_ids.append(person_ids[index.by_source[m]])
-        elif m in by_source:
-            manager_ids.append(by_source[m].id)
+        elif m in manager_people:
+            manager_ids.append(manager_people[m])
         else:
             return None  # an unchanged record with no person: the directory is not in step
     pairs = {(name, value) for r in records for name, value in r.demographics.items()}
@@ -347,6 +353,9 @@ class MemoryCompany:
             {s: by_source[s] for s in source_ids if s in by_source},
             {k: by_email[k] for k in email_keys if k in by_email},
         )
+
+    def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
+        return {s: p.id for p in self._people if (s := p.source_id) is not None and s in source_ids}
 
     def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
         wanted = {(name, fold(value)) for name, value in values}
