@@ -244,3 +244,29 @@ def test_validation_errors_block_and_record_issues(session: Session, account: Ac
     assert run.blocked_reason == "validation"
     assert any(i["code"] == "manager_not_found" for i in run.issues)
     assert people(session, account) == {}
+
+
+def test_statistics_are_refreshed_after_an_import_that_moves_them(
+    session: Session, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big import refreshes SQLite's planner statistics; a small share of a large directory
+    (a 1% churn of 100,000 people) does not."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("statistics are SQLite's concern: PostgreSQL's autovacuum keeps its own")
+    monkeypatch.setattr(runs, "BIG_CHANGE", 10)  # so that 200 people are a large directory
+    company = [rec(n) for n in range(1, 201)]
+
+    def stats() -> int:
+        return int(session.scalar(text("SELECT count(*) FROM sqlite_stat1")) or 0)
+
+    def renamed(count: int, day: int) -> SourceSnapshot:
+        names = [rec(n, name=f"Renamed {n} {day}") if n <= count else rec(n) for n in range(1, 201)]
+        return snap(*names)
+
+    sync(session, account, snap(*company))
+    assert stats() > 0  # 200 people created
+    session.execute(text("DELETE FROM sqlite_stat1"))
+    sync(session, account, renamed(15, 1), now=NOW + timedelta(days=1))
+    assert stats() == 0  # 15 of 200: big enough, but under a tenth of the directory
+    sync(session, account, renamed(40, 2), now=NOW + timedelta(days=2))
+    assert stats() > 0  # 40 of 200

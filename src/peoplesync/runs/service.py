@@ -24,7 +24,7 @@ from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
 from peoplesync.core.guard import GuardReport, SourceState, guard
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
-from peoplesync.core.plan import Plan, plan
+from peoplesync.core.plan import ChangeKind, Plan, plan
 from peoplesync.core.validate import validate
 from peoplesync.errors import ImportBlockedError, NotFoundError, RunActiveError, StalePlanError
 from peoplesync.runs.planstore import load_plan, save_plan
@@ -308,7 +308,7 @@ def apply_run(
         actor=actor or run.started_by,
         now=now,
     )
-    if len(rows) >= BIG_CHANGE:
+    if _moves_statistics(run, len(rows)):
         refresh_statistics(session)
     clock.lap("apply")
     run.timings = {**run.timings, **clock.timings}
@@ -318,6 +318,14 @@ def apply_run(
     session.refresh(account, ["directory_version"])
     log.info("sync.apply.done", run_id=run.id, people=len(rows), fields=logged)
     return dict(run.counts)
+
+
+def _moves_statistics(run: SyncRun, changed: int) -> bool:
+    """Whether an import this big can move the query planner's statistics: BIG_CHANGE people or
+    more, and a tenth of the directory or more (a 1% churn of a large company leaves them as they
+    were, and refreshing them reads pages of every table)."""
+    everyone = sum(int(run.counts.get(kind.value, 0)) for kind in ChangeKind)
+    return changed >= BIG_CHANGE and changed * 10 >= everyone
 
 
 def _confirm_findings(run: SyncRun, *, now: datetime, actor: str | None, confirm: bool) -> None:
