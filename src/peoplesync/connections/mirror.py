@@ -313,6 +313,8 @@ class MirrorCompany:
         self._account_id = account_id
         self._connection_id = connection_id
         self._known: dict[str, SourceEmployee | None] = {}  # records looked up by source ID
+        self._managers: dict[str, str | None] = {}  # manager source IDs, by source ID
+        self._absent: set[str] = set()  # source IDs without a record
 
     def _records_where(self, column: str, values: Collection[str]) -> list[SourceEmployee]:
         found: list[str] = []
@@ -336,6 +338,20 @@ class MirrorCompany:
                 (r.source_id or "", r) for r in self._records_where("source_id", unknown)
             )
         return {s: r for s in source_ids if (r := self._known[s]) is not None}
+
+    def managers(self, source_ids: Collection[str]) -> Mapping[str, str | None]:
+        """From the look-up columns: no record is decoded."""
+        unknown = [s for s in source_ids if s not in self._managers and s not in self._absent]
+        for chunk in chunks(unknown):
+            query = select(_mirror.c.source_id, _mirror.c.manager_source_id).where(
+                _mirror.c.connection_id == self._connection_id,
+                _mirror.c.record.is_not(None),
+                _mirror.c.source_id.in_(chunk),
+            )
+            found = dict(self._session.execute(query).all())
+            self._managers.update(found)
+            self._absent.update(s for s in chunk if s not in found)
+        return {s: self._managers[s] for s in source_ids if s in self._managers}
 
     def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
         return self._records_where("email_key", self._shared("email_key", keys))

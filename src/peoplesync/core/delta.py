@@ -69,6 +69,11 @@ class Company(Protocol):
         """The records with these source IDs (those that exist)."""
         ...
 
+    def managers(self, source_ids: Collection[str]) -> Mapping[str, str | None]:
+        """For each of these source IDs that has a record: its manager's source ID (None when
+        it names none). Cheaper than `records` where only the tree is needed."""
+        ...
+
     def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
         """Every record whose folded email is one of `keys` and is carried by another record."""
         ...
@@ -166,43 +171,45 @@ def _issues(changes: Changes, company: Company, today: date) -> Iterator[Issue]:
 def _hierarchy(
     records: Sequence[SourceEmployee], deleted: frozenset[str], company: Company, today: date
 ) -> Iterator[Issue]:
-    nodes = _ancestors(records, company)
-    changed = {r.source_id for r in records}
+    changed = {r.source_id or "": r for r in records}
+    up = _ancestors(records, company)
     parent: dict[str, str | None] = {}
-    for sid, rec in nodes.items():
-        manager = rec.manager_source_id
-        target, issue = check_manager(rec, sid, manager if manager in nodes else None)
-        parent[sid] = target
-        if issue and sid in changed:
-            yield issue
+    for sid, manager in up.items():
+        target = manager if manager in up else None
+        if sid in changed:
+            target, issue = check_manager(changed[sid], sid, target)
+            if issue:
+                yield issue
+        parent[sid] = None if target == sid else target
     orphans = (r for r in company.records_managed_by(deleted) if r.source_id not in changed)
     for rec in ordered(orphans):
         _, issue = check_manager(rec, rec.source_id, None)
         if issue:
             yield issue
-    yield from _loops(records, nodes, parent)
+    yield from _loops(records, parent, company)
     top_ids = sorted(company.tops(today))
     if len(top_ids) >= 2:
         first = company.records(top_ids[:MAX_NAMED])
         yield tops_issue(len(top_ids), [first[sid] for sid in top_ids[:MAX_NAMED]])
 
 
-def _ancestors(records: Sequence[SourceEmployee], company: Company) -> dict[str, SourceEmployee]:
-    """The changed records and every record above them, fetched one level at a time."""
-    nodes = {r.source_id or "": r for r in records}
-    level = list(nodes.values())
+def _ancestors(records: Sequence[SourceEmployee], company: Company) -> dict[str, str | None]:
+    """The changed records and every record above them, each with its manager's source ID,
+    looked up one level at a time."""
+    up = {r.source_id or "": r.manager_source_id for r in records}
+    level = list(up)
     while level:
-        wanted = {m for r in level if (m := r.manager_source_id) and m not in nodes}
-        found = company.records(wanted)
-        nodes.update(found)
-        level = list(found.values())
-    return nodes
+        wanted = {m for sid in level if (m := up[sid]) and m not in up}
+        found = company.managers(wanted)
+        up.update(found)
+        level = list(found)
+    return up
 
 
 def _loops(
     records: Sequence[SourceEmployee],
-    nodes: Mapping[str, SourceEmployee],
     parent: Mapping[str, str | None],
+    company: Company,
 ) -> Iterator[Issue]:
     """Each reporting loop through a changed record once (a loop among unchanged records would
     have blocked the sync that left the directory in step)."""
@@ -217,7 +224,9 @@ def _loops(
             node = parent.get(node)
         if node is not None and node in on_path:
             loop = path[path.index(node) :]
-            yield loop_issue(nodes.__getitem__, first_lowest(loop))
+            mine = {r.source_id: r for r in records if r.source_id in on_path}
+            named = {**company.records(set(loop) - mine.keys()), **mine}
+            yield loop_issue(named.__getitem__, first_lowest(loop))
         done.update(path)
 
 
@@ -251,11 +260,11 @@ def _plan_changes(
     by_source, by_email = company.people(mine | changes.deleted, keys)
     manager_people = company.person_ids(managers)
     # People holding a changed record's email who are some unchanged record's person.
-    elsewhere = set(company.records({p.source_id for p in by_email.values() if p.source_id}))
+    elsewhere = set(company.managers({p.source_id for p in by_email.values() if p.source_id}))
     elsewhere -= mine
     matched = _match(records, index, by_source, by_email, elsewhere)
     person_ids = [p.id if p else new_id() for p in matched]
-    manager_records = company.records(managers)
+    manager_records = company.managers(managers)  # those in the company
     manager_ids: list[str | None] = []
     for rec in records:
         m = rec.manager_source_id
@@ -325,6 +334,10 @@ class MemoryCompany:
 
     def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
         return {s: self._records[s] for s in source_ids if s in self._records}
+
+    def managers(self, source_ids: Collection[str]) -> Mapping[str, str | None]:
+        found = self.records(source_ids)
+        return {s: r.manager_source_id for s, r in found.items()}
 
     def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
         return _sharing([(r.email_key, r) for r in self._records.values()], keys)
