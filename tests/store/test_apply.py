@@ -246,13 +246,12 @@ def test_validation_errors_block_and_record_issues(session: Session, account: Ac
     assert people(session, account) == {}
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL keeps its own
 def test_statistics_are_refreshed_after_an_import_that_moves_them(
     session: Session, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A big import refreshes SQLite's planner statistics; a small share of a large directory
     (a 1% churn of 100,000 people) does not."""
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("statistics are SQLite's concern: PostgreSQL's autovacuum keeps its own")
     monkeypatch.setattr(runs, "BIG_CHANGE", 10)  # so that 200 people are a large directory
     company = [rec(n) for n in range(1, 201)]
 

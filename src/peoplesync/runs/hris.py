@@ -41,7 +41,7 @@ from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fetch import MergeFetch, fetch_employees
 from peoplesync.sources.merge.mapping import DEMOGRAPHIC_SOURCES, provided_fields
 from peoplesync.sources.merge.status import employee_sync_state
-from peoplesync.store.db import unit_of_work
+from peoplesync.store.db import checkpoint_meanwhile, unit_of_work
 from peoplesync.store.models import Connection, SyncRun
 
 log = structlog.get_logger(__name__)
@@ -138,7 +138,7 @@ def sync_hris(
         client = ctx.client(connection)
     report = _progress_reporter(factory, run_id, on_page, ctx.progress_every_seconds)
     try:
-        with client:
+        with client, checkpoint_meanwhile(factory):  # the disk catches up while Merge answers
             fetched = fetch_employees(
                 client, modified_after=since, redacted=redacted, on_page=report
             )
