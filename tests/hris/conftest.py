@@ -105,13 +105,14 @@ def make_world(
         seed=seed, size=COMPANY_SIZE, initial_sync_seconds=initial_sync_seconds
     )
     db_path = tmp_path / "hris.db"
+    name = "Acme" if engine is None else f"Acme {company.linked_account_id}"  # shared: unique
     if engine is None:
         engine = make_engine(f"sqlite:///{db_path}")
         migrate(engine)
     factory = session_factory(engine)
     box = SecretBox(Fernet.generate_key())
     with unit_of_work(factory) as session:
-        account = create_account(session, "Acme", now=now())
+        account = create_account(session, name, now=now())
         session.flush()
         save_connection(
             session,

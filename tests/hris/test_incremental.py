@@ -16,6 +16,7 @@ from peoplesync.connections import mirror
 from peoplesync.connections import service as connections
 from peoplesync.core.employee import LeaverPolicy
 from peoplesync.core.plan import ChangeKind, plan
+from peoplesync.core.validate import validate
 from peoplesync.people.service import change_email
 from peoplesync.runs.hris import _basis
 from peoplesync.runs.planstore import load_plan
@@ -168,6 +169,36 @@ def test_a_record_fetched_again_the_same_is_neither_written_nor_planned(world: W
 def _changes(world: World, run_id: int) -> list[Any]:
     with unit_of_work(world.factory) as session:
         return list(load_plan(session, run_id))
+
+
+def test_a_reporting_loop_made_incrementally_is_named_as_a_whole_validation_names_it(
+    any_world: World,
+) -> None:
+    world = any_world
+    world.sync_and_apply()
+    everyone = world.employees()
+    managers = {e["manager"] for e in everyone}
+    report = next(e for e in everyone if e["manager"] and e["id"] in managers)
+    boss = str(report["manager"])
+    world.sandbox.control.move_manager(world.token, boss, str(report["id"]))  # boss <-> report
+
+    outcome = world.sync()
+
+    run = world.run(outcome.run_id)
+    assert outcome.state is RunState.BLOCKED
+    assert run.timings["planned_records"] == 1  # only the boss's record was planned
+    loops = [i for i in run.issues if i["code"] == "reporting_loop"]
+    with unit_of_work(world.factory) as session:
+        connection = connections.get_connection(session, world.account_id)
+        basis = _basis(connection, frozenset())
+        records = tuple(mirror.load_mirror(session, connection.id))
+    whole = validate(replace(basis, records=records), today=local_today(account_of(world), now()))
+    expected = [i.to_dict() for i in whole.issues if i.code == "reporting_loop"]
+    assert len(loops) == 1
+    assert loops == expected
+    named = {r.source_id: r.describe() for r in records}
+    assert named[boss] in loops[0]["message"]
+    assert named[str(report["id"])] in loops[0]["message"]
 
 
 def test_in_step_follows_the_directory_version(world: World) -> None:
