@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -15,6 +16,7 @@ from peoplesync.errors import (
     SourceError,
     SourceUnavailableError,
 )
+from peoplesync.sources.merge import fetch
 from peoplesync.sources.merge.client import MergeClient, RetryPolicy, retry_after_seconds
 from peoplesync.sources.merge.mapping import map_employee, provided_fields
 from peoplesync.sources.merge.status import employee_sync_state, parse_sync_statuses
@@ -253,3 +255,34 @@ def test_sync_status_phases() -> None:
     assert state(status="FAILED", last_sync_finished="x") == "failed"
     assert state(status="PAUSED", last_sync_finished="x") == "paused"
     assert state(status="SOMETHING_NEW", last_sync_finished="x") == "unknown"
+
+
+def test_a_fetch_sweeps_young_garbage_but_never_rescans_the_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the records pile up, the collector makes no full pass (each would scan them all
+    again), yet sweeps its young generations every few pages."""
+    monkeypatch.setattr(fetch, "YOUNG_SWEEP_PAGES", 5)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("cursor") or 0)
+        people: list[dict[str, object]] = [
+            {"id": f"e{n}-{i}", "remote_id": f"jw-{n}-{i}", "last_name": "Lee"} for i in range(3)
+        ]
+        return page(people, None if n == 24 else str(n + 1))
+
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        with client(handler) as merge:
+            fetched = fetch.fetch_employees(merge, modified_after=None)
+    finally:
+        gc.callbacks.remove(seen)
+    assert fetched.pages == 25
+    assert len(fetched.records) == 75
+    assert collections == [1, 1, 1, 1, 1]  # after pages 5, 10, 15, 20 and 25: young ones only
