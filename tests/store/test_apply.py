@@ -269,3 +269,16 @@ def test_statistics_are_refreshed_after_an_import_that_moves_them(
     assert stats() == 0  # 15 of 200: big enough, but under a tenth of the directory
     sync(session, account, renamed(40, 2), now=NOW + timedelta(days=2))
     assert stats() > 0  # 40 of 200
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgresql_statistics_are_refreshed_after_a_big_import(
+    session: Session, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's autovacuum analyses a bulk load only later (or never, where it is off): a big
+    import analyses the tables it filled. The row estimate then counts the new people."""
+    monkeypatch.setattr(runs, "BIG_CHANGE", 10)
+    sync(session, account, snap(*[rec(n) for n in range(1, 201)]))
+    this_schemas = "SELECT reltuples FROM pg_class WHERE oid = 'people'::regclass"
+    estimated = session.scalar(text(this_schemas))
+    assert estimated == session.scalar(select(func.count()).select_from(PersonRow))

@@ -43,16 +43,24 @@ BATCH_ROWS = 20_000  # bounded memory for SQLite's executemany, whatever the imp
 
 
 def bulk_update(
-    session: Session, table: Table, column: str, keys: Sequence[str], rows: Iterable[Row]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    rows: Iterable[Row],
 ) -> None:
-    """Set `column` on many rows in one executemany: each row is (new value, *`keys` values).
-    Values are driver-native, as for `bulk_insert`; a JSON column takes encoded text."""
+    """Set `columns` on many rows in one executemany: each row is (*new values, *`keys` values).
+    Values are driver-native, as for `bulk_insert`; a JSON column takes encoded text. Each row is
+    written once, with only the columns named: PostgreSQL writes a new row version per UPDATE."""
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sets = ", ".join(f"{column} = {mark}" for column in columns)
     where = " AND ".join(f"{key} = {mark}" for key in keys)
-    sql = f"UPDATE {table.name} SET {column} = {mark} WHERE {where}"  # noqa: S608 - our names
-    if connection.dialect.name == "sqlite" and (convert := _sqlite_converter(table, column)):
-        rows = (_converted(row, [(0, convert)]) for row in rows)
+    sql = f"UPDATE {table.name} SET {sets} WHERE {where}"  # noqa: S608 - our own names
+    if connection.dialect.name == "sqlite":
+        convert = [(i, f) for i, c in enumerate(columns) if (f := _sqlite_converter(table, c))]
+        if convert:
+            rows = (_converted(row, convert) for row in rows)
     for batch in _batches(rows, BATCH_ROWS):
         connection.exec_driver_sql(sql, batch)
 

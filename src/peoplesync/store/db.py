@@ -135,10 +135,22 @@ def migrate(engine: Engine) -> None:
 BIG_CHANGE = 500  # rows; after an import this large the planner's statistics are refreshed
 
 
+# The tables whose statistics an import moves (PostgreSQL analyses the ones it is told).
+STATISTICS_TABLES = ("people", "person_demographics", "source_records", "source_pending")
+
+
 def refresh_statistics(session: Session) -> None:
-    """SQLite keeps no statistics by itself: without them it picks the wrong index at 100k
-    people (e.g. a scan by status for 50 ids). A bounded ANALYZE takes ~10 ms; PostgreSQL's
-    autovacuum does this on its own."""
-    if session.get_bind().dialect.name == "sqlite":
+    """Refresh the query planner's statistics after a big import.
+
+    SQLite keeps none by itself: without them it picks the wrong index at 100k people (e.g. a
+    scan by status for 50 ids); a bounded ANALYZE takes ~10 ms. PostgreSQL's autovacuum would
+    get there, but only some time after a bulk load (and not at all where it is off), while the
+    next sync plans against the new rows at once: an incremental sync right after a 100,000-
+    person first import took 1.7 times as long without. Analysing the imported tables takes
+    ~0.6 s at that size, once."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
         session.execute(text("PRAGMA analysis_limit=400"))
         session.execute(text("ANALYZE"))
+    elif dialect == "postgresql":
+        session.execute(text(f"ANALYZE {', '.join(STATISTICS_TABLES)}"))

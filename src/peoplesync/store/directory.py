@@ -283,20 +283,22 @@ def _insert_people(
 
 
 def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) -> None:
-    """One executemany per changed column: a handful of statements, whatever the size."""
-    by_column: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+    """Each person written once, with only their changed columns: one executemany per set of
+    changed columns (a handful, whatever the size)."""
+    by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for item in updates:
+        values: dict[str, Any] = {}
         for field, _, after, demographic in item.changes:
             if demographic:
                 continue
             column = "manager_id" if field == "manager" else field
-            value = _column_value(column, after)
-            by_column[column].append((value, item.person_id))
+            values[column] = value = _column_value(column, after)
             if column in ("email", "name"):
-                by_column[f"{column}_key"].append((fold(value) if value else None, item.person_id))
-    by_column["updated_at"] = [(now, i.person_id) for i in updates]
-    for column, rows in by_column.items():
-        bulk_update(session, _people, column, ("id",), rows)
+                values[f"{column}_key"] = fold(value) if value else None
+        values["updated_at"] = now
+        by_columns[tuple(values)].append((*values.values(), item.person_id))
+    for columns, rows in by_columns.items():
+        bulk_update(session, _people, columns, ("id",), rows)
 
 
 def _write_demographics(
