@@ -5,11 +5,15 @@ a 100,000-employee company where 1% changed (fetching only the changed pages); b
 dominated by HTTP time (which includes the sandbox building its pages), not by our code.
 
 The sandbox runs as its own process (`peoplesync sandbox`), as Merge would: in the same process
-its million objects would slow our garbage collector and share our interpreter lock.
+its million objects would slow our garbage collector and share our interpreter lock. The database
+is the embedded default (SQLite); with PEOPLESYNC_BENCH_POSTGRES_URL set, the 100,000-employee
+company is measured again on PostgreSQL, in a schema of its own that is dropped afterwards.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -22,6 +26,7 @@ from datetime import UTC, datetime
 
 import httpx
 from cryptography.fernet import Fernet
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import create_account, get_account
@@ -71,10 +76,32 @@ def sandbox_process() -> Iterator[tuple[str, SandboxControl]]:
         process.wait(timeout=30)
 
 
-def one_company(size: int, *, churn: int, rounds: int = 3) -> None:
-    with sandbox_process() as (base_url, control), tempfile.TemporaryDirectory() as tmp:
+@contextmanager
+def database(postgres_url: str | None) -> Iterator[Engine]:
+    """A new SQLite file (the embedded default), or a new schema of `postgres_url`."""
+    if postgres_url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite:///{tmp}/bench.db")
+            yield engine
+            engine.dispose()
+        return
+    schema = f"peoplesync_bench_{secrets.token_hex(4)}"
+    admin = make_engine(postgres_url)
+    with admin.begin() as db:
+        db.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as db:
+            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def one_company(size: int, *, churn: int, rounds: int = 3, postgres_url: str | None = None) -> None:
+    with sandbox_process() as (base_url, control), database(postgres_url) as engine:
         company = control.create_company(seed=5, size=size, initial_sync_seconds=0)
-        engine = make_engine(f"sqlite:///{tmp}/bench.db")
         migrate(engine)
         factory = session_factory(engine)
         box = SecretBox(Fernet.generate_key())
@@ -160,3 +187,9 @@ def summarise(label: str, figures: list[Figures]) -> None:
 def main() -> None:
     one_company(10_000, churn=0)
     one_company(100_000, churn=1_000)
+    postgres_url = os.environ.get("PEOPLESYNC_BENCH_POSTGRES_URL")
+    if postgres_url:
+        print("on PostgreSQL:")
+        one_company(100_000, churn=1_000, postgres_url=postgres_url)
+    else:
+        print("(set PEOPLESYNC_BENCH_POSTGRES_URL to measure the same on PostgreSQL)")
