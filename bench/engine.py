@@ -12,16 +12,17 @@ import resource
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from bench.databases import postgres_schema, sqlite_file
 from peoplesync.accounts.service import create_account
 from peoplesync.core.employee import (
     CORE_FIELDS,
@@ -34,7 +35,7 @@ from peoplesync.core.index import RecordIndex
 from peoplesync.core.plan import plan
 from peoplesync.core.validate import validate
 from peoplesync.runs import service as runs
-from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
+from peoplesync.store.db import migrate, session_factory, unit_of_work
 
 N = 100_000
 TODAY = date(2026, 11, 25)
@@ -187,29 +188,19 @@ def peak_mb() -> float:
 
 
 def bench_sqlite() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+    with sqlite_file() as engine:
         bench_apply("SQLite", engine)
-        engine.dispose()
 
 
 def bench_postgres() -> None:
     url = os.environ.get("PEOPLESYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
-    schema = f"peoplesync_bench_{secrets.token_hex(3)}"
-    try:
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as err:
-        print(f"[PostgreSQL] skipped: no server at {url} ({err.orig})")
-        return
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
+    with ExitStack() as stack:
+        try:
+            engine = stack.enter_context(postgres_schema(url))
+        except OperationalError as err:
+            print(f"[PostgreSQL] skipped: no server at {url} ({err.orig})")
+            return
         bench_apply("PostgreSQL", engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 SCENARIOS = {

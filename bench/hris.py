@@ -13,22 +13,21 @@ company is measured again on PostgreSQL, in a schema of its own that is dropped 
 from __future__ import annotations
 
 import os
-import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import postgres_schema, sqlite_file
 from peoplesync.accounts.service import create_account, get_account
 from peoplesync.config import Settings
 from peoplesync.connections.service import save_connection
@@ -37,7 +36,7 @@ from peoplesync.runs import service as runs
 from peoplesync.runs.hris import HrisContext, sync_hris
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.serving import free_port
-from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
+from peoplesync.store.db import migrate, session_factory, unit_of_work
 
 
 def _now() -> datetime:
@@ -76,27 +75,9 @@ def sandbox_process() -> Iterator[tuple[str, SandboxControl]]:
         process.wait(timeout=30)
 
 
-@contextmanager
-def database(postgres_url: str | None) -> Iterator[Engine]:
+def database(postgres_url: str | None) -> AbstractContextManager[Engine]:
     """A new SQLite file (the embedded default), or a new schema of `postgres_url`."""
-    if postgres_url is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(f"sqlite:///{tmp}/bench.db")
-            yield engine
-            engine.dispose()
-        return
-    schema = f"peoplesync_bench_{secrets.token_hex(4)}"
-    admin = make_engine(postgres_url)
-    with admin.begin() as db:
-        db.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as db:
-            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return sqlite_file() if postgres_url is None else postgres_schema(postgres_url)
 
 
 def one_company(size: int, *, churn: int, rounds: int = 3, postgres_url: str | None = None) -> None:

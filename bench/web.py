@@ -26,6 +26,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import postgres_schema, sqlite_file
 from bench.engine import NOW, TODAY, company, timed
 from peoplesync.access import service as access
 from peoplesync.access.service import Role
@@ -35,7 +36,7 @@ from peoplesync.core.employee import SourceSnapshot
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.runs import service as runs
 from peoplesync.serving import ServerThread, free_port
-from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
+from peoplesync.store.db import migrate, session_factory, unit_of_work
 from peoplesync.store.models import Person
 from peoplesync.web.app import create_app
 from peoplesync.web.context import WebContext
@@ -252,28 +253,13 @@ def keep_alive(label: str, base: str) -> None:
 
 
 def bench_sqlite() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(url)
-        try:
-            bench("SQLite", engine, url)
-        finally:
-            engine.dispose()
+    with sqlite_file() as engine:
+        bench("SQLite", engine, str(engine.url))
 
 
 def bench_postgres(url: str) -> None:
-    schema = f"peoplesync_bench_{secrets.token_hex(3)}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
+    with postgres_schema(url) as engine:
         bench("PostgreSQL", engine, url)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:
