@@ -77,18 +77,16 @@ def _normal(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     )
 
 
-def mirror_rows(world: World, *where: Any) -> int:
+def rows_of(world: World, model: type[SourceRecord | PendingRecord], *where: Any) -> int:
+    """How many rows of the connection's mirror (or of its pending rows) match `where`."""
     with unit_of_work(world.factory) as session:
         connection = connections.get_connection(session, world.account_id)
-        query = select(func.count()).where(SourceRecord.connection_id == connection.id, *where)
+        query = select(func.count()).where(model.connection_id == connection.id, *where)
         return int(session.scalar(query) or 0)
 
 
 def pending_rows(world: World) -> int:
-    with unit_of_work(world.factory) as session:
-        connection = connections.get_connection(session, world.account_id)
-        query = select(func.count()).where(PendingRecord.connection_id == connection.id)
-        return int(session.scalar(query) or 0)
+    return rows_of(world, PendingRecord)
 
 
 def test_an_incremental_sync_plans_only_what_changed_as_a_whole_plan_would(
@@ -132,7 +130,7 @@ def test_an_incremental_sync_plans_only_what_changed_as_a_whole_plan_would(
     assert people[mailed].email == "moved.on@example.com"
     assert hired in people
     assert pending_rows(world) == 0
-    assert mirror_rows(world, SourceRecord.record.is_(None)) == 0  # the deleted row is gone
+    assert rows_of(world, SourceRecord, SourceRecord.record.is_(None)) == 0  # the deleted row
 
 
 def mirrored(world: World) -> dict[str | None, Any]:

@@ -30,9 +30,7 @@ def bulk_insert(
     if connection.dialect.name == "postgresql":
         _copy(connection, table, columns, rows)
         return
-    convert = [(i, f) for i, c in enumerate(columns) if (f := _sqlite_converter(table, c))]
-    if convert:
-        rows = (_converted(row, convert) for row in rows)
+    rows = _for_sqlite(table, columns, rows)
     names, marks = ", ".join(columns), ", ".join("?" * len(columns))
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - our own names
     for batch in _batches(rows, BATCH_ROWS):
@@ -58,9 +56,7 @@ def bulk_update(
     where = " AND ".join(f"{key} = {mark}" for key in keys)
     sql = f"UPDATE {table.name} SET {sets} WHERE {where}"  # noqa: S608 - our own names
     if connection.dialect.name == "sqlite":
-        convert = [(i, f) for i, c in enumerate(columns) if (f := _sqlite_converter(table, c))]
-        if convert:
-            rows = (_converted(row, convert) for row in rows)
+        rows = _for_sqlite(table, columns, rows)
     for batch in _batches(rows, BATCH_ROWS):
         connection.exec_driver_sql(sql, batch)
 
@@ -74,6 +70,12 @@ def _batches(rows: Iterable[Row], size: int) -> Iterator[list[tuple[Any, ...]]]:
             batch = []
     if batch:
         yield batch
+
+
+def _for_sqlite(table: Table, columns: Sequence[str], rows: Iterable[Row]) -> Iterable[Row]:
+    """`rows` with their dates and date-times as SQLite stores them (the rest as they are)."""
+    convert = [(i, f) for i, c in enumerate(columns) if (f := _sqlite_converter(table, c))]
+    return (_converted(row, convert) for row in rows) if convert else rows
 
 
 def _converted(row: Row, convert: Sequence[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:

@@ -93,11 +93,8 @@ def _checkpoint(engine: Engine) -> tuple[int, int, int] | None:
             cursor.close()
         finally:
             raw.close()
-    except DBAPIError as err:  # raw_connection() wraps the driver's errors
-        log.warning("store.checkpoint.failed", error=str(err.orig))
-        return None
-    except sqlite3.Error as err:
-        log.warning("store.checkpoint.failed", error=str(err))
+    except (DBAPIError, sqlite3.Error) as err:  # connecting raises the first, the pragma the other
+        log.warning("store.checkpoint.failed", error=str(getattr(err, "orig", err)))
         return None
     return int(busy), int(log_pages), int(copied)
 
