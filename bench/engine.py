@@ -24,13 +24,8 @@ from sqlalchemy.exc import OperationalError
 
 from bench.databases import postgres_schema, sqlite_file
 from peoplesync.accounts.service import create_account
-from peoplesync.core.employee import (
-    CORE_FIELDS,
-    Person,
-    PersonStatus,
-    SourceEmployee,
-    SourceSnapshot,
-)
+from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.plan import plan
 from peoplesync.core.validate import validate
@@ -47,7 +42,7 @@ T = TypeVar("T")
 
 def company(n: int = N) -> SourceSnapshot:
     records = tuple(
-        SourceEmployee(
+        SourceEmployee.of(
             location=f"employee {i}",
             source_id=f"src-{i:07d}",
             employee_id=f"E{i:07d}",
@@ -77,13 +72,12 @@ def changed(snapshot: SourceSnapshot, share: float = 0.01) -> SourceSnapshot:
     records = list(snapshot.records)
     for i in range(5, len(records), step):
         r = records[i]
-        records[i] = replace(
-            r, name=f"{r.name} Jr", demographics={**r.demographics, "Job Title": "Promoted"}
+        records[i] = r.changed(
+            name=f"{r.name} Jr", demographics={**r.demographics, "Job Title": "Promoted"}
         )
     del records[-100:]  # 100 leavers
     records.extend(
-        replace(
-            records[j],
+        records[j].changed(
             location=f"new {j}",
             source_id=f"new-{j}",
             email=f"new.{j}@bench.example",
@@ -105,7 +99,7 @@ def directory_of(snapshot: SourceSnapshot) -> list[Person]:
     benchmark's input does not count toward the peak memory of the scenario)."""
     ids = {r.source_id: f"p{i:07d}" for i, r in enumerate(snapshot.records)}
     return [
-        Person(
+        Person.of(
             id=ids[str(r.source_id)],
             status=PersonStatus.ACTIVE,
             source_id=r.source_id,

@@ -63,7 +63,7 @@ def first_company() -> SourceSnapshot:
     """100,000 people; one in twenty non-managers (from #12,500 on) left in January."""
     snapshot = company()
     records = tuple(
-        replace(r, end_date=TODAY.replace(month=1, day=15)) if i >= 12_500 and i % 20 == 7 else r
+        r.changed(end_date=TODAY.replace(month=1, day=15)) if i >= 12_500 and i % 20 == 7 else r
         for i, r in enumerate(snapshot.records)
     )
     return replace(snapshot, records=records)
@@ -72,14 +72,13 @@ def first_company() -> SourceSnapshot:
 def second_company(snapshot: SourceSnapshot) -> SourceSnapshot:
     """10% change name and title; HIRES join, reporting to existing managers."""
     records = [
-        replace(r, name=f"{r.name} Jr", demographics={**r.demographics, "Job Title": "Promoted"})
+        r.changed(name=f"{r.name} Jr", demographics={**r.demographics, "Job Title": "Promoted"})
         if i % 10 == 3
         else r
         for i, r in enumerate(snapshot.records)
     ]
     records.extend(
-        replace(
-            snapshot.records[j],
+        snapshot.records[j].changed(
             location=f"new {j}",
             source_id=f"new-{j:07d}",
             employee_id=f"N{j:07d}",

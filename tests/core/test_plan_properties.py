@@ -100,7 +100,7 @@ def test_email_case_changes_nothing_but_email_fields(
     case: SyncCase, recase: Callable[[str], str]
 ) -> None:
     recased = tuple(
-        replace(r, email=recase(r.email) if r.email else None) for r in case.snapshot.records
+        r.changed(email=recase(r.email) if r.email else None) for r in case.snapshot.records
     )
     first = make_plan(case.snapshot, case.directory)
 
@@ -120,8 +120,7 @@ def test_new_emails_with_stable_source_ids_are_only_updates(
 ) -> None:
     synced = directory_after(case.directory, make_plan(case.snapshot, case.directory, policy))
     moved = tuple(
-        replace(
-            r,
+        r.changed(
             email=f"new.{r.email}",
             manager_email=f"new.{r.manager_email}" if r.manager_email else None,
         )

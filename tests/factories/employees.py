@@ -7,17 +7,11 @@ other is UNCHANGED, so a test states only the field it is about.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import date
 from typing import TypedDict, Unpack
 
-from peoplesync.core.employee import (
-    CORE_FIELDS,
-    Person,
-    PersonStatus,
-    SourceEmployee,
-    SourceSnapshot,
-)
+from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import CORE_FIELDS
 
 TODAY = date(2026, 11, 25)
 ALL_FIELDS: frozenset[str] = frozenset(CORE_FIELDS)
@@ -63,8 +57,8 @@ def person_id(n: int) -> str:
 
 def source_employee(n: int = 1, **overrides: Unpack[EmployeeFields]) -> SourceEmployee:
     """Employee `n` as a source states them: CSV row n + 1, source ID `src-n`, no manager."""
-    base = SourceEmployee(
-        location=f"row {n + 1}",
+    base = SourceEmployee.of(
+        f"row {n + 1}",
         source_id=f"src-{n}",
         employee_id=f"E{n:04d}",
         name=f"Person {n}",
@@ -74,14 +68,14 @@ def source_employee(n: int = 1, **overrides: Unpack[EmployeeFields]) -> SourceEm
         start_date=date(2020, 1, 6),
         end_date=None,
     )
-    return replace(base, **overrides)
+    return base.changed(**overrides)
 
 
 def person(n: int = 1, **overrides: Unpack[PersonFields]) -> Person:
     """Employee `n` as the directory holds them: the same values as `source_employee(n)`."""
-    base = Person(
-        id=person_id(n),
-        status=PersonStatus.ACTIVE,
+    base = Person.of(
+        person_id(n),
+        PersonStatus.ACTIVE,
         source_id=f"src-{n}",
         employee_id=f"E{n:04d}",
         name=f"Person {n}",
@@ -91,7 +85,7 @@ def person(n: int = 1, **overrides: Unpack[PersonFields]) -> Person:
         start_date=date(2020, 1, 6),
         end_date=None,
     )
-    return replace(base, **overrides)
+    return base.changed(**overrides)
 
 
 def snapshot(

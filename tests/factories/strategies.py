@@ -14,14 +14,8 @@ from typing import Literal, TypeVar
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from peoplesync.core.employee import (
-    CORE_FIELDS,
-    Person,
-    PersonStatus,
-    SourceEmployee,
-    SourceSnapshot,
-    fold,
-)
+from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot, fold
+from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.plan import directory_after, plan
 from peoplesync.core.validate import validate
 from tests.factories.employees import TODAY
@@ -137,7 +131,7 @@ def _record(
             manager_source_id = f"S{m}"
         else:
             manager_email = draw(recased(base_email(m)))
-    return SourceEmployee(
+    return SourceEmployee.of(
         location=f"row {row}",
         source_id=f"S{k}" if has_ids else None,
         employee_id=draw(_maybe(provided, "employee_id", st.sampled_from(EMPLOYEE_IDS))),
@@ -164,7 +158,7 @@ def _person(
     if email is not None:
         used_emails.add(fold(email))
     manager = draw(st.none() | st.sampled_from(in_directory))
-    return Person(
+    return Person.of(
         id=f"p{k}",
         status=draw(st.sampled_from(PersonStatus)),
         source_id=draw(st.sampled_from((f"S{k}", None))),
@@ -194,7 +188,7 @@ def arbitrary_snapshots(draw: st.DrawFn, *, max_records: int = 8) -> SourceSnaps
     for i in range(count):
         refs = st.none() | st.sampled_from([f"sid{j}" for j in range(count)]) | _any_text
         records.append(
-            SourceEmployee(
+            SourceEmployee.of(
                 location=f"row {i + 2}",
                 source_id=draw(
                     st.none() | st.sampled_from(("sid0", "sid1", f"sid{i}")) | _any_text
@@ -247,7 +241,7 @@ def hierarchies(draw: st.DrawFn, *, max_size: int = 12) -> Hierarchy:
         elif ref is not None:
             manager_source_id = f"s{ref}"
         records.append(
-            SourceEmployee(
+            SourceEmployee.of(
                 location=f"row {i + 2}",
                 source_id=f"s{i}",
                 name=f"Person {i}",
@@ -339,7 +333,7 @@ def steady_companies(draw: st.DrawFn, *, max_people: int = 8) -> SyncCase:
         if employee_id:
             seen_ids.add(employee_id)
         steady.append(
-            replace(rec, manager_source_id=manager, manager_email=None, employee_id=employee_id)
+            rec.changed(manager_source_id=manager, manager_email=None, employee_id=employee_id)
         )
     before = replace(case.snapshot, records=by_source_id(steady), complete=True)
     return SyncCase(before, case.directory)
@@ -421,7 +415,7 @@ def _changed(
     redraw_demographics = draw(st.booleans())
     if before.demographic_names and redraw_demographics:
         changes["demographics"] = draw(demographics(sorted(before.demographic_names)))
-    return replace(rec, **changes)  # type: ignore[arg-type]
+    return rec.changed(**changes)
 
 
 @st.composite

@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from peoplesync.core.employee import (
-    CORE_FIELDS,
-    Person,
-    PersonStatus,
-    SourceEmployee,
-    SourceSnapshot,
-)
+from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.guard import GuardReport, SourceState, guard
 from peoplesync.core.plan import Plan, plan
 
@@ -19,33 +14,31 @@ TODAY = date(2026, 11, 25)
 
 
 def person(n: int, **kw: object) -> Person:
-    values: dict[str, object] = {
-        "id": f"p{n}",
-        "status": PersonStatus.ACTIVE,
-        "source_id": f"s{n}",
-        "employee_id": f"E{n}",
-        "name": f"Person {n}",
-        "email": f"person{n}@acme.example",
-        "birth_date": date(1980, 1, 1 + n % 28),
-        "start_date": date(2020, 1, 1),
-    }
-    values.update(kw)
-    return Person(**values)  # type: ignore[arg-type]
+    base = Person.of(
+        f"p{n}",
+        PersonStatus.ACTIVE,
+        source_id=f"s{n}",
+        employee_id=f"E{n}",
+        name=f"Person {n}",
+        email=f"person{n}@acme.example",
+        birth_date=date(1980, 1, 1 + n % 28),
+        start_date=date(2020, 1, 1),
+    )
+    return base.changed(**kw)
 
 
 def record(p: Person, **kw: object) -> SourceEmployee:
     """The source's record of directory person `p`, with `kw` changed."""
-    values: dict[str, object] = {
-        "location": f"employee {p.source_id}",
-        "source_id": p.source_id,
-        "employee_id": p.employee_id,
-        "name": p.name,
-        "email": p.email,
-        "birth_date": p.birth_date,
-        "start_date": p.start_date,
-    }
-    values.update(kw)
-    return SourceEmployee(**values)  # type: ignore[arg-type]
+    base = SourceEmployee.of(
+        f"employee {p.source_id}",
+        source_id=p.source_id,
+        employee_id=p.employee_id,
+        name=p.name,
+        email=p.email,
+        birth_date=p.birth_date,
+        start_date=p.start_date,
+    )
+    return base.changed(**kw)
 
 
 def snapshot(*records: SourceEmployee, provided: Sequence[str] = CORE_FIELDS) -> SourceSnapshot:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from hypothesis import given, settings
@@ -133,7 +132,7 @@ def test_any_email_swap_is_flagged_naming_both(
 @given(st.data())
 def test_findings_only_name_people_of_the_directory_or_the_plan(data: st.DataObject) -> None:
     directory = data.draw(directories())
-    directory = [replace(p, email=p.email.upper()) if p.email else p for p in directory]
+    directory = [p.changed(email=p.email.upper()) if p.email else p for p in directory]
     records = data.draw(changes(directory, identity=True))
     result = planned(directory, *records)
     known = {p.id for p in directory} | {i.person_id for i in result.items}

@@ -12,19 +12,19 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from peoplesync.accounts.service import get_account, local_today
-from peoplesync.connections import mirror
 from peoplesync.connections import service as connections
 from peoplesync.core.employee import LeaverPolicy
 from peoplesync.core.plan import ChangeKind, plan
 from peoplesync.core.validate import validate
 from peoplesync.people.service import change_email
 from peoplesync.runs.hris import _basis
-from peoplesync.runs.planstore import load_plan
 from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxServer
+from peoplesync.store import mirror
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.directory import load_directory
 from peoplesync.store.models import PendingRecord, SourceRecord
+from peoplesync.store.plans import load_plan
 from tests.hris.conftest import World, make_world, now
 
 

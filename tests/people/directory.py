@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import local_today
-from peoplesync.core.employee import CORE_FIELDS, SourceEmployee, SourceSnapshot
+from peoplesync.core.employee import SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.runs import service as runs
 from peoplesync.runs.states import RunState
 from peoplesync.store.models import Account, ChangeLog, SyncRun
@@ -29,7 +30,7 @@ def rec(n: int, **fields: Any) -> SourceEmployee:
         "demographics": {"Department": "Engineering" if n % 2 else "Sales"},
     }
     values.update(fields)
-    return SourceEmployee(**values)
+    return SourceEmployee.of(**values)
 
 
 def snap(*records: SourceEmployee) -> SourceSnapshot:

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version, local_today, set_timezone
-from peoplesync.core.employee import CORE_FIELDS, SourceEmployee, SourceSnapshot
+from peoplesync.core.employee import SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.errors import RunActiveError, StalePlanError
 from peoplesync.runs import service as runs
 from peoplesync.runs.states import RunState
@@ -22,18 +23,17 @@ TODAY = date(2026, 11, 25)
 
 
 def rec(n: int, **kw: object) -> SourceEmployee:
-    values: dict[str, object] = {
-        "location": f"employee {n}",
-        "source_id": f"src-{n}",
-        "employee_id": f"E{n:03d}",
-        "name": f"Person {n}",
-        "email": f"person{n}@acme.example",
-        "start_date": date(2020, 1, 1),
-        "manager_source_id": "src-1" if n != 1 else None,
-        "demographics": {"Department": "Engineering" if n % 2 else "Sales"},
-    }
-    values.update(kw)
-    return SourceEmployee(**values)  # type: ignore[arg-type]
+    base = SourceEmployee.of(
+        f"employee {n}",
+        source_id=f"src-{n}",
+        employee_id=f"E{n:03d}",
+        name=f"Person {n}",
+        email=f"person{n}@acme.example",
+        start_date=date(2020, 1, 1),
+        manager_source_id="src-1" if n != 1 else None,
+        demographics={"Department": "Engineering" if n % 2 else "Sales"},
+    )
+    return base.changed(**kw)
 
 
 def snap(*records: SourceEmployee, complete: bool = True) -> SourceSnapshot:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from peoplesync.cli.context import out
-from peoplesync.core.employee import FIELD_LABELS
+from peoplesync.core.fields import FIELD_LABELS
 from peoplesync.core.guard import Finding
 from peoplesync.core.issues import Issue, Severity
 from peoplesync.core.plan import FieldChange

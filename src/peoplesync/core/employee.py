@@ -1,5 +1,10 @@
 """The canonical employee every source yields, and the directory person it is planned against.
 
+Both carry their core field values as one tuple, `values`, in `core.fields.VALUE_FIELDS` order:
+the field schema says what the fields are, so neither class spells them out. The properties
+below are for the rules that name a field (validation reads `email`, planning `end_date`); code
+that treats every field alike reads `values` (or `value(name)`).
+
 Dates are `datetime.date`, never datetimes: a calendar date must not shift through a time zone.
 """
 
@@ -7,43 +12,22 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
+from typing import Any, Self, cast
 
-# Core fields a source may provide. A source declares which of them it provides; a field it does
-# not provide is never compared and never cleared.
-CORE_FIELDS: tuple[str, ...] = (
-    "employee_id",
-    "name",
-    "preferred_name",
-    "email",
-    "birth_date",
-    "start_date",
-    "end_date",
-    "manager",
-)
+from peoplesync.core.fields import VALUE_INDEX, VALUE_NAMES
 
-# Fields an admin may redact (issue 5); demographics are redacted by their exact name.
-REDACTABLE_CORE_FIELDS: frozenset[str] = frozenset(
-    {"employee_id", "preferred_name", "birth_date", "start_date", "end_date"}
-)
-
-FIELD_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "source_id": "Source ID",
-        "employee_id": "Employee Id",
-        "name": "Name",
-        "preferred_name": "Preferred Name",
-        "email": "Email",
-        "birth_date": "Date of Birth",
-        "start_date": "Start Date",
-        "end_date": "End Date",
-        "manager": "Manager",
-    }
-)
-
+Value = str | date | None
 EMPTY_DEMOGRAPHICS: Mapping[str, str] = MappingProxyType({})
+NO_VALUES: tuple[Value, ...] = (None,) * len(VALUE_NAMES)
+_EMPLOYEE_ID, _NAME, _PREFERRED_NAME, _EMAIL = (
+    VALUE_INDEX[n] for n in ("employee_id", "name", "preferred_name", "email")
+)
+_BIRTH_DATE, _START_DATE, _END_DATE = (
+    VALUE_INDEX[n] for n in ("birth_date", "start_date", "end_date")
+)
 
 
 def fold(value: str) -> str:
@@ -51,8 +35,71 @@ def fold(value: str) -> str:
     return value.strip().casefold()
 
 
+def values_of(given: Mapping[str, Value], base: tuple[Value, ...] = NO_VALUES) -> tuple[Value, ...]:
+    """A values tuple from named values (the others from `base`)."""
+    unknown = given.keys() - VALUE_INDEX.keys()
+    if unknown:
+        raise TypeError(f"not core field values: {', '.join(sorted(unknown))}")
+    if not given:
+        return base
+    values = list(base)
+    for name, value in given.items():
+        values[VALUE_INDEX[name]] = value
+    return tuple(values)
+
+
+class _Values:
+    """The named views of `values` that the rules read."""
+
+    __slots__ = ()
+    values: tuple[Value, ...]
+
+    def value(self, name: str) -> Value:
+        return self.values[VALUE_INDEX[name]]
+
+    @property
+    def employee_id(self) -> str | None:
+        return cast(str | None, self.values[_EMPLOYEE_ID])
+
+    @property
+    def name(self) -> str | None:
+        return cast(str | None, self.values[_NAME])
+
+    @property
+    def preferred_name(self) -> str | None:
+        return cast(str | None, self.values[_PREFERRED_NAME])
+
+    @property
+    def email(self) -> str | None:
+        return cast(str | None, self.values[_EMAIL])
+
+    @property
+    def birth_date(self) -> date | None:
+        return cast(date | None, self.values[_BIRTH_DATE])
+
+    @property
+    def start_date(self) -> date | None:
+        return cast(date | None, self.values[_START_DATE])
+
+    @property
+    def end_date(self) -> date | None:
+        return cast(date | None, self.values[_END_DATE])
+
+    @property
+    def email_key(self) -> str | None:
+        email = self.email
+        return fold(email) if email else None
+
+    def changed(self, **changes: Any) -> Self:
+        """A copy with these attributes or core field values changed."""
+        named = {k: changes.pop(k) for k in list(changes) if k in VALUE_INDEX}
+        if named:
+            changes["values"] = values_of(named, self.values)
+        return cast(Self, replace(cast(Any, self), **changes))
+
+
 @dataclass(frozen=True, slots=True)
-class SourceEmployee:
+class SourceEmployee(_Values):
     """One employee as a source states them, after mapping and redaction.
 
     `source_id` is the stable ID in the source (Merge's employee id; a CSV has none).
@@ -62,20 +109,26 @@ class SourceEmployee:
 
     location: str
     source_id: str | None = None
-    employee_id: str | None = None
-    name: str | None = None
-    preferred_name: str | None = None
-    email: str | None = None
-    birth_date: date | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    values: tuple[Value, ...] = NO_VALUES
     manager_source_id: str | None = None
     manager_email: str | None = None
     demographics: Mapping[str, str] = field(default_factory=lambda: EMPTY_DEMOGRAPHICS)
 
-    @property
-    def email_key(self) -> str | None:
-        return fold(self.email) if self.email else None
+    @classmethod
+    def of(
+        cls,
+        location: str,
+        *,
+        source_id: str | None = None,
+        manager_source_id: str | None = None,
+        manager_email: str | None = None,
+        demographics: Mapping[str, str] = EMPTY_DEMOGRAPHICS,
+        **values: Value,
+    ) -> SourceEmployee:
+        """A record from named core field values."""
+        return cls(
+            location, source_id, values_of(values), manager_source_id, manager_email, demographics
+        )
 
     def describe(self) -> str:
         """'row 12 (Ada Lovelace <ada@example.com>)' — how messages name this record."""
@@ -89,7 +142,7 @@ class SourceEmployee:
 class SourceSnapshot:
     """What a source yields for one sync.
 
-    `provided` is the set of CORE_FIELDS the source carries; `demographic_names` the demographics
+    `provided` is the set of core fields the source carries; `demographic_names` the demographics
     it carries (exact, case-sensitive names). `complete` is True when the records are the whole
     company (a full import): only then do people missing from it leave.
     """
@@ -113,25 +166,29 @@ class LeaverPolicy(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class Person(_Values):
     """A person in the directory, as the planner sees them (a plain snapshot, no ORM)."""
 
     id: str
     status: PersonStatus
     source_id: str | None = None
-    employee_id: str | None = None
-    name: str | None = None
-    preferred_name: str | None = None
-    email: str | None = None
-    birth_date: date | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    values: tuple[Value, ...] = NO_VALUES
     manager_id: str | None = None
     demographics: Mapping[str, str] = field(default_factory=lambda: EMPTY_DEMOGRAPHICS)
 
-    @property
-    def email_key(self) -> str | None:
-        return fold(self.email) if self.email else None
+    @classmethod
+    def of(
+        cls,
+        id: str,
+        status: PersonStatus = PersonStatus.ACTIVE,
+        *,
+        source_id: str | None = None,
+        manager_id: str | None = None,
+        demographics: Mapping[str, str] = EMPTY_DEMOGRAPHICS,
+        **values: Value,
+    ) -> Person:
+        """A person from named core field values."""
+        return cls(id, status, source_id, values_of(values), manager_id, demographics)
 
     def describe(self) -> str:
         who = self.name or "(no name)"

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from peoplesync.core.employee import FIELD_LABELS, Person, PersonStatus, fold
+from peoplesync.core.employee import Person, PersonStatus, fold
+from peoplesync.core.fields import FIELD_LABELS, IDENTITY_FIELDS
 from peoplesync.core.plan import ChangeKind, FieldChange, Plan, PlannedChange
 
 
@@ -50,7 +51,6 @@ REASON_HINTS: Mapping[GuardReason, str] = {
     ),
 }
 
-IDENTITY_FIELDS: tuple[str, ...] = ("name", "birth_date", "email")
 SHOWN_VALUES = frozenset({"name", "email"})  # fields whose before/after a finding may show
 MIN_IDENTITY_CHANGES = 2
 SOURCE_READY = frozenset({"DONE", "PARTIALLY_SYNCED"})  # Merge: finished (some fields may fail)

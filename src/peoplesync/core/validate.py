@@ -12,7 +12,8 @@ from datetime import date
 from typing import TypeVar
 
 from peoplesync.core.emails import email_problem
-from peoplesync.core.employee import FIELD_LABELS, SourceEmployee, SourceSnapshot
+from peoplesync.core.employee import SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import FIELD_LABELS
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, Severity, ValidationReport
 from peoplesync.core.perf import gc_paused

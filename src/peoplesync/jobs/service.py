@@ -15,9 +15,9 @@ from peoplesync.connections import service as connections
 from peoplesync.errors import ConflictError, ImportBlockedError, RunActiveError
 from peoplesync.jobs.effects import after_commit
 from peoplesync.jobs.tasks import Jobs
-from peoplesync.redaction.service import minimise_csv
 from peoplesync.runs.service import active_run, get_run
 from peoplesync.runs.states import RunState
+from peoplesync.sources.csv_source import without_columns
 from peoplesync.store.models import Account
 
 
@@ -53,7 +53,7 @@ def request_csv_plan(
 ) -> None:
     """Plan an uploaded file in the background. Redacted columns are cut before it is queued."""
     ensure_idle(session, account.id)
-    kept = minimise_csv(data, frozenset(account.redacted_fields))
+    kept = without_columns(data, frozenset(account.redacted_fields))
     account_id = account.id
     after_commit(
         session, "jobs.csv", lambda: jobs.enqueue_csv_plan(account_id, kept, source_name, actor)

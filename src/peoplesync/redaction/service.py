@@ -11,29 +11,20 @@ one event with the counts. The caller owns the transaction.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version
-from peoplesync.connections.mirror import (
-    LOOKUP_COLUMNS,
-    MIRROR_FIELDS,
-    lookup_values,
-    record_from_json,
-)
-from peoplesync.core.employee import FIELD_LABELS, REDACTABLE_CORE_FIELDS
+from peoplesync.core.fields import FIELD_LABELS, REDACTABLE_CORE_FIELDS
 from peoplesync.errors import InputError
 from peoplesync.notify.audit import record_event
-from peoplesync.sources.csv_source import COLUMNS
+from peoplesync.store import mirror, plans
 from peoplesync.store.bulk import bulk_insert
 from peoplesync.store.directory import LOG_COLUMNS
 from peoplesync.store.models import (
@@ -42,9 +33,8 @@ from peoplesync.store.models import (
     Connection,
     Demographic,
     PersonDemographic,
-    PlanItem,
-    SourceRecord,
     SyncRun,
+    people_table,
 )
 from peoplesync.store.models import Person as PersonRow
 
@@ -53,7 +43,7 @@ log = structlog.get_logger(__name__)
 REDACTED_MARK = "[redacted]"
 _LABELS_TO_FIELDS = {label: name for name, label in FIELD_LABELS.items()}
 _IDENTITY = frozenset({"name", "email", "source_id", "manager"})
-_people = cast(Table, PersonRow.__table__)
+_people = people_table
 _log = cast(Table, ChangeLog.__table__)
 
 
@@ -143,8 +133,11 @@ def _purge(
         .values(before=None, after=None),
         execution_options={"synchronize_session": False},
     )
-    _purge_mirror(session, account.id, field, demographic=demographic)
-    _purge_plans(session, account.id, field, demographic=demographic)
+    connection_ids = session.scalars(
+        select(Connection.id).where(Connection.account_id == account.id)
+    ).all()
+    mirror.drop_field(session, connection_ids, field, demographic=demographic)
+    plans.drop_field(session, account.id, field, demographic=demographic)
     _purge_issues(session, account.id, field)
     who = f"redaction by {actor}" if actor else "redaction"
     rows = ((account.id, None, pid, field, REDACTED_MARK, None, who, now) for pid in person_ids)
@@ -186,67 +179,6 @@ def _purge_demographic(session: Session, account_id: int, name: str) -> list[str
     return ids
 
 
-def _purge_mirror(session: Session, account_id: int, field: str, *, demographic: bool) -> None:
-    connection_ids = list(
-        session.scalars(select(Connection.id).where(Connection.account_id == account_id))
-    )
-    for connection_id in connection_ids:
-        rows = session.execute(
-            text(
-                "SELECT source_id, CAST(record AS TEXT) FROM source_records "
-                "WHERE connection_id = :c AND record IS NOT NULL"
-            ),
-            {"c": connection_id},
-        ).all()
-        changed = []
-        for source_id, raw in rows:
-            record = json.loads(raw)
-            if _drop_from_record(record, field, demographic=demographic):
-                lookups = lookup_values(record_from_json(json.loads(_dumps(record))))
-                values = {f"v_{k}": v for k, v in lookups.items()}
-                changed.append({"c": connection_id, "s": source_id, "r": record, **values})
-        if changed:
-            mirror = cast(Table, SourceRecord.__table__)
-            session.execute(
-                update(mirror)
-                .where(
-                    mirror.c.connection_id == bindparam("c"), mirror.c.source_id == bindparam("s")
-                )
-                .values(record=bindparam("r"), **{k: bindparam(f"v_{k}") for k in LOOKUP_COLUMNS}),
-                changed,
-            )
-
-
-def _drop_from_record(record: list[Any], field: str, *, demographic: bool) -> bool:
-    """Drop a field from a mirrored record (positional, in MIRROR_FIELDS order)."""
-    if demographic:
-        values = record[MIRROR_FIELDS.index("demographics")] or {}
-        return values.pop(field, None) is not None
-    if field not in MIRROR_FIELDS:
-        return False
-    at = MIRROR_FIELDS.index(field)
-    if record[at] is None:
-        return False
-    record[at] = None
-    return True
-
-
-def _purge_plans(session: Session, account_id: int, field: str, *, demographic: bool) -> None:
-    runs = select(SyncRun.id).where(SyncRun.account_id == account_id)
-    rows = session.execute(
-        select(PlanItem.run_id, PlanItem.seq, PlanItem.changes).where(PlanItem.run_id.in_(runs))
-    ).all()
-    updates = []
-    for run_id, seq, changes in rows:
-        kept = [c for c in changes if not (c[0] == field and bool(c[3]) == demographic)]
-        if len(kept) != len(changes):
-            updates.append({"r": run_id, "q": seq, "c": _dumps(kept)})
-    if updates:
-        session.execute(
-            text("UPDATE plan_items SET changes = :c WHERE run_id = :r AND seq = :q"), updates
-        )
-
-
 def _purge_issues(session: Session, account_id: int, field: str) -> None:
     for run in session.scalars(select(SyncRun).where(SyncRun.account_id == account_id)):
         if any(i.get("field") == field for i in run.issues):
@@ -257,38 +189,3 @@ def _scrubbed(issue: dict[str, Any]) -> dict[str, Any]:
     label = FIELD_LABELS.get(str(issue["field"]), str(issue["field"]))
     where = issue.get("location") or "a record"
     return {**issue, "message": f"{where}: {label} had a problem (the field is now redacted)."}
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-# --- Minimisation of uploads ------------------------------------------------------------------
-
-
-def minimise_csv(data: bytes, redacted: frozenset[str]) -> bytes:
-    """The file without its redacted columns (unchanged when it has none, or cannot be read:
-    the CSV source then reports the problem with its line)."""
-    if not redacted:
-        return data
-    try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), strict=True))
-    except (UnicodeDecodeError, csv.Error):
-        return data
-    if not rows:
-        return data
-    drop = {i for i, h in enumerate(rows[0]) if _column_field(h.strip()) in redacted}
-    if not drop:
-        return data
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(_without(row, drop) for row in rows)
-    return out.getvalue().encode()
-
-
-def _column_field(header: str) -> str:
-    return COLUMNS.get(header) or header
-
-
-def _without(row: Sequence[str], drop: set[int]) -> list[str]:
-    return [cell for i, cell in enumerate(row) if i not in drop]

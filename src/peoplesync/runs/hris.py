@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import get_account, local_today
 from peoplesync.config import Settings
-from peoplesync.connections import mirror
 from peoplesync.connections import service as connections
-from peoplesync.core.employee import CORE_FIELDS, SourceSnapshot
+from peoplesync.core.employee import SourceSnapshot
+from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.guard import SourceState
 from peoplesync.core.issues import ValidationReport
 from peoplesync.crypto import SecretBox
@@ -41,6 +41,8 @@ from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fetch import MergeFetch, fetch_employees
 from peoplesync.sources.merge.mapping import DEMOGRAPHIC_SOURCES, provided_fields
 from peoplesync.sources.merge.status import employee_sync_state
+from peoplesync.store import mirror
+from peoplesync.store.company import MirrorCompany
 from peoplesync.store.db import checkpoint_meanwhile, unit_of_work
 from peoplesync.store.models import Connection, SyncRun
 
@@ -235,7 +237,7 @@ def _plan_fetched(
             session, connection, version=account.directory_version, basis=basis, today=today
         )
         if changes is not None:
-            company = mirror.MirrorCompany(session, account_id, connection.id)
+            company = MirrorCompany(session, account_id, connection.id)
             outcome = plan_run_changes(
                 session, account, run, changes, company, today=today, now=now, source_state=state
             )

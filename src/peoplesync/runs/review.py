@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from peoplesync.core.employee import fold
 from peoplesync.core.plan import FieldChange
 from peoplesync.people.service import labels
-from peoplesync.runs.planstore import decode_changes
 from peoplesync.store.models import PlanItem
+from peoplesync.store.plans import decode_changes
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version
-from peoplesync.connections.mirror import mark_in_step
 from peoplesync.core.delta import Changes, Company, plan_changes, plannable, validate_changes
 from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
 from peoplesync.core.guard import GuardReport, SourceState, guard
@@ -27,11 +26,12 @@ from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.plan import ChangeKind, Plan, plan
 from peoplesync.core.validate import validate
 from peoplesync.errors import ImportBlockedError, NotFoundError, RunActiveError, StalePlanError
-from peoplesync.runs.planstore import load_plan, save_plan
 from peoplesync.runs.states import ACTIVE_STATES, RunState, check_move
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
 from peoplesync.store.directory import load_directory, write_plan
+from peoplesync.store.mirror import mark_in_step
 from peoplesync.store.models import Account, Connection, SyncRun
+from peoplesync.store.plans import load_plan, save_plan
 
 log = structlog.get_logger(__name__)
 

@@ -3,9 +3,13 @@
     Name, Preferred Name, Employee Id, Email, Date of Birth, Start Date, End Date, Manager Email,
     then any further columns as demographics (exact, case-sensitive header names).
 
-Only the core columns present are "provided": a column left out of the file is never cleared in
-the directory. Dates are ISO `YYYY-MM-DD`; anything else is an error on that row, not a guess.
-UTF-8 with or without a BOM. A malformed file is one clear error with its line number.
+The core columns are the field schema's CSV headers (`core.fields`). Only the core columns present
+are "provided": a column left out of the file is never cleared in the directory. Dates are ISO
+`YYYY-MM-DD`; anything else is an error on that row, not a guess. UTF-8 with or without a BOM. A
+malformed file is one clear error with its line number.
+
+One reader (`read_table`) serves both the import (`CsvSource`) and the trimming of redacted
+columns before an upload is queued (`without_columns`).
 """
 
 from __future__ import annotations
@@ -13,36 +17,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from peoplesync.core.employee import FIELD_LABELS, SourceEmployee, SourceSnapshot
+from peoplesync.core.employee import SourceEmployee, SourceSnapshot, Value, values_of
+from peoplesync.core.fields import BY_NAME, CSV_COLUMNS, FIELDS, REQUIRED_CSV_COLUMNS, Kind
 from peoplesync.core.issues import Issue, Severity
 from peoplesync.errors import CsvFormatError
+from peoplesync.sources.base import SourceBatch
 
-COLUMNS: Mapping[str, str] = {
-    "Name": "name",
-    "Preferred Name": "preferred_name",
-    "Employee Id": "employee_id",
-    "Email": "email",
-    "Date of Birth": "birth_date",
-    "Start Date": "start_date",
-    "End Date": "end_date",
-    "Manager Email": "manager",
-}
-REQUIRED = ("Name", "Email")
-TEMPLATE_HEADER = tuple(COLUMNS)
+TEMPLATE_HEADER = tuple(f.csv_header for f in FIELDS)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATE_FIELDS = frozenset({"birth_date", "start_date", "end_date"})
-
-
-@dataclass(frozen=True, slots=True)
-class CsvImport:
-    snapshot: SourceSnapshot
-    issues: tuple[Issue, ...]  # per-cell problems (e.g. a date that is not YYYY-MM-DD)
+_LOWERED = {c.casefold(): c for c in CSV_COLUMNS}
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -52,30 +42,92 @@ def read_file_bytes(path: Path) -> bytes:
         raise CsvFormatError(f"Cannot read {path}: {err.strerror or err}.") from None
 
 
-def read_csv_file(path: Path, *, redacted: frozenset[str] = frozenset()) -> CsvImport:
-    return parse_csv(read_file_bytes(path), redacted=redacted)
+def column_field(header: str) -> str:
+    """What a column holds: a core field's name, or (any other header) a demographic's."""
+    return CSV_COLUMNS.get(header) or header
 
 
-def parse_csv(data: bytes, *, redacted: frozenset[str] = frozenset()) -> CsvImport:
+class _Reader(Protocol):
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+    def __next__(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CsvTable:
+    """A file's checked header and its rows, read lazily: (first line of the row, its cells)."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+
+
+def read_table(data: bytes) -> CsvTable:
+    """Decode the file and check its header; the rows follow as they are read."""
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header = _header(reader)
-    fields = {name: COLUMNS.get(name) for name in header}
-    kept = [i for i, name in enumerate(header) if (fields[name] or name) not in redacted]
+    return CsvTable(header, _rows(reader, len(header)))
+
+
+class CsvSource:
+    """An uploaded employee file, as a `Source`: always the whole company (a full import)."""
+
+    kind = "csv"
+
+    def __init__(self, data: bytes, *, name: str | None, redacted: frozenset[str]) -> None:
+        self.data = data
+        self.name = name
+        self.redacted = redacted
+
+    def read(self, on_progress: Callable[[int], None] | None = None) -> SourceBatch:
+        return parse_csv(self.data, redacted=self.redacted)
+
+
+def parse_csv(data: bytes, *, redacted: frozenset[str] = frozenset()) -> SourceBatch:
+    table = read_table(data)
+    fields = {name: column_field(name) for name in table.header}
+    kept = [(i, name) for i, name in enumerate(table.header) if fields[name] not in redacted]
     records: list[SourceEmployee] = []
     issues: list[Issue] = []
-    for line, row in _rows(reader, len(header)):
-        rec, row_issues = _record(line, {header[i]: row[i] for i in kept})
+    for line, row in table.rows:
+        rec, row_issues = _record(line, {name: row[i] for i, name in kept})
         records.append(rec)
         issues.extend(row_issues)
     if not records:
         raise CsvFormatError("The file has a header but no employees.", line=2)
-    provided = frozenset(f for n, f in fields.items() if f and f not in redacted)
-    demographics = frozenset(n for n, f in fields.items() if f is None and n not in redacted)
+    kept_fields = {fields[name] for _, name in kept}
+    provided = frozenset(f for f in kept_fields if f in BY_NAME)
     snapshot = SourceSnapshot(
-        records=tuple(records), provided=provided, demographic_names=demographics, kind="csv"
+        records=tuple(records),
+        provided=provided,
+        demographic_names=frozenset(kept_fields - provided),
+        kind="csv",
     )
-    return CsvImport(snapshot, tuple(issues))
+    return SourceBatch(snapshot, tuple(issues))
+
+
+def without_columns(data: bytes, redacted: frozenset[str]) -> bytes:
+    """The file without its redacted columns (unchanged when it has none, or cannot be read:
+    the import then reports the problem with its line)."""
+    if not redacted:
+        return data
+    try:
+        table = read_table(data)
+        drop = {i for i, h in enumerate(table.header) if column_field(h) in redacted}
+        if not drop:
+            return data
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(_without(table.header, drop))
+        writer.writerows(_without(row, drop) for _, row in table.rows)
+    except CsvFormatError:
+        return data
+    return out.getvalue().encode()
+
+
+def _without(row: list[str], drop: set[int]) -> list[str]:
+    return [cell for i, cell in enumerate(row) if i not in drop]
 
 
 def _decode(data: bytes) -> str:
@@ -97,6 +149,8 @@ def _header(reader: _Reader) -> list[str]:
         header = [h.strip() for h in next(reader)]
     except csv.Error as err:
         raise CsvFormatError(f"The header row cannot be read ({err}).", line=1) from None
+    except StopIteration:
+        raise CsvFormatError("The file is empty.", line=1) from None
     problems = _header_problems(header)
     if problems:
         raise CsvFormatError(
@@ -109,29 +163,22 @@ def _header(reader: _Reader) -> list[str]:
 
 def _header_problems(header: list[str]) -> list[str]:
     problems = []
-    lowered = {c.casefold(): c for c in COLUMNS}
     for position, name in enumerate(header, start=1):
         if not name:
             problems.append(f"Column {position} has no header.")
-        elif name not in COLUMNS and name.casefold() in lowered:
+        elif name not in CSV_COLUMNS and name.casefold() in _LOWERED:
             problems.append(
-                f"Column '{name}' should be spelt '{lowered[name.casefold()]}' "
+                f"Column '{name}' should be spelt '{_LOWERED[name.casefold()]}' "
                 "(headers are case-sensitive)."
             )
-    duplicates = sorted({n for n in header if n and header.count(n) > 1})
+    times = Counter(n for n in header if n)
+    duplicates = sorted(n for n, count in times.items() if count > 1)
     if duplicates:
         problems.append("Columns appear twice: " + ", ".join(f"'{d}'" for d in duplicates) + ".")
-    missing = [c for c in REQUIRED if c not in header]
+    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in times]
     if missing:
         problems.append("Missing required columns: " + ", ".join(f"'{m}'" for m in missing) + ".")
     return problems
-
-
-class _Reader(Protocol):
-    line_num: int
-
-    def __iter__(self) -> Iterator[list[str]]: ...
-    def __next__(self) -> list[str]: ...
 
 
 def _rows(reader: _Reader, width: int) -> Iterator[tuple[int, list[str]]]:
@@ -156,23 +203,27 @@ def _rows(reader: _Reader, width: int) -> Iterator[tuple[int, list[str]]]:
 
 
 def _record(line: int, cells: Mapping[str, str]) -> tuple[SourceEmployee, list[Issue]]:
-    values: dict[str, object] = {}
+    values: dict[str, Value] = {}
     demographics: dict[str, str] = {}
+    manager_email: str | None = None
     issues: list[Issue] = []
     location = f"row {line}"
     for column, raw in cells.items():
         value = raw.strip() or None
-        field = COLUMNS.get(column)
-        if field is None:
+        name = CSV_COLUMNS.get(column)
+        if name is None:
             if value is not None:
                 demographics[column] = value
-        elif field in _DATE_FIELDS:
-            values[field] = _date(value, location, field, cells, issues)
-        elif field == "manager":
-            values["manager_email"] = value
+            continue
+        kind = BY_NAME[name].kind
+        if kind is Kind.DATE:
+            values[name] = _date(value, location, name, cells, issues)
+        elif kind is Kind.PERSON:
+            manager_email = value
         else:
-            values[field] = value
-    return SourceEmployee(location=location, demographics=demographics, **values), issues  # type: ignore[arg-type]
+            values[name] = value
+    record = SourceEmployee(location, None, values_of(values), None, manager_email, demographics)
+    return record, issues
 
 
 def _date(
@@ -191,7 +242,7 @@ def _date(
         Issue(
             severity=Severity.ERROR,
             code="invalid_date",
-            message=f"{location} ({who}): {FIELD_LABELS[field]} '{value}' is not a date in "
+            message=f"{location} ({who}): {BY_NAME[field].label} '{value}' is not a date in "
             "YYYY-MM-DD form.",
             hint="Write dates as YYYY-MM-DD, e.g. 2024-03-31; ambiguous dates are not guessed.",
             location=location,

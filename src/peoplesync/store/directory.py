@@ -16,29 +16,26 @@ from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from peoplesync.core.employee import Person, PersonStatus, fold
+from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDEX, Kind
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, FieldChange
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
-from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
+from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic, people_table
 from peoplesync.store.models import Person as PersonRow
 
-_people = cast(Table, PersonRow.__table__)
+_people = people_table
 _values = cast(Table, PersonDemographic.__table__)
 _log = cast(Table, ChangeLog.__table__)
 
-PERSON_COLUMNS = (
-    "source_id",
-    "employee_id",
-    "name",
-    "preferred_name",
-    "email",
-    "birth_date",
-    "start_date",
-    "end_date",
-)
+# The people columns planned changes name: the source ID and a column per core field (the
+# field schema, core/fields.py). A change names a field; `COLUMN_OF` says where it is kept.
+COLUMN_OF: Mapping[str, str] = {"source_id": "source_id", **{f.name: f.column for f in FIELDS}}
+_VALUE_COLUMNS = tuple(f.column for f in VALUE_FIELDS)
+_DATE_AT = tuple(i for i, f in enumerate(VALUE_FIELDS) if f.kind is Kind.DATE)
+_EMAIL_AT = 3 + VALUE_INDEX["email"]  # in a row of _PEOPLE_SQL
 # Columns whose values must stay unique per account; changed in two phases (see write_plan).
 UNIQUE_COLUMNS = ("email", "source_id")
-_DATE_COLUMNS = frozenset({"birth_date", "start_date", "end_date"})
+_DATE_COLUMNS = frozenset(COLUMN_OF[f] for f in DATE_FIELDS)
 
 
 def load_directory(session: Session, account_id: int) -> list[Person]:
@@ -65,8 +62,8 @@ def _load_directory(session: Session, account_id: int) -> list[Person]:
 
 
 _PEOPLE_SQL = (
-    "SELECT id, status, source_id, employee_id, name, preferred_name, email, birth_date, "
-    "start_date, end_date, manager_id FROM people WHERE account_id = :a"
+    f"SELECT id, status, source_id, {', '.join(_VALUE_COLUMNS)}, manager_id "  # noqa: S608
+    "FROM people WHERE account_id = :a"  # (the schema's own column names)
 )
 
 
@@ -81,7 +78,7 @@ def load_people(
     look-ups, for planning only what changed). Emails are looked up only where the people found
     by source ID do not already hold them."""
     found = _people_where(session, account_id, "source_id", source_ids)
-    held = {fold(r[6]) for r in found.values() if r[6]}
+    held = {fold(r[_EMAIL_AT]) for r in found.values() if r[_EMAIL_AT]}
     wanted = [k for k in email_keys if k not in held]
     found.update(_people_where(session, account_id, "email_key", wanted))
     names = {v: k for k, v in demographic_ids(session, account_id).items()}
@@ -114,30 +111,24 @@ def _people_where(
 def _as_people(rows: Sequence[Any], values: Mapping[str, Mapping[str, str]]) -> list[Person]:
     statuses = {s.value: s for s in PersonStatus}
     empty: dict[str, str] = {}
-    return [
-        Person(
-            id=r[0],
-            status=statuses[r[1]],
-            source_id=r[2],
-            employee_id=r[3],
-            name=r[4],
-            preferred_name=r[5],
-            email=r[6],
-            birth_date=_as_date(r[7]),
-            start_date=_as_date(r[8]),
-            end_date=_as_date(r[9]),
-            manager_id=r[10],
-            demographics=values.get(r[0], empty),
+    end = 3 + len(_VALUE_COLUMNS)
+    people = []
+    for r in rows:
+        core = r[3:end]
+        if any(isinstance(core[i], str) for i in _DATE_AT):  # SQLite: dates as ISO text
+            core = _with_dates(core)
+        people.append(
+            Person(r[0], statuses[r[1]], r[2], tuple(core), r[end], values.get(r[0], empty))
         )
-        for r in rows
-    ]
+    return people
 
 
-def _as_date(value: date | str | None) -> date | None:
-    """SQLite hands dates back as ISO text, PostgreSQL as dates."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
+def _with_dates(core: Sequence[Any]) -> list[Any]:
+    converted = list(core)
+    for i in _DATE_AT:
+        if isinstance(value := converted[i], str):
+            converted[i] = date.fromisoformat(value)
+    return converted
 
 
 def demographic_ids(session: Session, account_id: int) -> dict[str, int]:
@@ -243,10 +234,9 @@ PEOPLE_INSERT_COLUMNS = (
     "id",
     "account_id",
     "status",
-    *PERSON_COLUMNS,
+    *dict.fromkeys(COLUMN_OF.values()),
     "name_key",
     "email_key",
-    "manager_id",
     "source_kind",
     "created_at",
     "updated_at",
@@ -267,7 +257,8 @@ def _insert_people(
     template[_ROW_SLOTS["status"]] = PersonStatus.ACTIVE.value
     template[_ROW_SLOTS["source_kind"]] = source_kind
     template[_ROW_SLOTS["created_at"]] = template[_ROW_SLOTS["updated_at"]] = now
-    slots = {**_ROW_SLOTS, "manager": _ROW_SLOTS["manager_id"]}
+    slots = {field: _ROW_SLOTS[column] for field, column in COLUMN_OF.items()}
+    slots["status"] = _ROW_SLOTS["status"]
     name_at, email_at = _ROW_SLOTS["name"], _ROW_SLOTS["email"]
     rows = []
     for item in creates:
@@ -291,7 +282,7 @@ def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) 
         for field, _, after, demographic in item.changes:
             if demographic:
                 continue
-            column = "manager_id" if field == "manager" else field
+            column = COLUMN_OF.get(field, field)  # a field, or "status"
             values[column] = value = _column_value(column, after)
             if column in ("email", "name"):
                 values[f"{column}_key"] = fold(value) if value else None

@@ -7,11 +7,12 @@ query. Constraint names follow one convention (SQLite batch migrations need it).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Dialect,
@@ -21,12 +22,15 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from peoplesync.core.fields import FIELDS, CoreField, Kind
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -88,35 +92,59 @@ class Account(Base):
     redacted_fields: Mapped[list[Any]] = mapped_column(default=list)
 
 
-class Person(Base):
-    __tablename__ = "people"
-    __table_args__ = (
-        UniqueConstraint("account_id", "email_key"),
-        UniqueConstraint("account_id", "source_id"),
-        Index("ix_people_account_status", "account_id", "status"),
-        Index("ix_people_account_name", "account_id", "name_key", "id"),  # the Users order
-        Index("ix_people_account_employee", "account_id", "employee_id"),
-    )
+def _field_column(field: CoreField) -> Column[Any]:
+    """The people table's column for a core field, from its kind and length."""
+    if field.kind is Kind.PERSON:
+        return Column(field.column, ForeignKey("people.id", deferrable=True, initially="DEFERRED"))
+    if field.kind is Kind.DATE:
+        return Column(field.column, Date)
+    return Column(field.column, String(field.max_length))
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20))
-    source_id: Mapped[str | None] = mapped_column(String(255))
-    employee_id: Mapped[str | None] = mapped_column(String(255))
-    name: Mapped[str | None] = mapped_column(String(500))
-    name_key: Mapped[str | None] = mapped_column(String(500))  # folded, for search and sorting
-    preferred_name: Mapped[str | None] = mapped_column(String(500))
-    email: Mapped[str | None] = mapped_column(String(320))
-    email_key: Mapped[str | None] = mapped_column(String(320))  # folded: the match key
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    start_date: Mapped[date | None] = mapped_column(Date)
-    end_date: Mapped[date | None] = mapped_column(Date)
-    manager_id: Mapped[str | None] = mapped_column(
-        ForeignKey("people.id", deferrable=True, initially="DEFERRED")
-    )
-    source_kind: Mapped[str | None] = mapped_column(String(20))  # csv, merge, manual
-    created_at: Mapped[datetime] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column()
+
+# The directory: a column per core field (core/fields.py), beside the keys the directory is
+# searched and matched by.
+people_table = Table(
+    "people",
+    Base.metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("source_id", String(255)),
+    *(_field_column(f) for f in FIELDS),
+    Column("name_key", String(500)),  # folded, for search and sorting
+    Column("email_key", String(320)),  # folded: the match key
+    Column("source_kind", String(20)),  # csv, merge, manual
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "email_key"),
+    UniqueConstraint("account_id", "source_id"),
+    Index("ix_people_account_status", "account_id", "status"),
+    Index("ix_people_account_name", "account_id", "name_key", "id"),  # the Users order
+    Index("ix_people_account_employee", "account_id", "employee_id"),
+)
+
+
+class Person(Base):
+    __table__ = people_table
+
+    if TYPE_CHECKING:  # the columns code reads by name (each core field is a column)
+        id: Mapped[str]
+        account_id: Mapped[int]
+        status: Mapped[str]
+        source_id: Mapped[str | None]
+        employee_id: Mapped[str | None]
+        name: Mapped[str | None]
+        name_key: Mapped[str | None]
+        preferred_name: Mapped[str | None]
+        email: Mapped[str | None]
+        email_key: Mapped[str | None]
+        birth_date: Mapped[date | None]
+        start_date: Mapped[date | None]
+        end_date: Mapped[date | None]
+        manager_id: Mapped[str | None]
+        source_kind: Mapped[str | None]
+        created_at: Mapped[datetime]
+        updated_at: Mapped[datetime]
 
 
 class Demographic(Base):

@@ -7,11 +7,13 @@ they become calendar dates with no time-zone shift.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
-from peoplesync.core.employee import CORE_FIELDS, SourceEmployee
+from peoplesync.core.employee import SourceEmployee, Value
+from peoplesync.core.fields import CORE_FIELDS, FIELDS, VALUE_FIELDS, CoreField, Kind
 from peoplesync.errors import ProviderProtocolError
 
 # Our demographics and the Merge Employee field each comes from (for supported_fields checks).
@@ -24,19 +26,10 @@ DEMOGRAPHIC_SOURCES: Mapping[str, str] = {
     "Gender": "gender",
     "Race/Ethnicity": "ethnicity",
 }
-# Merge supported_fields -> our core fields.
-SUPPORTED_TO_CORE: Mapping[str, str] = {
-    "work_email": "email",
-    "display_full_name": "name",
-    "first_name": "name",
-    "last_name": "name",
-    "preferred_name": "preferred_name",
-    "employee_number": "employee_id",
-    "date_of_birth": "birth_date",
-    "start_date": "start_date",
-    "termination_date": "end_date",
-    "manager": "manager",
-}
+# Merge supported_fields -> our core fields (from the field schema).
+SUPPORTED_TO_CORE: Mapping[str, str] = MappingProxyType(
+    {merge_field: f.name for f in FIELDS for merge_field in f.merge_fields}
+)
 _WORDS = {"NON-BINARY": "Non-binary", "PREFER_NOT_TO_DISCLOSE": "Prefer not to disclose"}
 
 
@@ -57,25 +50,22 @@ def map_employee(
     if merge_id is None:
         raise ProviderProtocolError("A Merge employee has no id.")
     where = f"employee {_text(raw.get('remote_id')) or merge_id}"
-    values: dict[str, Any] = {
-        "name": _name(raw),
-        "preferred_name": _text(raw.get("preferred_name")),
-        "email": _text(raw.get("work_email")),
-        "employee_id": _text(raw.get("employee_number")),
-        "birth_date": _date(raw, "date_of_birth", where),
-        "start_date": _date(raw, "start_date", where),
-        "end_date": _date(raw, "termination_date", where),
-    }
-    for field in redacted & values.keys():
-        values[field] = None
+    values = [None if f.name in redacted else _value(raw, f, where) for f in VALUE_FIELDS]
     manager = None if "manager" in redacted else _ref(raw.get("manager"))
     return SourceEmployee(
-        location=where,
-        source_id=merge_id,
-        manager_source_id=manager,
-        demographics=_demographics(raw, redacted),
-        **values,
+        where, merge_id, tuple(values), manager, None, _demographics(raw, redacted)
     )
+
+
+def _value(raw: Mapping[str, Any], field: CoreField, where: str) -> Value:
+    """One core value: by the field's own rule, or read from its Merge field by kind."""
+    special = _SPECIAL.get(field.name)
+    if special is not None:
+        return special(raw)
+    key = field.merge_fields[0]
+    if field.kind is Kind.DATE:
+        return _date(raw, key, where)
+    return _text(raw.get(key))
 
 
 def _text(value: object) -> str | None:
@@ -91,6 +81,9 @@ def _name(raw: Mapping[str, Any]) -> str | None:
         return full
     parts = [p for p in (_text(raw.get("first_name")), _text(raw.get("last_name"))) if p]
     return " ".join(parts) or None
+
+
+_SPECIAL: Mapping[str, Callable[[Mapping[str, Any]], Value]] = {"name": _name}
 
 
 def _date(raw: Mapping[str, Any], key: str, where: str) -> date | None:

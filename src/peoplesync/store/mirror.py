@@ -17,42 +17,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, Text, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from peoplesync.core.delta import Changes
-from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot, fold
+from peoplesync.core.employee import SourceEmployee, SourceSnapshot
+from peoplesync.core.fields import VALUE_FIELDS, VALUE_INDEX, Kind
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.validate import employee_id_key
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
-from peoplesync.store.directory import demographic_ids, load_people
-from peoplesync.store.models import Connection, PendingRecord, PersonDemographic, SourceRecord
-from peoplesync.store.models import Person as PersonRow
+from peoplesync.store.models import Connection, PendingRecord, SourceRecord
 
 _mirror = cast(Table, SourceRecord.__table__)
 _pending = cast(Table, PendingRecord.__table__)
 
-# A mirror record is a JSON array in this order (compact, and quick to read back).
-MIRROR_FIELDS = (
-    "location",
-    "source_id",
-    "employee_id",
-    "name",
-    "preferred_name",
-    "email",
-    "birth_date",
-    "start_date",
-    "end_date",
-    "manager_source_id",
-    "manager_email",
-    "demographics",
-)
-_DATES = (6, 7, 8)  # positions of the dates in MIRROR_FIELDS
+# A mirror record is a compact JSON array, quick to read back:
+#     [location, source_id, *values (core.fields.VALUE_FIELDS order), manager_source_id,
+#      manager_email, demographics]
+# Dates are ISO text. A record stored before a field was added to the schema is one value
+# shorter: it reads back without that field's value (the next full fetch brings it).
+_VALUES = len(VALUE_FIELDS)
+_DATES = tuple(i for i, f in enumerate(VALUE_FIELDS) if f.kind is Kind.DATE)
 MIRROR_COLUMNS = (
     "connection_id",
     "source_id",
@@ -65,19 +55,41 @@ MIRROR_COLUMNS = (
 
 
 def record_to_json(record: SourceEmployee) -> list[Any]:
-    values: list[Any] = [getattr(record, f) for f in MIRROR_FIELDS]
+    values: list[Any] = list(record.values)
     for i in _DATES:
         if values[i] is not None:
             values[i] = values[i].isoformat()
-    values[-1] = dict(record.demographics)
-    return values
+    return [
+        record.location,
+        record.source_id,
+        *values,
+        record.manager_source_id,
+        record.manager_email,
+        dict(record.demographics),
+    ]
 
 
-def record_from_json(values: list[Any]) -> SourceEmployee:
+def record_from_json(row: list[Any]) -> SourceEmployee:
+    values = row[2:-3]
     for i in _DATES:
-        if values[i]:
+        if i < len(values) and values[i]:
             values[i] = date.fromisoformat(values[i])
-    return SourceEmployee(*values)
+    if len(values) < _VALUES:
+        values.extend([None] * (_VALUES - len(values)))
+    return SourceEmployee(row[0], row[1], tuple(values), row[-3], row[-2], row[-1])
+
+
+def drop_from_json(row: list[Any], field: str, *, demographic: bool) -> bool:
+    """Drop one field's value from a stored record; whether it had one."""
+    if demographic:
+        return (row[-1] or {}).pop(field, None) is not None
+    if field not in VALUE_INDEX:
+        return False
+    at = 2 + VALUE_INDEX[field]
+    if at >= len(row) - 3 or row[at] is None:
+        return False
+    row[at] = None
+    return True
 
 
 LOOKUP_COLUMNS = ("email_key", "employee_key", "manager_source_id", "end_date")
@@ -212,10 +224,10 @@ def load_mirror(session: Session, connection_id: int) -> list[SourceEmployee]:
     )
     # Sorted here: Python's order, whatever the database's collation.
     rows = sorted(session.execute(query, {"c": connection_id}).all())
-    return _decode([r[1] for r in rows])
+    return decode_records([r[1] for r in rows])
 
 
-def _decode(texts: Sequence[str]) -> list[SourceEmployee]:
+def decode_records(texts: Sequence[str]) -> list[SourceEmployee]:
     """Mirrored records from their JSON texts, in one `json.loads`."""
     with gc_paused():
         return [record_from_json(r) for r in json.loads("[" + ",".join(texts) + "]")]
@@ -262,7 +274,7 @@ def pending_changes(
         found = session.execute(query.where(_mirror.c.connection_id == connection.id, due))
         rows.update((sid, raw) for sid, raw in found.all())
     deleted = frozenset(sid for sid, raw in rows.items() if raw is None)
-    records = _decode([raw for raw in rows.values() if raw is not None])
+    records = decode_records([raw for raw in rows.values() if raw is not None])
     records.sort(key=lambda r: r.source_id or "")
     return Changes(
         snapshot=SourceSnapshot(
@@ -303,155 +315,21 @@ def mark_in_step(
     session.execute(delete(_pending).where(done))
 
 
-# --- the whole company, by indexed look-up ----------------------------------------------------
-
-
-class MirrorCompany:
-    """`core.delta.Company` over a connection's mirror and its account's directory, in SQL.
-
-    Mirrored records name managers by source ID (Merge does; `core.delta.plannable` keeps a
-    change that names one by email out), so `tops` reads the manager column alone."""
-
-    def __init__(self, session: Session, account_id: int, connection_id: int) -> None:
-        self._session = session
-        self._account_id = account_id
-        self._connection_id = connection_id
-        self._known: dict[str, SourceEmployee | None] = {}  # records looked up by source ID
-        self._managers: dict[str, str | None] = {}  # manager source IDs, by source ID
-        self._absent: set[str] = set()  # source IDs without a record
-
-    def _records_where(self, column: str, values: Collection[str]) -> list[SourceEmployee]:
-        found: list[str] = []
-        for chunk in chunks(values):
-            found.extend(
-                self._session.scalars(
-                    select(_mirror.c.record.cast(Text)).where(
-                        _mirror.c.connection_id == self._connection_id,
-                        _mirror.c.record.is_not(None),
-                        _mirror.c[column].in_(chunk),
-                    )
-                ).all()  # one fetch: row by row costs more than the query
-            )
-        return _decode(found)
-
-    def records(self, source_ids: Collection[str]) -> Mapping[str, SourceEmployee]:
-        unknown = [s for s in source_ids if s not in self._known]
-        if unknown:
-            self._known.update(dict.fromkeys(unknown))
-            self._known.update(
-                (r.source_id or "", r) for r in self._records_where("source_id", unknown)
-            )
-        return {s: r for s in source_ids if (r := self._known[s]) is not None}
-
-    def managers(self, source_ids: Collection[str]) -> Mapping[str, str | None]:
-        """From the look-up columns: no record is decoded."""
-        unknown = [s for s in source_ids if s not in self._managers and s not in self._absent]
-        for chunk in chunks(unknown):
-            query = select(_mirror.c.source_id, _mirror.c.manager_source_id).where(
-                _mirror.c.connection_id == self._connection_id,
-                _mirror.c.record.is_not(None),
-                _mirror.c.source_id.in_(chunk),
-            )
-            found = dict(self._session.execute(query).all())
-            self._managers.update(found)
-            self._absent.update(s for s in chunk if s not in found)
-        return {s: self._managers[s] for s in source_ids if s in self._managers}
-
-    def records_sharing_emails(self, keys: Collection[str]) -> Sequence[SourceEmployee]:
-        return self._records_where("email_key", self._shared("email_key", keys))
-
-    def records_sharing_employee_ids(self, ids: Collection[str]) -> Sequence[SourceEmployee]:
-        return self._records_where("employee_key", self._shared("employee_key", ids))
-
-    def _shared(self, column: str, values: Collection[str]) -> list[str]:
-        """Those of `values` that more than one record carries (the index answers alone)."""
-        shared: list[str] = []
-        key = _mirror.c[column]
-        for chunk in chunks(values):
-            query = (
-                select(key)
-                .where(_mirror.c.connection_id == self._connection_id, key.in_(chunk))
-                .group_by(key)
-                .having(func.count() > 1)
-            )
-            shared.extend(self._session.scalars(query).all())
-        return shared
-
-    def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
-        return self._records_where("manager_source_id", source_ids)
-
-    def tops(self, today: date) -> Collection[str]:
-        return self._session.scalars(
-            select(_mirror.c.source_id).where(
-                _mirror.c.connection_id == self._connection_id,
-                _mirror.c.manager_source_id.is_(None),
-                _mirror.c.record.is_not(None),
-                _mirror.c.end_date.is_(None) | (_mirror.c.end_date > today),
-            )
-        ).all()
-
-    def people(
-        self, source_ids: Collection[str], email_keys: Collection[str]
-    ) -> tuple[Mapping[str, Person], Mapping[str, Person]]:
-        found = load_people(
-            self._session, self._account_id, source_ids=source_ids, email_keys=email_keys
-        )
-        by_source = {s: p for p in found if (s := p.source_id) is not None and s in source_ids}
-        by_email = {k: p for p in found if (k := p.email_key) is not None and k in email_keys}
-        return by_source, by_email
-
-    def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
-        found: dict[str, str] = {}
-        for chunk in chunks(source_ids):
-            query = select(PersonRow.source_id, PersonRow.id).where(
-                PersonRow.account_id == self._account_id, PersonRow.source_id.in_(chunk)
-            )
-            found.update((sid, pid) for sid, pid in self._session.execute(query).all() if sid)
-        return found
-
-    def spellings(self, values: Collection[tuple[str, str]]) -> Iterable[tuple[str, str]]:
-        """Exact spellings by index; a value not found as spelled is looked for among all the
-        demographic's values (folded), which is rare: a new value, or another case."""
-        ids = demographic_ids(self._session, self._account_id)
-        by_name: dict[str, set[str]] = {}
-        for name, value in values:
-            if name in ids:
-                by_name.setdefault(name, set()).add(value)
-        for name, spelled in sorted(by_name.items()):
-            known = self._existing(ids[name], spelled)
-            yield from ((name, v) for v in known)
-            missed = {fold(v) for v in spelled} - {fold(v) for v in known}
-            if missed:
-                every = self._every_value(ids[name])
-                yield from ((name, v) for v in every if fold(v) in missed)
-
-    def _existing(self, demographic_id: int, values: Collection[str]) -> set[str]:
-        """Those of `values` someone holds, one index probe each: a DISTINCT over the values
-        would read every holder of a common one (PostgreSQL took 40 ms a demographic)."""
-        found: set[str] = set()
-        for chunk in chunks(values):
-            wanted = ", ".join(f"(:v{i})" for i in range(len(chunk)))
-            query = text(
-                f"SELECT column1 FROM (VALUES {wanted}) AS wanted WHERE EXISTS ("  # noqa: S608
-                "SELECT 1 FROM person_demographics p "
-                "WHERE p.demographic_id = :d AND p.value = wanted.column1)"
-            )
-            params = {"d": demographic_id, **{f"v{i}": v for i, v in enumerate(chunk)}}
-            found.update(self._session.scalars(query, params).all())
-        return found
-
-    def _every_value(self, demographic_id: int) -> set[str]:
-        table = cast(Table, PersonDemographic.__table__)
-        query = select(table.c.value).where(table.c.demographic_id == demographic_id)
-        return set(self._session.scalars(query.distinct()).all())
-
-    def people_count(self) -> int:
-        return self._count()
-
-    def active_people(self) -> int:
-        # Two counts, each a range of the status index: one pass adding up statuses is slower.
-        return self._count(PersonRow.status == PersonStatus.ACTIVE.value)
-
-    def _count(self, *where: Any) -> int:
-        query = select(func.count()).where(PersonRow.account_id == self._account_id, *where)
-        return int(self._session.scalar(query) or 0)
+def drop_field(
+    session: Session, connection_ids: Collection[int], field: str, *, demographic: bool
+) -> None:
+    """Remove one field's values from the mirrors of these connections (redaction's purge),
+    keeping each row's look-up columns true to its record."""
+    query = text(
+        "SELECT source_id, CAST(record AS TEXT) FROM source_records "
+        "WHERE connection_id = :c AND record IS NOT NULL"
+    )
+    for connection_id in connection_ids:
+        changed: list[tuple[Any, ...]] = []
+        for source_id, raw in session.execute(query, {"c": connection_id}).all():
+            row = json.loads(raw)
+            if drop_from_json(row, field, demographic=demographic):
+                lookups = _lookups(record_from_json(json.loads(_dumps(row))))
+                changed.append((_dumps(row), *lookups, connection_id, source_id))
+        columns = ("record", *LOOKUP_COLUMNS)
+        bulk_update(session, _mirror, columns, ("connection_id", "source_id"), changed)

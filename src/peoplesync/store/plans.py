@@ -64,3 +64,25 @@ def _load_plan(session: Session, run_id: int) -> list[PlanRow]:
     ).all()
     changes = json.loads("[" + ",".join(r[3] for r in rows) + "]")
     return [PlanRow(ChangeKind(r[0]), r[1], r[2], ch) for r, ch in zip(rows, changes, strict=True)]
+
+
+def drop_field(session: Session, account_id: int, field: str, *, demographic: bool) -> None:
+    """Remove one field's changes from every stored plan of the account (redaction's purge)."""
+    rows = session.execute(
+        text(
+            "SELECT i.run_id, i.seq, CAST(i.changes AS TEXT) FROM plan_items i "
+            "JOIN sync_runs r ON r.id = i.run_id WHERE r.account_id = :a"
+        ),
+        {"a": account_id},
+    ).all()
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    updates = []
+    for run_id, seq, raw in rows:
+        changes = json.loads(raw)
+        kept = [c for c in changes if not (c[0] == field and bool(c[3]) == demographic)]
+        if len(kept) != len(changes):
+            updates.append({"r": run_id, "q": seq, "c": dumps(kept)})
+    if updates:
+        session.execute(
+            text("UPDATE plan_items SET changes = :c WHERE run_id = :r AND seq = :q"), updates
+        )
