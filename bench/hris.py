@@ -33,7 +33,8 @@ from peoplesync.config import Settings
 from peoplesync.connections.service import save_connection
 from peoplesync.crypto import SecretBox
 from peoplesync.runs import service as runs
-from peoplesync.runs.hris import HrisContext, sync_hris
+from peoplesync.runs.hris import HrisContext
+from peoplesync.runs.sync import Syncs
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.serving import free_port
 from peoplesync.store.db import migrate, session_factory, unit_of_work
@@ -127,7 +128,7 @@ def report(
     label: str, factory: sessionmaker[Session], account_id: int, ctx: HrisContext
 ) -> Figures:
     started = time.perf_counter()
-    outcome = sync_hris(factory, account_id, ctx)
+    outcome = Syncs.in_process(factory, ctx).from_hris(account_id, trigger="manual")
     planned = time.perf_counter()
     with unit_of_work(factory) as session:
         run = runs.get_run(session, account_id, outcome.run_id)

@@ -20,8 +20,8 @@ from peoplesync.config import Settings
 from peoplesync.connections.service import save_connection
 from peoplesync.crypto import SecretBox
 from peoplesync.runs import service as runs
-from peoplesync.runs.hris import HrisContext, sync_hris
-from peoplesync.runs.service import PlanOutcome
+from peoplesync.runs.hris import HrisContext
+from peoplesync.runs.sync import SyncResult, Syncs
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
 from peoplesync.store.models import Person, SyncRun
@@ -50,10 +50,13 @@ class World:
     def token(self) -> str:
         return self.company.account_token
 
-    def sync(self, *, full: bool = False, trigger: str = "manual") -> PlanOutcome:
-        return sync_hris(self.factory, self.account_id, self.ctx, full=full, trigger=trigger)
+    def syncs(self, ctx: HrisContext | None = None) -> Syncs:
+        return Syncs.in_process(self.factory, ctx or self.ctx)
 
-    def sync_and_apply(self, *, full: bool = False, confirm: bool = False) -> PlanOutcome:
+    def sync(self, *, full: bool = False, trigger: str = "manual") -> SyncResult:
+        return self.syncs().from_hris(self.account_id, full=full, trigger=trigger)
+
+    def sync_and_apply(self, *, full: bool = False, confirm: bool = False) -> SyncResult:
         """A manual sync, imported; `confirm` pushes guard findings through."""
         outcome = self.sync(full=full)
         if outcome.state.value == "awaiting_review":

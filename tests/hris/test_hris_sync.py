@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from peoplesync.connections import service as connections
 from peoplesync.errors import InitialSyncInProgressError
-from peoplesync.runs.hris import sync_hris
 from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxServer
 from peoplesync.store.db import unit_of_work
@@ -54,7 +53,7 @@ def test_a_fetch_records_its_progress_on_the_run_as_pages_arrive(world: World) -
             seen.append({"state": run.state, "progress": dict(run.progress), "now": fetched})
 
     ctx = replace(world.ctx, progress_every_seconds=0.0)
-    sync_hris(world.factory, world.account_id, ctx, on_page=look)
+    world.syncs(ctx).from_hris(world.account_id, trigger="manual", on_progress=look)
 
     assert [s["now"] for s in seen] == [25, 50, 60]
     assert {s["state"] for s in seen} == {"fetching"}

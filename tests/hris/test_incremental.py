@@ -17,9 +17,9 @@ from peoplesync.core.employee import LeaverPolicy
 from peoplesync.core.plan import ChangeKind, plan
 from peoplesync.core.validate import validate
 from peoplesync.people.service import change_email
-from peoplesync.runs.hris import _basis
 from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxServer
+from peoplesync.sources.merge.source import basis as merge_basis
 from peoplesync.store import mirror
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.directory import load_directory
@@ -51,7 +51,7 @@ def whole_company_changes(world: World) -> tuple[list[tuple[Any, ...]], dict[str
     with unit_of_work(world.factory) as session:
         account = get_account(session, world.account_id)
         connection = connections.get_connection(session, world.account_id)
-        basis = _basis(connection, frozenset(account.redacted_fields))
+        basis = merge_basis(connection.supported_fields, frozenset(account.redacted_fields))
         records = tuple(mirror.load_mirror(session, connection.id))
         directory = load_directory(session, world.account_id)
         whole = plan(
@@ -188,7 +188,7 @@ def test_a_reporting_loop_made_incrementally_is_named_as_a_whole_validation_name
     loops = [i for i in run.issues if i["code"] == "reporting_loop"]
     with unit_of_work(world.factory) as session:
         connection = connections.get_connection(session, world.account_id)
-        basis = _basis(connection, frozenset())
+        basis = merge_basis(connection.supported_fields, frozenset())
         records = tuple(mirror.load_mirror(session, connection.id))
     whole = validate(replace(basis, records=records), today=local_today(account_of(world), now()))
     expected = [i.to_dict() for i in whole.issues if i.code == "reporting_loop"]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peoplesync.accounts.history import list_events
 from peoplesync.errors import InputError
 from peoplesync.jobs.autosync import (
     auto_sync_status,
@@ -17,8 +18,7 @@ from peoplesync.jobs.autosync import (
     enqueue_due,
     set_auto_sync,
 )
-from peoplesync.jobs.effects import AfterCommit
-from peoplesync.notify.audit import list_events
+from peoplesync.store.effects import AfterCommit
 from peoplesync.store.models import Account, Connection
 
 

@@ -73,17 +73,38 @@ def test_two_simultaneous_sync_requests_make_one_run(
     )
     jobs = world.jobs()
     done = TaskLog(jobs.huey)
-    for _ in range(2):  # two admins click "Sync" at once: both checks pass, both enqueue
-        with unit_of_work(world.factory) as session:
-            request_sync(session, jobs, get_account(session, account_id), actor="admin")
-    assert jobs.pending() == 2
-    with capture_logs() as logs, InProcessConsumer(jobs.huey, workers=2, periodic=False):
+    with unit_of_work(world.factory) as session:  # the request starts the run, queued
+        first = request_sync(session, jobs, get_account(session, account_id), actor="admin")
+    with unit_of_work(world.factory) as session, pytest.raises(RunActiveError) as refused:
+        request_sync(session, jobs, get_account(session, account_id), actor="second admin")
+    assert refused.value.context["run_id"] == first  # the second hears which run is running
+    assert jobs.pending() == 1
+    with InProcessConsumer(jobs.huey, workers=2, periodic=False):
         running = wait_for(lambda: [r for r in world.runs(account_id) if r.state == "fetching"])
         with unit_of_work(world.factory) as session, pytest.raises(RunActiveError):
             request_sync(session, jobs, get_account(session, account_id), actor="late admin")
+        done.wait("sync_account", 1)
+    (run,) = world.runs(account_id)
+    assert run.id == running[0].id == first
+    assert run.state == "awaiting_review"
+
+
+def test_a_sync_the_scheduler_starts_beside_a_running_one_is_skipped(
+    world: World, sandbox: SandboxServer, company: SandboxAccount
+) -> None:
+    account_id = world.account()
+    world.connect(account_id, sandbox, company)
+    sandbox.control.inject_fault(
+        company.account_token, "slow", delay_seconds=1.5, endpoint="employees"
+    )
+    jobs = world.jobs()
+    done = TaskLog(jobs.huey)
+    with unit_of_work(world.factory) as session:
+        request_sync(session, jobs, get_account(session, account_id), actor="admin")
+    jobs.enqueue_sync(account_id, "webhook")  # Merge's webhook, meanwhile: no run of its own
+    with capture_logs() as logs, InProcessConsumer(jobs.huey, workers=2, periodic=False):
         done.wait("sync_account", 2)
     (run,) = world.runs(account_id)
-    assert run.id == running[0].id
     assert run.state == "awaiting_review"
     assert any(e["event"] == "jobs.sync.skipped" and e["reason"] == "run_active" for e in logs), (
         logs

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from peoplesync.jobs.effects import AfterCommit, after_commit
 from peoplesync.store.db import unit_of_work
+from peoplesync.store.effects import AfterCommit, after_commit
 from tests.jobs.world import World
 
 

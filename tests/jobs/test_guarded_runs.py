@@ -12,10 +12,8 @@ from sqlalchemy import select
 from peoplesync.accounts.service import get_account
 from peoplesync.errors import ImportBlockedError
 from peoplesync.jobs.service import request_apply
-from peoplesync.jobs.sync import run_apply, run_sync
 from peoplesync.notify.service import list_outbox
 from peoplesync.runs import service as runs
-from peoplesync.runs.hris import sync_hris
 from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
@@ -41,14 +39,11 @@ def people(world: World, account_id: int) -> list[Person]:
 
 
 def automatic(world: World, account_id: int) -> int:
-    jobs = world.jobs()
-    run_id = run_sync(world.runtime(), jobs.notifier, account_id, trigger="automatic")
-    assert run_id is not None
-    return run_id
+    return world.jobs().syncs.from_hris(account_id, trigger="automatic").run_id
 
 
 def manual(world: World, account_id: int) -> int:
-    return sync_hris(world.factory, account_id, world.hris(), actor=ADMIN).run_id
+    return world.jobs().syncs.from_hris(account_id, trigger="manual", actor=ADMIN).run_id
 
 
 def assert_blocked_then_pushed_through(
@@ -75,14 +70,12 @@ def assert_blocked_then_pushed_through(
             runs.apply_run(
                 session, account, runs.get_run(session, account_id, review.id), now=world.clock()
             )
-        with pytest.raises(ImportBlockedError, match="to confirm first"):
+        with pytest.raises(ImportBlockedError, match="needs your confirmation"):
             request_apply(session, world.jobs(), account, review.id, actor=ADMIN)
     assert world.run(review.id).state == "awaiting_review"
 
-    state = run_apply(
-        world.runtime(), world.jobs().notifier, account_id, review.id, actor=ADMIN, confirm=True
-    )
-    assert state == "succeeded"
+    done = world.jobs().syncs.apply(account_id, review.id, actor=ADMIN, confirm=True)
+    assert done.state == "succeeded"
     assert world.directory(account_id) != before
     history = {r.id: r for r in world.runs(account_id)}
     assert history[blocked.id].state == "blocked"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from peoplesync.accounts.service import get_account
-from peoplesync.jobs.heartbeat import Heartbeat, reap_stale_runs
 from peoplesync.runs import service as runs
+from peoplesync.runs.heartbeat import Heartbeat, reap_stale_runs
 from peoplesync.runs.states import RunState
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import SyncRun

@@ -10,7 +10,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from peoplesync.jobs.sync import reap
 from peoplesync.notify.service import list_outbox
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
@@ -85,7 +84,10 @@ def test_a_worker_killed_mid_run_leaves_a_failed_run_and_the_directory_untouched
     assert jobs.pending() == 1
 
     later = datetime.now(UTC) + world.timings.stale_after + timedelta(seconds=5)
-    reaped = reap(world.runtime(clock=lambda: later), jobs.notifier)
+    late = world.runtime(clock=lambda: later).syncs(jobs.notifier)
+    reaped = late.reap(
+        stale_after=world.timings.stale_after, unclaimed_after=world.timings.unclaimed_after
+    )
     assert reaped == [run.id]
     failed = world.run(run.id)
     assert failed.state == "failed"

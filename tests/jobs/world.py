@@ -34,7 +34,8 @@ from peoplesync.jobs.queue import make_huey
 from peoplesync.jobs.runtime import JobTimings, Runtime
 from peoplesync.jobs.tasks import Jobs
 from peoplesync.runs import service as runs
-from peoplesync.runs.hris import HrisContext, refresh_status, sync_hris
+from peoplesync.runs.hris import HrisContext, refresh_status
+from peoplesync.runs.sync import Syncs
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
 from peoplesync.store.models import Person, SyncRun
@@ -202,7 +203,9 @@ class World:
 
     def manual_sync(self, account_id: int, *, confirm: bool = False) -> int:
         """A manual HRIS sync in this process, imported: how the directory gets its people."""
-        outcome = sync_hris(self.factory, account_id, self.hris(), actor="admin@acme.example")
+        outcome = Syncs.in_process(self.factory, self.hris()).from_hris(
+            account_id, trigger="manual", actor="admin@acme.example"
+        )
         if outcome.state.value == "awaiting_review":
             with unit_of_work(self.factory) as session:
                 account = get_account(session, account_id)

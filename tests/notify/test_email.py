@@ -11,7 +11,6 @@ from structlog.testing import capture_logs
 from peoplesync.accounts.service import get_account
 from peoplesync.errors import InputError
 from peoplesync.jobs.queue import InProcessConsumer
-from peoplesync.jobs.sync import run_sync
 from peoplesync.notify.messages import Message
 from peoplesync.notify.service import add_recipient, get_email, list_outbox
 from peoplesync.notify.smtp import EmailUnavailableError, deliver_email
@@ -62,7 +61,7 @@ def test_the_blocked_sync_email_reaches_a_real_smtp_server(
     jobs = world.jobs()
     done = TaskLog(jobs.huey)
     with InProcessConsumer(jobs.huey, workers=1, periodic=False):
-        run_id = run_sync(world.runtime(), jobs.notifier, account_id, trigger="automatic")
+        run_id = jobs.syncs.from_hris(account_id, trigger="automatic").run_id
         done.wait("send_email")
     (received,) = smtp.wait(1)
     assert smtp.logins == [USER]
@@ -98,7 +97,7 @@ def test_in_the_embedded_default_emails_stay_in_the_outbox_and_the_log(
     sandbox.control.change_email(token, str(someone.source_id), "other.person@example.com")
     jobs = world.jobs()
     with capture_logs() as logs:
-        run_sync(world.runtime(), jobs.notifier, account_id, trigger="automatic")
+        jobs.syncs.from_hris(account_id, trigger="automatic")
     assert jobs.pending() == 0  # nothing to send: no SMTP server is configured
     with unit_of_work(world.factory) as session:
         (email,) = list_outbox(session, account_id)

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from peoplesync.accounts.history import list_events
 from peoplesync.accounts.service import create_account
 from peoplesync.errors import NotFoundError
-from peoplesync.notify.audit import list_events
 from peoplesync.people.demographics import (
     DemographicUsage,
     delete_demographic,

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from peoplesync.accounts.history import list_events
 from peoplesync.accounts.service import get_account
 from peoplesync.errors import InputError
 from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.jobs.service import request_apply, request_csv_plan
-from peoplesync.notify.audit import list_events
 from peoplesync.redaction.service import redact, unredact
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.sources.csv_source import without_columns

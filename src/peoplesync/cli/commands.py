@@ -30,14 +30,13 @@ from peoplesync.cli.context import (
 from peoplesync.cli.hris import plan_from_hris
 from peoplesync.config import load_settings
 from peoplesync.core.issues import Issue
-from peoplesync.errors import InputError, StalePlanError
+from peoplesync.errors import InputError
 from peoplesync.logs import configure_logging
 from peoplesync.people.service import list_people
 from peoplesync.runs import service as runs
-from peoplesync.runs.pipeline import plan_csv
 from peoplesync.runs.review import review_page
-from peoplesync.runs.service import PlanOutcome
 from peoplesync.runs.states import RunState
+from peoplesync.runs.sync import SyncResult, Syncs
 from peoplesync.sources.csv_source import read_file_bytes
 from peoplesync.store.db import migrate
 from peoplesync.store.models import Person as PersonRow
@@ -148,40 +147,42 @@ def sync(
 ) -> None:
     """Validate, review and import: from a CSV file, or (without --csv) the connected HRIS."""
     st = state(ctx)
+    syncs = st.syncs()
+    with st.uow() as session:
+        account_id = accounts.resolve_account(session, account).id
     if csv is None:
-        outcome = plan_from_hris(st, account, full=full, quiet=as_json)
+        result = plan_from_hris(syncs, account_id, actor=_actor(), full=full, quiet=as_json)
     else:
         data = read_file_bytes(csv)
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            outcome = plan_csv(session, acct, data, now=utcnow(), source_name=csv.name)
-    _finish_sync(st, account, outcome, yes=yes, confirm_flagged=confirm_flagged, as_json=as_json)
+        result = syncs.from_file(account_id, data, name=csv.name, actor=_actor())
+    _finish_sync(
+        st, syncs, account_id, result, yes=yes, confirm_flagged=confirm_flagged, as_json=as_json
+    )
 
 
 def _finish_sync(
     st: State,
-    account: str | None,
-    outcome: PlanOutcome,
+    syncs: Syncs,
+    account_id: int,
+    result: SyncResult,
     *,
     yes: bool,
     as_json: bool,
     confirm_flagged: bool = False,
 ) -> None:
     if not as_json:
-        _show_outcome(st, account, outcome)
-    if outcome.state is not RunState.AWAITING_REVIEW:
-        _report(st, account, outcome.run_id, as_json)
-        raise typer.Exit(_exit_for(outcome.state))
-    flagged = bool(outcome.guard.findings)
+        _show_outcome(st, account_id, result)
+    if result.state is not RunState.AWAITING_REVIEW:
+        _report(st, account_id, result.run_id, as_json)
+        raise typer.Exit(_exit_for(result.state))
+    flagged = bool(result.guard.findings)
     if (
         flagged
         and not confirm_flagged
         and (yes or not _confirm("Push the flagged changes through?"))
     ):
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            runs.cancel_run(runs.get_run(session, acct.id, outcome.run_id), utcnow())
-        _report(st, account, outcome.run_id, as_json)
+        syncs.cancel(account_id, result.run_id)
+        _report(st, account_id, result.run_id, as_json)
         if not as_json:
             out.print(
                 "Not imported: the safeguards flagged changes. Check them, then sync again "
@@ -190,24 +191,13 @@ def _finish_sync(
         raise typer.Exit(EXIT_BLOCKED)
     confirm_flagged = confirm_flagged or flagged
     if not yes and not _confirm():
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            runs.cancel_run(runs.get_run(session, acct.id, outcome.run_id), utcnow())
-        _report(st, account, outcome.run_id, as_json)
+        syncs.cancel(account_id, result.run_id)
+        _report(st, account_id, result.run_id, as_json)
         raise typer.Exit(EXIT_DECLINED)
-    try:
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            run = runs.get_run(session, acct.id, outcome.run_id)
-            runs.apply_run(
-                session, acct, run, now=utcnow(), actor=_actor(), confirm=confirm_flagged
-            )
-    except StalePlanError:
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            runs.move(runs.get_run(session, acct.id, outcome.run_id), RunState.EXPIRED, utcnow())
-        raise
-    _report(st, account, outcome.run_id, as_json)
+    done = syncs.apply(account_id, result.run_id, actor=_actor(), confirm=confirm_flagged)
+    _report(st, account_id, result.run_id, as_json)
+    if done.state is not RunState.SUCCEEDED:
+        raise typer.Exit(_exit_for(done.state))
 
 
 def _exit_for(run_state: RunState) -> int:
@@ -229,7 +219,7 @@ def _confirm(question: str = "Import these changes?") -> bool:
     return typer.confirm(question, default=False)
 
 
-def _show_outcome(st: State, account: str | None, outcome: PlanOutcome) -> None:
+def _show_outcome(st: State, account_id: int, outcome: SyncResult) -> None:
     if outcome.error:
         return
     render.issues(outcome.report.issues)
@@ -238,17 +228,15 @@ def _show_outcome(st: State, account: str | None, outcome: PlanOutcome) -> None:
         out.print("[red]Import blocked:[/] fix the errors above, then sync again.")
         return
     with st.uow() as session:
-        acct = accounts.resolve_account(session, account)
         for kind in render.KIND_TITLES:
-            page = review_page(session, acct.id, outcome.run_id, kind=kind, limit=REVIEW_ROWS)
+            page = review_page(session, account_id, outcome.run_id, kind=kind, limit=REVIEW_ROWS)
             render.review_section(kind, page)
     out.print(f"[bold]Review:[/] {render.counts_line(outcome.plan.counts())}")
 
 
-def _report(st: State, account: str | None, run_id: int, as_json: bool) -> None:
+def _report(st: State, account_id: int, run_id: int, as_json: bool) -> None:
     with st.uow() as session:
-        acct = accounts.resolve_account(session, account)
-        run = runs.get_run(session, acct.id, run_id)
+        run = runs.get_run(session, account_id, run_id)
         data = _run_dict(run)
     if as_json:
         print_json(data)

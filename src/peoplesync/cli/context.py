@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.config import Settings
+from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.errors import (
     ConflictError,
     ImportBlockedError,
@@ -26,6 +28,8 @@ from peoplesync.errors import (
     NotFoundError,
     PeoplesyncError,
 )
+from peoplesync.runs.hris import HrisContext
+from peoplesync.runs.sync import Syncs
 from peoplesync.store.db import alembic_config, make_engine, session_factory, unit_of_work
 
 # Exit codes (documented in `peoplesync --help`).
@@ -73,6 +77,17 @@ class State:
     def uow(self) -> Iterator[Session]:
         with unit_of_work(self.factory()) as session:
             yield session
+
+    @cached_property
+    def box(self) -> SecretBox:
+        return secret_box(self.settings)
+
+    def hris(self) -> HrisContext:
+        return HrisContext(settings=self.settings, box=self.box, clock=utcnow)
+
+    def syncs(self) -> Syncs:
+        """The sync use case, its emails and webhooks sent from this process."""
+        return Syncs.in_process(self.factory(), self.hris())
 
 
 def state(ctx: typer.Context) -> State:

@@ -21,7 +21,6 @@ from rich.markup import escape
 from peoplesync.accounts.service import create_account
 from peoplesync.cli.commands import history, sync, users
 from peoplesync.cli.context import State, handles_errors, out, utcnow
-from peoplesync.cli.hris import hris_context
 from peoplesync.cli.web import web_demo
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
@@ -110,7 +109,7 @@ def _wait_for_initial_sync(st: State) -> None:
         account_id = connections.list_connections(session, _only_account(st))[0].account_id
     with out.status("Merge is doing its first sync of Justworks; syncs wait until it is done..."):
         while True:
-            connection = refresh_status(st.factory(), account_id, hris_context(st))
+            connection = refresh_status(st.factory(), account_id, st.hris())
             if connection.status != connections.ConnectionStatus.INITIAL_SYNC:
                 break
             time.sleep(0.5)

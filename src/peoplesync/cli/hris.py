@@ -9,23 +9,20 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from peoplesync.accounts import service as accounts
-from peoplesync.cli.context import State, handles_errors, out, print_json, state, utcnow
+from peoplesync.cli.context import handles_errors, out, print_json, state, utcnow
 from peoplesync.connections import service as connections
 from peoplesync.crypto import secret_box
 from peoplesync.errors import InputError
-from peoplesync.runs.hris import HrisContext, refresh_status, sync_hris
-from peoplesync.runs.service import PlanOutcome
-from peoplesync.sources.merge.client import MERGE_REGIONS, MergeClient
+from peoplesync.runs.hris import refresh_status
+from peoplesync.runs.sync import SyncResult, Syncs
+from peoplesync.sources.merge.client import MERGE_REGIONS
+from peoplesync.sources.merge.factory import merge_client
 
 connect_app = typer.Typer(help="Connect an HRIS to an account.", no_args_is_help=True)
 
 AccountOpt = Annotated[
     str | None, typer.Option("--account", "-a", help="Account name (optional when only one).")
 ]
-
-
-def hris_context(st: State) -> HrisContext:
-    return HrisContext(settings=st.settings, box=secret_box(st.settings))
 
 
 def _base_url(region: str | None, base_url: str | None, default: str) -> str:
@@ -69,7 +66,7 @@ def connect_justworks(
     api_key = settings.merge_api_key.get_secret_value()
     url = _base_url(region, base_url, settings.merge_base_url)
     if public_token:
-        with MergeClient(url, api_key, None) as client:
+        with merge_client(settings, base_url=url) as client:
             account_token = client.exchange_public_token(public_token).account_token
     if not account_token:
         raise InputError(
@@ -88,7 +85,7 @@ def connect_justworks(
             now=utcnow(),
         )
         account_id = acct.id
-    connection = refresh_status(st.factory(), account_id, hris_context(st))
+    connection = refresh_status(st.factory(), account_id, st.hris())
     out.print(f"Justworks connected: {connections.STATUS_LABELS[connection.status]}.")
 
 
@@ -130,12 +127,12 @@ def list_connections(
             out.print(f"  {escape(str(row['detail']))}")
 
 
-def plan_from_hris(st: State, account: str | None, *, full: bool, quiet: bool) -> PlanOutcome:
-    with st.uow() as session:
-        account_id = accounts.resolve_account(session, account).id
-    ctx = hris_context(st)
+def plan_from_hris(
+    syncs: Syncs, account_id: int, *, actor: str, full: bool, quiet: bool
+) -> SyncResult:
+    """A manual sync from the HRIS, with a progress line while the employees arrive."""
     if quiet:
-        return sync_hris(st.factory(), account_id, ctx, full=full)
+        return syncs.from_hris(account_id, trigger="manual", actor=actor, full=full)
     with Progress(
         SpinnerColumn(),
         TextColumn("Fetching employees from Justworks (through Merge): {task.completed} so far"),
@@ -144,12 +141,12 @@ def plan_from_hris(st: State, account: str | None, *, full: bool, quiet: bool) -
         transient=True,
     ) as progress:
         task = progress.add_task("fetch", total=None)
-        return sync_hris(
-            st.factory(),
+        return syncs.from_hris(
             account_id,
-            ctx,
+            trigger="manual",
+            actor=actor,
             full=full,
-            on_page=lambda n: progress.update(task, completed=n),
+            on_progress=lambda n: progress.update(task, completed=n),
         )
 
 

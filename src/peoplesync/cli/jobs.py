@@ -6,24 +6,19 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
-from functools import partial
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from peoplesync.accounts import service as accounts
-from peoplesync.cli.context import State, handles_errors, out, print_json, state, utcnow
+from peoplesync.cli.context import EXIT_FAILED, handles_errors, out, print_json, state, utcnow
 from peoplesync.crypto import secret_box
-from peoplesync.errors import StalePlanError
 from peoplesync.jobs import autosync
 from peoplesync.jobs.queue import QUEUE_NAME, consumer, make_huey
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.notify import service as notify
 from peoplesync.notify import webhooks
-from peoplesync.notify.service import Notifier
-from peoplesync.notify.smtp import deliver_email
-from peoplesync.notify.webhooks import deliver_webhook
 from peoplesync.redaction import service as redaction
 from peoplesync.runs import service as runs
 from peoplesync.runs.states import RunState
@@ -41,16 +36,6 @@ webhooks_app = typer.Typer(help="Outgoing webhooks (run finished).", no_args_is_
 
 def _actor(by: str | None) -> str:
     return by or f"cli:{getpass.getuser()}"
-
-
-def inline_notifier(st: State) -> Notifier:
-    """Emails and webhooks sent from this process once the command's work commits."""
-    settings, factory = st.settings, st.factory()
-    return Notifier(
-        settings,
-        send_email=partial(deliver_email, factory, settings, clock=utcnow),
-        deliver_webhook=partial(deliver_webhook, factory, secret_box(settings), clock=utcnow),
-    )
 
 
 @handles_errors
@@ -312,19 +297,14 @@ def apply(
 ) -> None:
     """Import a run awaiting review; one with safeguard findings needs --confirm."""
     st = state(ctx)
-    notifier = inline_notifier(st)
-    try:
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            run = runs.get_run(session, acct.id, run_id)
-            runs.apply_run(session, acct, run, now=utcnow(), actor=_actor(by), confirm=confirm)
-            notifier.run_finished(session, run, utcnow())
-    except StalePlanError:
-        with st.uow() as session:
-            acct = accounts.resolve_account(session, account)
-            runs.move(runs.get_run(session, acct.id, run_id), RunState.EXPIRED, utcnow())
-        raise
-    out.print(f"Run {run_id}: succeeded.")
+    with st.uow() as session:
+        account_id = accounts.resolve_account(session, account).id
+    done = st.syncs().apply(account_id, run_id, actor=_actor(by), confirm=confirm)
+    out.print(f"Run {run_id}: {done.state.replace('_', ' ')}.", markup=False)
+    if done.error:
+        out.print(f"[red]{escape(done.error)}[/]")
+    if done.state is not RunState.SUCCEEDED:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def register(app: typer.Typer) -> None:

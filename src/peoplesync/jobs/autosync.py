@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from peoplesync.accounts.history import record_event
 from peoplesync.accounts.service import set_timezone
 from peoplesync.errors import InputError
-from peoplesync.jobs.effects import after_commit
-from peoplesync.notify.audit import record_event
+from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account, AutoSyncMark, Connection
 
 log = structlog.get_logger(__name__)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from peoplesync.config import Settings
 from peoplesync.errors import ConfigError, InputError, PermissionDeniedError
-from peoplesync.jobs.effects import after_commit
 from peoplesync.runs.service import active_run
+from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account, Connection
 
 log = structlog.get_logger(__name__)

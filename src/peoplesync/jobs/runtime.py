@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Protocol
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.config import Settings
 from peoplesync.crypto import SecretBox, secret_box
-from peoplesync.runs.hris import HrisContext, sync_hris
-from peoplesync.runs.service import PlanOutcome
+from peoplesync.notify.service import Notifier
+from peoplesync.runs.hris import HrisContext
+from peoplesync.runs.sync import SyncEnv, Syncs
 
 
 def utcnow() -> datetime:
@@ -34,24 +34,6 @@ class JobTimings:
     retry_backoff: float = 2.0
 
 
-class SyncSource(Protocol):
-    """Fetch and plan one account's sync (a run is started inside); the HRIS is the built-in."""
-
-    def __call__(
-        self, runtime: Runtime, account_id: int, *, trigger: str, actor: str | None
-    ) -> PlanOutcome: ...
-
-
-def hris_source(
-    runtime: Runtime, account_id: int, *, trigger: str, actor: str | None
-) -> PlanOutcome:
-    """The connected HRIS (Justworks through Merge)."""
-    ctx = HrisContext(
-        settings=runtime.settings, box=runtime.box, transport=runtime.transport, clock=runtime.clock
-    )
-    return sync_hris(runtime.factory, account_id, ctx, trigger=trigger, actor=actor)
-
-
 @dataclass(frozen=True)
 class Runtime:
     """Everything a task needs. `transport` is the test seam for the HRIS and outgoing webhooks;
@@ -62,9 +44,18 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     transport: httpx.BaseTransport | None = None
     timings: JobTimings = field(default_factory=JobTimings)
-    source: SyncSource = hris_source
     box_override: SecretBox | None = None
 
     @cached_property
     def box(self) -> SecretBox:
         return self.box_override or secret_box(self.settings)
+
+    def syncs(self, notifier: Notifier) -> Syncs:
+        """The sync use case, telling `notifier`."""
+        hris = HrisContext(
+            settings=self.settings, box=self.box, transport=self.transport, clock=self.clock
+        )
+        env = SyncEnv(
+            self.factory, hris, notifier, heartbeat_seconds=self.timings.heartbeat_seconds
+        )
+        return Syncs(env)

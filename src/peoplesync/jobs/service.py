@@ -1,10 +1,11 @@
-"""Ask for background work from a request or a command: checked now, enqueued after the commit.
+"""Ask for background work from a request: checked and started now, enqueued after the commit.
 
-The web app and the API call these inside their unit of work; the task is enqueued only once it
-commits (dropped on rollback). What can be refused at once is refused here, with the reason: an
-account whose run is active, a connection that cannot sync, an apply that needs a confirmation.
-Two requests racing past these checks still make one run: the database allows one active run per
-account, and the task that loses logs it and stops.
+The web app and the API call these inside their unit of work. What can be refused at once is
+refused here, with the reason: an account whose run is active, a connection that cannot sync, an
+apply that is not possible or needs a confirmation. A sync's run is started here, queued, so
+every accepted request has a run (its page and the API can follow it from the first moment);
+the task continues it, through the sync use case (runs/sync.py). The database allows one active
+run per account, so two requests racing past these checks still make one run.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
-from peoplesync.errors import ConflictError, ImportBlockedError, RunActiveError
-from peoplesync.jobs.effects import after_commit
+from peoplesync.errors import RunActiveError
 from peoplesync.jobs.tasks import Jobs
-from peoplesync.runs.service import active_run, get_run
+from peoplesync.runs.service import active_run, ensure_applicable, get_run, start_run
 from peoplesync.runs.states import RunState
 from peoplesync.sources.csv_source import without_columns
+from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account
 
 
@@ -34,12 +35,27 @@ def ensure_idle(session: Session, account_id: int) -> None:
 
 def request_sync(
     session: Session, jobs: Jobs, account: Account, *, actor: str | None, trigger: str = "manual"
-) -> None:
-    """A sync from the connected HRIS, in the background (the run page polls for it)."""
+) -> int:
+    """A sync from the connected HRIS, in the background. Returns its (queued) run's id."""
     ensure_idle(session, account.id)
-    connections.ensure_syncable(connections.get_connection(session, account.id))
-    account_id = account.id
-    after_commit(session, "jobs.sync", lambda: jobs.enqueue_sync(account_id, trigger, actor))
+    connection = connections.get_connection(session, account.id)
+    connections.ensure_syncable(connection)
+    run = start_run(
+        session,
+        account,
+        trigger=trigger,
+        source_kind="merge",
+        source_name=connections.PROVIDERS[connection.provider],
+        actor=actor,
+        now=jobs.runtime.clock(),
+        connection_id=connection.id,
+    )
+    session.flush()
+    account_id, run_id = account.id, run.id
+    after_commit(
+        session, "jobs.sync", lambda: jobs.enqueue_sync(account_id, trigger, actor, run_id)
+    )
+    return run_id
 
 
 def request_csv_plan(
@@ -50,14 +66,28 @@ def request_csv_plan(
     *,
     source_name: str | None,
     actor: str | None,
-) -> None:
-    """Plan an uploaded file in the background. Redacted columns are cut before it is queued."""
+) -> int:
+    """Plan an uploaded file in the background; returns its run's id. Redacted columns are cut
+    before the file is queued."""
     ensure_idle(session, account.id)
-    kept = without_columns(data, frozenset(account.redacted_fields))
-    account_id = account.id
-    after_commit(
-        session, "jobs.csv", lambda: jobs.enqueue_csv_plan(account_id, kept, source_name, actor)
+    run = start_run(
+        session,
+        account,
+        trigger="csv",
+        source_kind="csv",
+        source_name=source_name,
+        actor=actor,
+        now=jobs.runtime.clock(),
     )
+    session.flush()
+    kept = without_columns(data, frozenset(account.redacted_fields))
+    account_id, run_id = account.id, run.id
+    after_commit(
+        session,
+        "jobs.csv",
+        lambda: jobs.enqueue_csv_plan(account_id, kept, source_name, actor, run_id),
+    )
+    return run_id
 
 
 def request_apply(
@@ -70,18 +100,7 @@ def request_apply(
     confirm: bool = False,
 ) -> None:
     """Import a reviewed run in the background. A run with guard findings needs `confirm`."""
-    run = get_run(session, account.id, run_id)
-    if run.state != RunState.AWAITING_REVIEW:
-        raise ConflictError(
-            f"Run {run_id} is {run.state.replace('_', ' ')}, not awaiting review.",
-            hint="Start a new sync.",
-        )
-    if run.findings and not confirm:
-        raise ImportBlockedError(
-            f"Run {run_id} has {len(run.findings)} safeguard finding(s) to confirm first.",
-            hint="Review the flagged people; confirm to push the changes through.",
-            run_id=run_id,
-        )
+    ensure_applicable(get_run(session, account.id, run_id), confirm=confirm)
     account_id = account.id
     after_commit(
         session,

@@ -1,32 +1,39 @@
 """The Huey tasks, bound to a runtime at start-up: `Jobs(huey, runtime)`.
 
-    sync_account(account_id, trigger, actor)      fetch + plan; automated runs apply when clean
-    plan_file(account_id, data, source_name, actor)  plan an uploaded CSV (waits for review)
-    apply_plan(account_id, run_id, actor, confirm)   apply a reviewed run
+    sync_account(account_id, trigger, actor, run_id)  a sync from the HRIS (runs/sync.py)
+    plan_file(account_id, data, source_name, actor, run_id)  an uploaded file (waits for review)
+    apply_plan(account_id, run_id, actor, confirm)   import a reviewed run
     send_email(email_id)                            SMTP, retried with backoff
     deliver_webhook(delivery_id)                    POST, retried with backoff
     autosync_tick()            every minute         enqueue the accounts whose daily sync is due
     reap_stale_runs()          every minute         fail the runs of workers that died
 
-Every process that enqueues or consumes builds the same `Jobs`, so task names agree.
+Every process that enqueues or consumes builds the same `Jobs`, so task names agree. The tasks
+are wiring: the sync use case does the work; what it refuses (an account with an active run, a
+connection still in its first sync) is logged here and ends the task.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import structlog
 from huey import crontab
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.config import Settings
+from peoplesync.errors import ConflictError, ImportBlockedError, NotFoundError, PeoplesyncError
 from peoplesync.jobs.autosync import enqueue_due
 from peoplesync.jobs.queue import make_huey
 from peoplesync.jobs.runtime import Runtime
-from peoplesync.jobs.sync import reap, run_apply, run_csv_plan, run_sync
 from peoplesync.notify.service import Notifier
 from peoplesync.notify.smtp import deliver_email
 from peoplesync.notify.webhooks import deliver_webhook
 from peoplesync.store.db import unit_of_work
+
+log = structlog.get_logger(__name__)
 
 
 class Jobs:
@@ -39,6 +46,7 @@ class Jobs:
         self.notifier = Notifier(
             runtime.settings, send_email=self._send_email, deliver_webhook=self._deliver_webhook
         )
+        self.syncs = runtime.syncs(self.notifier)
 
     def _register(self) -> None:
         rt, huey, t = self.runtime, self.huey, self.runtime.timings
@@ -48,16 +56,25 @@ class Jobs:
             "context": True,
         }
 
-        def sync_account(account_id: int, trigger: str, actor: str | None = None) -> None:
-            run_sync(rt, self.notifier, account_id, trigger=trigger, actor=actor)
+        def sync_account(
+            account_id: int, trigger: str, actor: str | None = None, run_id: int | None = None
+        ) -> None:
+            with _refusals("sync", account_id):
+                self.syncs.from_hris(account_id, trigger=trigger, actor=actor, run_id=run_id)
 
         def plan_file(
-            account_id: int, data: bytes, source_name: str | None, actor: str | None
+            account_id: int,
+            data: bytes,
+            source_name: str | None,
+            actor: str | None,
+            run_id: int | None = None,
         ) -> None:
-            run_csv_plan(rt, self.notifier, account_id, data, source_name=source_name, actor=actor)
+            with _refusals("csv", account_id):
+                self.syncs.from_file(account_id, data, name=source_name, actor=actor, run_id=run_id)
 
         def apply_plan(account_id: int, run_id: int, actor: str | None, confirm: bool) -> None:
-            run_apply(rt, self.notifier, account_id, run_id, actor=actor, confirm=confirm)
+            with _refusals("apply", account_id, run_id=run_id):
+                self.syncs.apply(account_id, run_id, actor=actor, confirm=confirm)
 
         def send_email(email_id: int, task: Any) -> None:
             last = not task.retries
@@ -78,7 +95,7 @@ class Jobs:
                 enqueue_due(session, rt.clock(), lambda a: self.enqueue_sync(a, "automatic"))
 
         def reap_stale_runs() -> None:
-            reap(rt, self.notifier)
+            self.syncs.reap(stale_after=t.stale_after, unclaimed_after=t.unclaimed_after)
 
         self._sync = huey.task(name="sync_account")(sync_account)
         self._plan_file = huey.task(name="plan_file")(plan_file)
@@ -94,14 +111,23 @@ class Jobs:
         self._reap = huey.periodic_task(every_minute, name="reap_stale_runs")(reap_stale_runs)
 
     def enqueue_sync(
-        self, account_id: int, trigger: str = "manual", actor: str | None = None
+        self,
+        account_id: int,
+        trigger: str = "manual",
+        actor: str | None = None,
+        run_id: int | None = None,
     ) -> None:
-        self._sync(account_id, trigger, actor)
+        self._sync(account_id, trigger, actor, run_id)
 
     def enqueue_csv_plan(
-        self, account_id: int, data: bytes, source_name: str | None, actor: str | None
+        self,
+        account_id: int,
+        data: bytes,
+        source_name: str | None,
+        actor: str | None,
+        run_id: int | None = None,
     ) -> None:
-        self._plan_file(account_id, data, source_name, actor)
+        self._plan_file(account_id, data, source_name, actor, run_id)
 
     def enqueue_apply(
         self, account_id: int, run_id: int, actor: str | None, *, confirm: bool = False
@@ -118,6 +144,17 @@ class Jobs:
     def pending(self) -> int:
         """Tasks waiting in the queue (not counting scheduled retries)."""
         return int(self.huey.pending_count())
+
+
+@contextmanager
+def _refusals(task: str, account_id: int, *, run_id: int | None = None) -> Iterator[None]:
+    """What the use case refuses ends the task with a log line (the run, if any, says why)."""
+    try:
+        yield
+    except (ImportBlockedError, ConflictError, NotFoundError) as err:
+        log.info(f"jobs.{task}.skipped", account_id=account_id, reason=err.code, **err.context)
+    except PeoplesyncError as err:
+        log.warning(f"jobs.{task}.not_started", account_id=account_id, code=err.code)
 
 
 def build_jobs(

@@ -22,10 +22,10 @@ from peoplesync.access.service import Role
 from peoplesync.config import Settings
 from peoplesync.core.emails import email_problem
 from peoplesync.errors import InputError, NotFoundError
-from peoplesync.jobs.effects import after_commit
 from peoplesync.notify import messages
 from peoplesync.notify.messages import Message
 from peoplesync.notify.webhooks import queue_run_finished
+from peoplesync.store.effects import after_commit
 from peoplesync.store.models import (
     Account,
     EmailMessage,

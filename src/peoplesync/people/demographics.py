@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from peoplesync.accounts.history import record_event
 from peoplesync.accounts.service import bump_version
 from peoplesync.errors import NotFoundError
-from peoplesync.notify.audit import record_event
 from peoplesync.store.models import Demographic, PersonDemographic
 
 

@@ -20,10 +20,10 @@ import structlog
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from peoplesync.accounts.history import record_event
 from peoplesync.accounts.service import bump_version
 from peoplesync.core.fields import FIELD_LABELS, REDACTABLE_CORE_FIELDS
 from peoplesync.errors import InputError
-from peoplesync.notify.audit import record_event
 from peoplesync.store import mirror, plans
 from peoplesync.store.bulk import bulk_insert
 from peoplesync.store.directory import LOG_COLUMNS

@@ -1,9 +1,13 @@
-"""A sync from the connected HRIS (Justworks through Merge), from fetch to stored plan.
+"""The HRIS side of a sync (Justworks through Merge): what the sync use case (`runs.sync`) asks
+of a connection.
 
-    check status -> start run -> fetch (full or since the last fetch's start) -> mirror -> plan
+    refresh_status   ask Merge how its own sync stands, record it on the connection
+    open_source      the connection's `MergeSource`: the whole company, or what changed since
+                     the last fetch began
+    plan_fetched     mirror what was fetched, then plan: only what changed when the directory is
+                     in step with the mirror (store/mirror.py), else the whole company
 
-Network calls happen between units of work, never inside one: a run is visible as "fetching"
-while pages arrive, and a failed fetch leaves a failed run saying why, the directory untouched.
+Network calls happen between units of work, never inside one.
 """
 
 from __future__ import annotations
@@ -18,33 +22,26 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from peoplesync.accounts.service import get_account, local_today
+from peoplesync.accounts.service import local_today
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
-from peoplesync.core.employee import SourceSnapshot
-from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.guard import SourceState
-from peoplesync.core.issues import ValidationReport
 from peoplesync.crypto import SecretBox
-from peoplesync.errors import PeoplesyncError, ReconnectNeededError, SourceError
+from peoplesync.errors import PeoplesyncError, ReconnectNeededError
 from peoplesync.runs.service import (
     PlanOutcome,
-    fail_run,
-    get_run,
-    move,
     plan_run,
     plan_run_changes,
-    start_run,
 )
-from peoplesync.runs.states import RunState
+from peoplesync.sources.base import SourceBatch
 from peoplesync.sources.merge.client import MergeClient
-from peoplesync.sources.merge.fetch import MergeFetch, fetch_employees
-from peoplesync.sources.merge.mapping import DEMOGRAPHIC_SOURCES, provided_fields
+from peoplesync.sources.merge.factory import merge_client
+from peoplesync.sources.merge.source import MergeSource
 from peoplesync.sources.merge.status import employee_sync_state
 from peoplesync.store import mirror
 from peoplesync.store.company import MirrorCompany
-from peoplesync.store.db import checkpoint_meanwhile, unit_of_work
-from peoplesync.store.models import Connection, SyncRun
+from peoplesync.store.db import unit_of_work
+from peoplesync.store.models import Account, Connection, SyncRun
 
 log = structlog.get_logger(__name__)
 
@@ -65,12 +62,12 @@ class HrisContext:
 
     def client(self, connection: Connection) -> MergeClient:
         api_key, token = connections.credentials(connection, self.box)
-        return MergeClient(
-            connection.base_url,
-            api_key,
-            token,
+        return merge_client(
+            self.settings,
+            base_url=connection.base_url,
+            api_key=api_key,
+            account_token=token,
             transport=self.transport,
-            page_size=self.settings.merge_page_size,
         )
 
 
@@ -91,7 +88,7 @@ def refresh_status(
             state = employee_sync_state(client.sync_status())
             supported = client.available_actions()
     except ReconnectNeededError as err:
-        _record_connection_error(factory, account_id, err)
+        record_connection_error(factory, account_id, err)
         raise
     finally:
         if timings is not None:
@@ -105,60 +102,28 @@ def refresh_status(
         return connection
 
 
-def sync_hris(
-    factory: sessionmaker[Session],
-    account_id: int,
-    ctx: HrisContext,
-    *,
-    trigger: str = "manual",
-    actor: str | None = None,
-    full: bool = False,
-    on_page: Callable[[int], None] | None = None,
-) -> PlanOutcome:
-    """Fetch, mirror and plan. Returns the outcome; a failed fetch is a failed run, not a raise."""
-    status: dict[str, float] = {}
-    refresh_status(factory, account_id, ctx, timings=status)
-    with unit_of_work(factory) as session:
-        account = get_account(session, account_id)
-        connection = connections.get_connection(session, account_id)
-        connections.ensure_syncable(connection)
-        run = start_run(
-            session,
-            account,
-            trigger=trigger,
-            source_kind="merge",
-            source_name=connections.PROVIDERS[connection.provider],
-            actor=actor,
-            now=ctx.clock(),
-            connection_id=connection.id,
-        )
-        move(run, RunState.FETCHING, ctx.clock())
-        session.flush()
-        run_id = run.id
-        since = None if full else connection.last_fetch_started_at
-        redacted = frozenset(account.redacted_fields)
-        client = ctx.client(connection)
-    report = _progress_reporter(factory, run_id, on_page, ctx.progress_every_seconds)
-    try:
-        with client, checkpoint_meanwhile(factory):  # the disk catches up while Merge answers
-            fetched = fetch_employees(
-                client, modified_after=since, redacted=redacted, on_page=report
-            )
-    except SourceError as err:
-        return _fetch_failed(factory, account_id, run_id, err, ctx)
-    # The run's HTTP time counts every call to Merge: the status calls too, not the pages alone.
-    fetched = replace(fetched, http_seconds=fetched.http_seconds + status.get("http", 0.0))
-    return _plan_fetched(factory, account_id, run_id, fetched, ctx)
+def open_source(
+    session: Session, account: Account, connection: Connection, ctx: HrisContext, *, full: bool
+) -> MergeSource:
+    """The connection's source for this sync: everything (`full`, or a first fetch), or what
+    changed since the last fetch began."""
+    return MergeSource(
+        ctx.client(connection),
+        name=connections.PROVIDERS[connection.provider],
+        supported=connection.supported_fields,
+        redacted=frozenset(account.redacted_fields),
+        modified_after=None if full else connection.last_fetch_started_at,
+    )
 
 
-def _progress_reporter(
+def progress_reporter(
     factory: sessionmaker[Session],
     run_id: int,
     also: Callable[[int], None] | None,
     every: float,
 ) -> Callable[[int], None]:
-    """Record on the run how many employees have been fetched (pages poll it), at most once per
-    `every` seconds, each in its own short unit of work."""
+    """Record on the run how many employees have been read so far (pages poll it), at most once
+    per `every` seconds, each in its own short unit of work."""
     last = time.monotonic()
 
     def report(fetched: int) -> None:
@@ -174,23 +139,10 @@ def _progress_reporter(
     return report
 
 
-def _fetch_failed(
-    factory: sessionmaker[Session],
-    account_id: int,
-    run_id: int,
-    error: PeoplesyncError,
-    ctx: HrisContext,
-) -> PlanOutcome:
-    log.warning("sync.fetch.failed", run_id=run_id, code=error.code)
-    with unit_of_work(factory) as session:
-        fail_run(get_run(session, account_id, run_id), error.admin_message(), ctx.clock())
-    _record_connection_error(factory, account_id, error)
-    return PlanOutcome(run_id, RunState.FAILED, ValidationReport(()), None, error.admin_message())
-
-
-def _record_connection_error(
+def record_connection_error(
     factory: sessionmaker[Session], account_id: int, error: PeoplesyncError
 ) -> None:
+    """A connection Merge no longer accepts says so on its page (and refuses syncs)."""
     if not isinstance(error, ReconnectNeededError):
         return
     with unit_of_work(factory) as session:
@@ -198,53 +150,51 @@ def _record_connection_error(
         connections.mark_reconnect_needed(connection, error.message)
 
 
-def _plan_fetched(
-    factory: sessionmaker[Session],
-    account_id: int,
-    run_id: int,
-    fetched: MergeFetch,
-    ctx: HrisContext,
+def plan_fetched(
+    session: Session,
+    account: Account,
+    run: SyncRun,
+    source: MergeSource,
+    batch: SourceBatch,
+    *,
+    now: datetime,
 ) -> PlanOutcome:
     """Mirror what was fetched, then plan: only what changed when the directory is in step with
-    the mirror (connections/mirror.py), else the whole company."""
-    with unit_of_work(factory) as session:
-        account = get_account(session, account_id)
-        connection = connections.get_connection(session, account_id)
-        run = get_run(session, account_id, run_id)
-        started = time.perf_counter()
-        mirror.update_mirror(
-            session,
-            connection,
-            records=fetched.records,
-            deleted=fetched.deleted_source_ids,
-            full=fetched.full,
-            run_id=run_id,
+    the mirror, else the whole company (read back from the mirror)."""
+    connection = connections.get_connection(session, account.id)
+    started = time.perf_counter()
+    mirror.update_mirror(
+        session,
+        connection,
+        records=batch.snapshot.records,
+        deleted=batch.deleted,
+        full=batch.snapshot.complete,
+        run_id=run.id,
+    )
+    if batch.started_at is not None:
+        connections.mark_fetched(connection, fetch_started_at=batch.started_at)
+    basis = source.basis
+    run.mirror_basis = mirror.plan_basis(basis)
+    run.timings = {
+        **{k: round(v, 4) for k, v in batch.timings.items() if k != "pages"},
+        "pages": int(batch.timings.get("pages", 0)),
+        "mirror": round(time.perf_counter() - started, 4),
+    }
+    run.progress = {"fetched": len(batch.snapshot.records), "full": batch.snapshot.complete}
+    today = local_today(account, now)
+    state = _source_state(connection)
+    changes = mirror.pending_changes(
+        session, connection, version=account.directory_version, basis=basis, today=today
+    )
+    if changes is not None:
+        company = MirrorCompany(session, account.id, connection.id)
+        outcome = plan_run_changes(
+            session, account, run, changes, company, today=today, now=now, source_state=state
         )
-        connections.mark_fetched(connection, fetch_started_at=fetched.started_at)
-        basis = _basis(connection, frozenset(account.redacted_fields))
-        run.mirror_basis = mirror.plan_basis(basis)
-        run.timings = {
-            "http": round(fetched.http_seconds, 4),
-            "map": round(fetched.map_seconds, 4),
-            "pages": fetched.pages,
-            "mirror": round(time.perf_counter() - started, 4),
-        }
-        run.progress = {"fetched": len(fetched.records), "full": fetched.full}
-        now = ctx.clock()
-        today = local_today(account, now)
-        state = _source_state(connection)
-        changes = mirror.pending_changes(
-            session, connection, version=account.directory_version, basis=basis, today=today
-        )
-        if changes is not None:
-            company = MirrorCompany(session, account_id, connection.id)
-            outcome = plan_run_changes(
-                session, account, run, changes, company, today=today, now=now, source_state=state
-            )
-            if outcome is not None:
-                return outcome
-        snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
-        return plan_run(session, account, run, snapshot, today=today, now=now, source_state=state)
+        if outcome is not None:
+            return outcome
+    snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
+    return plan_run(session, account, run, snapshot, today=today, now=now, source_state=state)
 
 
 def _source_state(connection: Connection) -> SourceState:
@@ -254,23 +204,4 @@ def _source_state(connection: Connection) -> SourceState:
         status=str(seen.get("status") or "UNKNOWN").upper(),
         provider=connections.PROVIDERS.get(connection.provider, connection.provider),
         detail=seen.get("reason"),
-    )
-
-
-def _basis(connection: Connection, redacted: frozenset[str]) -> SourceSnapshot:
-    """What this sync compares (the fields and demographics the provider supports, less the
-    redacted ones), as a snapshot still without records."""
-    supported = connection.supported_fields
-    provided = provided_fields(supported) - redacted
-    demographics = frozenset(
-        name
-        for name, merge_field in DEMOGRAPHIC_SOURCES.items()
-        if name not in redacted and (supported is None or merge_field in supported)
-    )
-    return SourceSnapshot(
-        records=(),
-        provided=provided & frozenset(CORE_FIELDS),
-        demographic_names=demographics,
-        complete=True,
-        kind="merge",
     )

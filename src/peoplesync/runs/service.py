@@ -25,7 +25,13 @@ from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.plan import ChangeKind, Plan, plan
 from peoplesync.core.validate import validate
-from peoplesync.errors import ImportBlockedError, NotFoundError, RunActiveError, StalePlanError
+from peoplesync.errors import (
+    ConflictError,
+    ImportBlockedError,
+    NotFoundError,
+    RunActiveError,
+    StalePlanError,
+)
 from peoplesync.runs.states import ACTIVE_STATES, RunState, check_move
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
 from peoplesync.store.directory import load_directory, write_plan
@@ -37,6 +43,14 @@ log = structlog.get_logger(__name__)
 
 # Runs nobody reviews: the guard blocks them instead of asking (issue 5).
 AUTOMATED_TRIGGERS = frozenset({"automatic", "webhook"})
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What an import changed: people by kind, and the change log's rows."""
+
+    counts: dict[str, int]
+    changed_fields: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,13 +297,14 @@ def apply_run(
     now: datetime,
     actor: str | None = None,
     confirm: bool = False,
-) -> dict[str, Any]:
+) -> ApplyResult:
     """Apply the run's stored plan in the caller's transaction: all of it, or (on error) none.
 
     A plan with guard findings applies only with `confirm=True`, recorded on the run (who, when,
     what was pushed through)."""
+    ensure_applicable(run, confirm=confirm)
     if run.findings:
-        _confirm_findings(run, now=now, actor=actor, confirm=confirm)
+        _record_confirmation(run, now=now, actor=actor)
     move(run, RunState.APPLYING, now)
     if run.base_version is None or not bump_version(session, account.id, run.base_version):
         raise StalePlanError(
@@ -317,7 +332,7 @@ def apply_run(
     _record_success(session, run, now, version=run.base_version + 1)
     session.refresh(account, ["directory_version"])
     log.info("sync.apply.done", run_id=run.id, people=len(rows), fields=logged)
-    return dict(run.counts)
+    return ApplyResult({k.value: int(run.counts.get(k.value, 0)) for k in ChangeKind}, logged)
 
 
 def _moves_statistics(run: SyncRun, changed: int) -> bool:
@@ -328,9 +343,17 @@ def _moves_statistics(run: SyncRun, changed: int) -> bool:
     return changed >= BIG_CHANGE and changed * 10 >= everyone
 
 
-def _confirm_findings(run: SyncRun, *, now: datetime, actor: str | None, confirm: bool) -> None:
-    found = GuardReport.from_dicts(run.findings)
-    if not confirm:
+def ensure_applicable(run: SyncRun, *, confirm: bool) -> None:
+    """Refuse, saying why, to import a run that is not awaiting review, or whose safeguard
+    findings are not confirmed."""
+    if run.state != RunState.AWAITING_REVIEW:
+        raise ConflictError(
+            f"Run {run.id} is {run.state.replace('_', ' ')}, not awaiting review.",
+            hint="Start a new sync.",
+            run_id=run.id,
+        )
+    if run.findings and not confirm:
+        found = GuardReport.from_dicts(run.findings)
         raise ImportBlockedError(
             f"This sync needs your confirmation: {len(found.findings)} safeguard finding(s) "
             f"({', '.join(found.reasons)}). " + " ".join(f.message for f in found.findings[:3]),
@@ -338,6 +361,10 @@ def _confirm_findings(run: SyncRun, *, now: datetime, actor: str | None, confirm
             f"the sync through (on the run's page, or `peoplesync apply {run.id} --confirm`).",
             run_id=run.id,
         )
+
+
+def _record_confirmation(run: SyncRun, *, now: datetime, actor: str | None) -> None:
+    found = GuardReport.from_dicts(run.findings)
     entry = {
         "by": actor or run.started_by,
         "at": now.isoformat(),
@@ -373,10 +400,16 @@ def cancel_run(run: SyncRun, now: datetime) -> None:
 
 def fail_run(run: SyncRun, message: str, now: datetime) -> None:
     """Mark a run failed with its reason (from any active state)."""
+    move(run, RunState.FAILED, now)
     run.error = message
-    run.state = RunState.FAILED.value
-    run.finished_at = now
     log.warning("sync.run.failed", run_id=run.id, reason=message)
+
+
+def expire_run(run: SyncRun, message: str, now: datetime) -> None:
+    """A reviewed plan the directory moved past: nothing imported, a new sync is needed."""
+    move(run, RunState.EXPIRED, now)
+    run.error = message
+    log.info("sync.run.expired", run_id=run.id)
 
 
 def list_runs(session: Session, account_id: int, *, limit: int = 50) -> list[SyncRun]:

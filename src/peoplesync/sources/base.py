@@ -39,8 +39,15 @@ class SourceBatch:
 class Source(Protocol):
     """Where a sync's employees come from."""
 
-    kind: str  # the run's source kind: "csv", "merge"
-    name: str | None  # what the history calls it: the file's name, the provider's
+    @property
+    def kind(self) -> str:
+        """The run's source kind: "csv", "merge"."""
+        ...
+
+    @property
+    def name(self) -> str | None:
+        """What the history calls it: the file's name, the provider's."""
+        ...
 
     def read(self, on_progress: Callable[[int], None] | None = None) -> SourceBatch:
         """Every record (or every change); `on_progress` hears how many so far."""

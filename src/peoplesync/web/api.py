@@ -183,8 +183,8 @@ def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Js
 def start_sync(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
-        request_sync(session, ctx.jobs, account, actor=principal.actor)
-    return {"queued": True, "poll": "/api/v1/runs"}
+        run_id = request_sync(session, ctx.jobs, account, actor=principal.actor)
+    return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 
 
 @router.post("/syncs/csv", status_code=202)
@@ -194,10 +194,10 @@ async def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, F
         raise InputError("The file is empty or larger than 50 MB.", field="file")
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
-        request_csv_plan(
+        run_id = request_csv_plan(
             session, ctx.jobs, account, data, source_name=file.filename, actor=principal.actor
         )
-    return {"queued": True, "poll": "/api/v1/runs"}
+    return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 
 
 @router.get("/runs")
@@ -275,10 +275,9 @@ def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: int, body: ApplyIn | None =
 
 @router.post("/runs/{run_id}/cancel")
 def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
+    ctx.jobs.syncs.cancel(principal.account_id, run_id)
     with ctx.uow() as session:
-        run = runs.get_run(session, principal.account_id, run_id)
-        runs.cancel_run(run, ctx.clock())
-        return _run_json(run)
+        return _run_json(runs.get_run(session, principal.account_id, run_id))
 
 
 # --- people --------------------------------------------------------------------------------

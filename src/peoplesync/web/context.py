@@ -17,6 +17,7 @@ from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.jobs.tasks import Jobs
 from peoplesync.runs.hris import HrisContext
 from peoplesync.sources.merge.client import MergeClient
+from peoplesync.sources.merge.factory import merge_client
 from peoplesync.store.db import unit_of_work
 
 
@@ -52,13 +53,7 @@ class WebContext:
 
     def merge_client(self, base_url: str | None = None) -> MergeClient:
         """A Merge client with the operator's API key and no linked account (Link, tokens)."""
-        key = self.settings.merge_api_key
-        return MergeClient(
-            base_url or self.settings.merge_base_url,
-            key.get_secret_value() if key else "",
-            None,
-            transport=self.transport,
-        )
+        return merge_client(self.settings, base_url=base_url, transport=self.transport)
 
     @property
     def link_url(self) -> str:

@@ -144,9 +144,7 @@ def apply(
 
 @router.post("/runs/{run_id}/cancel")
 def cancel(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
-    with ctx.uow() as session:
-        run = runs.get_run(session, principal.account_id, run_id)
-        runs.cancel_run(run, ctx.clock())
+    ctx.jobs.syncs.cancel(principal.account_id, run_id)
     return redirect(f"/runs/{run_id}", flash="The sync was cancelled; nothing was imported.")
 
 
