@@ -1,9 +1,9 @@
 """The house's floors, enforced: which package of peoplesync may import which.
 
 Each package may import only the packages of the floors below it (and plain libraries); the pure
-core imports nothing of ours but itself, and no IO library at all (it is what the property tests
-can reach). A new import that crosses the table fails here: move the code to the floor where it
-belongs, or change the table on purpose.
+core imports nothing of ours but itself and the error tree, and no IO library at all (it is what
+the property tests can reach). A new import that crosses the table fails here: move the code to
+the floor where it belongs, or change the table on purpose.
 
     floor 6  cli                          the command line (serves the web app, runs the sandbox)
     floor 5  web                          pages and the JSON API
@@ -29,7 +29,7 @@ CORE = Path(peoplesync.core.__file__).parent
 
 BASE = frozenset({"errors", "config", "logs"})
 ALLOWED: dict[str, frozenset[str]] = {
-    "core": frozenset(),
+    "core": frozenset({"errors"}),  # the one error tree is plain Python
     "errors": frozenset(),
     "config": frozenset(),
     "logs": frozenset(),

@@ -28,6 +28,7 @@ from peoplesync.core.employee import LeaverPolicy, Person, PersonStatus, SourceE
 from peoplesync.core.guard import guard
 from peoplesync.core.issues import Issue
 from peoplesync.core.plan import ChangeKind, Plan, directory_after, plan
+from peoplesync.core.policy import SyncPolicy
 from peoplesync.core.validate import validate
 from tests.factories.employees import email_of, person, reporting_to, snapshot, source_employee
 from tests.factories.strategies import IMPORT_DATE, ChangeCase, by_source_id, change_cases
@@ -98,10 +99,10 @@ def assert_same(case: ChangeCase, policy: LeaverPolicy = LeaverPolicy.FORMER) ->
     if not whole.ok:
         return found
     full = plan(
-        case.after, case.directory, import_date=case.today, leaver_policy=policy, new_id=_ids()
+        case.after, case.directory, import_date=case.today, policy=SyncPolicy(policy), new_id=_ids()
     )
     part = plan_changes(
-        changes, company, import_date=case.today, leaver_policy=policy, new_id=_ids()
+        changes, company, import_date=case.today, policy=SyncPolicy(policy), new_id=_ids()
     )
     assert part is not None
     assert _normal(part.plan, by_source_id(changes.snapshot.records)) == _normal(
@@ -112,8 +113,8 @@ def assert_same(case: ChangeCase, policy: LeaverPolicy = LeaverPolicy.FORMER) ->
     found = (*found, *sorted({i.code for i in full.issues}))
     if full.issues:
         return found
-    whole_guard = guard(full, case.directory, leaver_threshold_share=0.2)
-    part_guard = guard(part.plan, part.people, leaver_threshold_share=0.2, active=part.active)
+    whole_guard = guard(full, case.directory)
+    part_guard = guard(part.plan, part.people, active=part.active)
     assert _findings(part_guard.to_dicts()) == _findings(whole_guard.to_dicts())
     return (*found, *sorted({f.code for f in whole_guard.findings}))
 

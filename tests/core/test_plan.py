@@ -8,6 +8,7 @@ from itertools import count
 
 from peoplesync.core.employee import LeaverPolicy, Person, PersonStatus, SourceEmployee
 from peoplesync.core.plan import ChangeKind, FieldChange, Plan, PlannedChange, directory_after, plan
+from peoplesync.core.policy import SyncPolicy
 from tests.factories.employees import (
     ALL_FIELDS,
     TODAY,
@@ -38,7 +39,7 @@ def run(
         snapshot(records, provided, demographic_names=demographic_names, complete=complete),
         directory,
         import_date=TODAY,
-        leaver_policy=policy,
+        policy=SyncPolicy(leaver_policy=policy),
         new_id=lambda: next(ids),
     )
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
 from peoplesync.core.plan import ChangeKind, FieldChange, Plan, directory_after, plan
+from peoplesync.core.policy import SyncPolicy
 from peoplesync.core.validate import validate
 from tests.factories.employees import TODAY, email_of, person, snapshot, source_employee
 from tests.factories.strategies import (
@@ -34,7 +35,11 @@ def make_plan(
     """A plan whose new people get predictable ids, so two plans can be compared item by item."""
     ids = (f"new-{n}" for n in count(1))
     return plan(
-        source, directory, import_date=IMPORT_DATE, leaver_policy=policy, new_id=lambda: next(ids)
+        source,
+        directory,
+        import_date=IMPORT_DATE,
+        policy=SyncPolicy(policy),
+        new_id=lambda: next(ids),
     )
 
 

@@ -9,6 +9,7 @@ from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, Sourc
 from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.guard import GuardReport, SourceState, guard
 from peoplesync.core.plan import Plan, plan
+from peoplesync.core.policy import SyncPolicy
 
 TODAY = date(2026, 11, 25)
 
@@ -57,7 +58,7 @@ def planned(directory: Sequence[Person], *records: SourceEmployee) -> Plan:
 def check(
     directory: Sequence[Person],
     *records: SourceEmployee,
-    share: float | None = 0.2,
+    share: float = 0.2,
     count: int | None = None,
     redacted: frozenset[str] = frozenset(),
     source: SourceState | None = None,
@@ -65,8 +66,6 @@ def check(
     return guard(
         planned(directory, *records),
         directory,
-        leaver_threshold_share=share,
-        leaver_threshold_count=count,
-        redacted=redacted,
+        policy=SyncPolicy(leaver_share=share, leaver_count=count, redacted=redacted),
         source_state=source,
     )

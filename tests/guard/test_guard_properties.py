@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from peoplesync.core.employee import Person, PersonStatus, SourceEmployee
 from peoplesync.core.guard import GuardReason, guard, leaver_limit
 from peoplesync.core.plan import ChangeKind
+from peoplesync.core.policy import SyncPolicy
 from tests.guard.people import person, planned, record
 
 NAMES = st.text(alphabet="abcdefgh ", min_size=1, max_size=8).filter(str.strip)
@@ -63,7 +64,7 @@ def test_a_redacted_field_never_appears_in_a_finding(data: st.DataObject) -> Non
     directory = data.draw(directories())
     records = data.draw(changes(directory, identity=True))
     redacted = frozenset({"birth_date", "Gender"})
-    report = guard(planned(directory, *records), directory, redacted=redacted)
+    report = guard(planned(directory, *records), directory, policy=SyncPolicy(redacted=redacted))
     text = repr(report.to_dicts())
     dates = {p.birth_date for p in directory} | {r.birth_date for r in records}
     for value in dates - {None}:
@@ -101,7 +102,7 @@ def test_mass_leavers_agree_with_counting(
     directory = data.draw(directories())
     records = data.draw(changes(directory, identity=False))
     result = planned(directory, *records)
-    report = guard(result, directory, leaver_threshold_share=share, leaver_threshold_count=count)
+    report = guard(result, directory, policy=SyncPolicy(leaver_share=share, leaver_count=count))
     leavers = sum(1 for i in result.items if i.kind is ChangeKind.LEAVE)
     active = sum(1 for p in directory if p.status is PersonStatus.ACTIVE)
     expected = leavers > 0 and leavers > (count if count is not None else share * active)

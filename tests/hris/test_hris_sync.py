@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from peoplesync.connections import service as connections
+from peoplesync.core.states import RunState
 from peoplesync.errors import InitialSyncInProgressError
-from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxServer
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import SyncRun

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from peoplesync.accounts.service import get_account, local_today
+from peoplesync.accounts.settings import policy_of
 from peoplesync.connections import service as connections
-from peoplesync.core.employee import LeaverPolicy
 from peoplesync.core.plan import ChangeKind, plan
+from peoplesync.core.states import RunState
 from peoplesync.core.validate import validate
 from peoplesync.people.service import change_email
-from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxServer
 from peoplesync.sources.merge.source import basis as merge_basis
 from peoplesync.store import mirror
@@ -58,7 +58,7 @@ def whole_company_changes(world: World) -> tuple[list[tuple[Any, ...]], dict[str
             replace(basis, records=records),
             directory,
             import_date=local_today(account, now()),
-            leaver_policy=LeaverPolicy(account.leaver_policy),
+            policy=policy_of(account),
         )
     items = [(i.kind, i.person_id, i.label, [tuple(c) for c in i.changes]) for i in whole.changed()]
     return _normal(items), whole.counts()

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from peoplesync.accounts.service import get_account
+from peoplesync.core.states import RunState
 from peoplesync.errors import ImportBlockedError
 from peoplesync.jobs.service import request_apply
 from peoplesync.notify.service import list_outbox
 from peoplesync.runs import service as runs
-from peoplesync.runs.states import RunState
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import Person

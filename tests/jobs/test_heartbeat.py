@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from peoplesync.accounts.service import get_account
+from peoplesync.core.states import RunState
 from peoplesync.runs import service as runs
 from peoplesync.runs.heartbeat import Heartbeat, reap_stale_runs
-from peoplesync.runs.states import RunState
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import SyncRun
 from tests.jobs.world import World, wait_for
@@ -21,7 +21,7 @@ def new_run(world: World, account_id: int, state: RunState, *, trigger: str, at:
         run = runs.start_run(
             session, get_account(session, account_id), trigger=trigger, source_kind="merge", now=at
         )
-        run.state = state.value
+        run.state = state
         session.flush()
         return run.id
 

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from peoplesync.accounts.service import get_account
+from peoplesync.accounts.settings import add_alert as add_recipient
 from peoplesync.errors import InputError
 from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.notify.messages import Message
-from peoplesync.notify.service import add_recipient, get_email, list_outbox
+from peoplesync.notify.service import get_email, list_outbox
 from peoplesync.notify.smtp import EmailUnavailableError, deliver_email
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from peoplesync.access.service import Role, create_login
 from peoplesync.accounts.service import create_account
-from peoplesync.notify.service import add_recipient, email_recipients
+from peoplesync.accounts.settings import add_alert as add_recipient
+from peoplesync.notify.service import email_recipients
 from peoplesync.store.models import Account
 
 NOW = datetime(2026, 11, 25, 9, tzinfo=UTC)

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from peoplesync.accounts.service import local_today
 from peoplesync.core.employee import SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS
+from peoplesync.core.states import RunState
 from peoplesync.runs import service as runs
-from peoplesync.runs.states import RunState
 from peoplesync.store.models import Account, ChangeLog, SyncRun
 from peoplesync.store.models import Person as PersonRow
 from tests.support import NOW

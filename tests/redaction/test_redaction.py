@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from peoplesync.accounts.history import list_events
+from peoplesync.accounts.redaction import redact, unredact
 from peoplesync.accounts.service import get_account
 from peoplesync.errors import InputError
 from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.jobs.service import request_apply, request_csv_plan
-from peoplesync.redaction.service import redact, unredact
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.sources.csv_source import without_columns
 from peoplesync.store.db import unit_of_work

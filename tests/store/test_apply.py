@@ -9,12 +9,13 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from peoplesync.accounts.service import bump_version, local_today, set_timezone
-from peoplesync.core.employee import SourceEmployee, SourceSnapshot
+from peoplesync.accounts.service import bump_version, local_today
+from peoplesync.accounts.settings import SettingsChange, change_settings
+from peoplesync.core.employee import LeaverPolicy, SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS
+from peoplesync.core.states import RunState
 from peoplesync.errors import RunActiveError, StalePlanError
 from peoplesync.runs import service as runs
-from peoplesync.runs.states import RunState
 from peoplesync.store.models import Account, ChangeLog, PersonDemographic, SyncRun
 from peoplesync.store.models import Person as PersonRow
 from tests.support import NOW
@@ -148,14 +149,14 @@ def test_same_source_twice_changes_nothing_the_second_time(
 
 def test_deactivated_leaver_policy(session: Session, account: Account) -> None:
     sync(session, account, snap(rec(1), rec(2)))
-    account.leaver_policy = "deactivated"
+    account.leaver_policy = LeaverPolicy.DEACTIVATED
     sync(session, account, snap(rec(1)))
     gone = people(session, account)["src-2"]
     assert (gone.status, gone.end_date) == ("deactivated", None)
 
 
 def test_import_date_is_the_accounts_local_date(session: Session, account: Account) -> None:
-    set_timezone(account, "Pacific/Auckland")
+    change_settings(session, account, SettingsChange(timezone="Pacific/Auckland"))
     late_evening_utc = datetime.fromisoformat("2026-11-25T23:30:00+00:00")
     sync(session, account, snap(rec(1), rec(2)), now=late_evening_utc)
     sync(session, account, snap(rec(1)), now=late_evening_utc)

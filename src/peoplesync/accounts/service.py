@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -66,23 +66,6 @@ def resolve_account(session: Session, name: str | None) -> Account:
             else "Say which with --account NAME.",
         )
     return session.scalars(select(Account)).one()
-
-
-def set_leaver_policy(session: Session, account: Account, policy: str) -> None:
-    try:
-        account.leaver_policy = LeaverPolicy(policy).value
-    except ValueError:
-        raise InputError(
-            f"'{policy}' is not a leaver policy.", hint="Use 'former' or 'deactivated'."
-        ) from None
-
-
-def set_timezone(account: Account, tz: str) -> None:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"'{tz}' is not a time zone.", hint="Use an IANA name.") from None
-    account.timezone = tz
 
 
 def local_today(account: Account, now: datetime) -> date:

@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from peoplesync.accounts import service as accounts
+from peoplesync.accounts import settings
 from peoplesync.cli import render
 from peoplesync.cli.context import (
     EXIT_BLOCKED,
@@ -30,12 +31,12 @@ from peoplesync.cli.context import (
 from peoplesync.cli.hris import plan_from_hris
 from peoplesync.config import load_settings
 from peoplesync.core.issues import Issue
+from peoplesync.core.states import RunState
 from peoplesync.errors import InputError
 from peoplesync.logs import configure_logging
 from peoplesync.people.service import list_people
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import review_page
-from peoplesync.runs.states import RunState
 from peoplesync.runs.sync import SyncResult, Syncs
 from peoplesync.sources.csv_source import read_file_bytes
 from peoplesync.store.db import migrate
@@ -112,18 +113,42 @@ def accounts_set(
         str | None, typer.Option(help="former (end date = import date) or deactivated.")
     ] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Paris.")] = None,
+    leaver_share: Annotated[
+        float | None,
+        typer.Option(help="Mass-leaver safeguard: flag more leavers than this % of active people."),
+    ] = None,
+    leaver_count: Annotated[
+        int | None,
+        typer.Option(help="Mass-leaver safeguard: flag more leavers than this many (-1: none)."),
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Change an account's settings."""
+    """Change an account's settings (leavers, time zone, the mass-leaver safeguard)."""
+    unset = settings.UNSET
+    count: int | settings.Unset | None = unset
+    if leaver_count is not None:
+        count = None if leaver_count < 0 else leaver_count
+    change = settings.SettingsChange(
+        leaver_policy=unset if leaver_policy is None else leaver_policy,
+        timezone=unset if timezone is None else timezone,
+        leaver_threshold_share=unset if leaver_share is None else leaver_share / 100,
+        leaver_threshold_count=count,
+    )
     with state(ctx).uow() as session:
         acct = accounts.resolve_account(session, account)
-        if leaver_policy:
-            accounts.set_leaver_policy(session, acct, leaver_policy)
-        if timezone:
-            accounts.set_timezone(acct, timezone)
-        out.print(
-            f"{acct.name}: leavers become {acct.leaver_policy}; time zone {acct.timezone}.",
-            markup=False,
-        )
+        found = settings.change_settings(session, acct, change)
+        name = acct.name
+    if as_json:
+        print_json({"account": name, **found.to_dict()})
+        return
+    policy = found.policy
+    limit = f", or more than {policy.leaver_count}" if policy.leaver_count is not None else ""
+    out.print(
+        f"{name}: leavers become {policy.leaver_policy}; time zone {found.timezone}; "
+        f"the safeguard flags more leavers than {policy.leaver_share:.0%} of active people"
+        f"{limit}.",
+        markup=False,
+    )
 
 
 @app.command()

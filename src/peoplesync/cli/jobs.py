@@ -11,17 +11,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from peoplesync.accounts import redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.cli.context import EXIT_FAILED, handles_errors, out, print_json, state, utcnow
+from peoplesync.core.states import RunState
 from peoplesync.crypto import secret_box
 from peoplesync.jobs import autosync
 from peoplesync.jobs.queue import QUEUE_NAME, consumer, make_huey
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.notify import service as notify
 from peoplesync.notify import webhooks
-from peoplesync.redaction import service as redaction
 from peoplesync.runs import service as runs
-from peoplesync.runs.states import RunState
 
 AccountOpt = Annotated[
     str | None, typer.Option("--account", "-a", help="Account name (optional when only one).")
@@ -191,7 +191,7 @@ def alerts_add(ctx: typer.Context, email: str, account: AccountOpt = None) -> No
     """Send the admins' emails to this address too."""
     with state(ctx).uow() as session:
         acct = accounts.resolve_account(session, account)
-        address = notify.add_recipient(session, acct, email, now=utcnow())
+        address = settings.add_alert(session, acct, email, now=utcnow())
     out.print(f"{address} gets {acct.name}'s emails.", markup=False)
 
 
@@ -201,7 +201,7 @@ def alerts_remove(ctx: typer.Context, email: str, account: AccountOpt = None) ->
     """Stop sending the admins' emails to this address."""
     with state(ctx).uow() as session:
         acct = accounts.resolve_account(session, account)
-        gone = notify.remove_recipient(session, acct, email)
+        gone = settings.remove_alert(session, acct, email)
     out.print(f"{email} removed." if gone else f"{email} was not a recipient.", markup=False)
 
 
@@ -211,7 +211,7 @@ def alerts_list(ctx: typer.Context, account: AccountOpt = None, as_json: JsonOpt
     """Who gets the admins' emails."""
     with state(ctx).uow() as session:
         acct = accounts.resolve_account(session, account)
-        found = notify.list_recipients(session, acct.id)
+        found = settings.list_alerts(session, acct.id)
     if as_json:
         print_json(found)
         return

@@ -42,6 +42,7 @@ from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import (
+    DEFAULT_POLICY,
     DemographicCanon,
     NewIds,
     Plan,
@@ -50,6 +51,7 @@ from peoplesync.core.plan import (
     plan_record,
     taken_emails,
 )
+from peoplesync.core.policy import SyncPolicy
 from peoplesync.core.validate import (
     MAX_NAMED,
     check_manager,
@@ -235,13 +237,15 @@ def plan_changes(
     company: Company,
     *,
     import_date: date,
-    leaver_policy: LeaverPolicy = LeaverPolicy.FORMER,
+    policy: SyncPolicy = DEFAULT_POLICY,
     new_id: Callable[[], str] | None = None,
 ) -> ChangePlan | None:
     """The changed part of the whole company's plan, the rest counted; None when it cannot be
     planned alone (see the module's docstring)."""
     with gc_paused():
-        return _plan_changes(changes, company, import_date, leaver_policy, new_id or NewIds())
+        return _plan_changes(
+            changes, company, import_date, policy.leaver_policy, new_id or NewIds()
+        )
 
 
 def _plan_changes(

@@ -22,7 +22,8 @@ from typing import Any
 
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.fields import FIELD_LABELS, IDENTITY_FIELDS
-from peoplesync.core.plan import ChangeKind, FieldChange, Plan, PlannedChange
+from peoplesync.core.plan import DEFAULT_POLICY, ChangeKind, FieldChange, Plan, PlannedChange
+from peoplesync.core.policy import DEFAULT_LEAVER_SHARE, SyncPolicy
 
 
 class GuardReason(enum.StrEnum):
@@ -55,7 +56,6 @@ SHOWN_VALUES = frozenset({"name", "email"})  # fields whose before/after a findi
 MIN_IDENTITY_CHANGES = 2
 SOURCE_READY = frozenset({"DONE", "PARTIALLY_SYNCED"})  # Merge: finished (some fields may fail)
 MAX_NAMED = 10  # a message names at most this many people, then says how many more
-DEFAULT_LEAVER_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +133,7 @@ def guard(
     plan: Plan,
     directory: Sequence[Person],
     *,
-    leaver_threshold_share: float | None = DEFAULT_LEAVER_SHARE,
-    leaver_threshold_count: int | None = None,
-    redacted: frozenset[str] = frozenset(),
+    policy: SyncPolicy = DEFAULT_POLICY,
     source_state: SourceState | None = None,
     active: int | None = None,
 ) -> GuardReport:
@@ -143,6 +141,7 @@ def guard(
 
     A plan of only what changed passes the people it touches (and every current holder of an
     email it gives) as `directory`, and the number of `active` people in the whole directory."""
+    redacted = policy.redacted
     by_id = {p.id: p for p in directory}
     findings = [
         *_identity_changes(plan.items, by_id, redacted),
@@ -150,7 +149,7 @@ def guard(
     ]
     if active is None:
         active = sum(1 for p in directory if p.status is PersonStatus.ACTIVE)
-    leavers = _mass_leavers(plan.items, active, leaver_threshold_share, leaver_threshold_count)
+    leavers = _mass_leavers(plan.items, active, policy.leaver_share, policy.leaver_count)
     if leavers:
         findings.append(leavers)
     if source_state is not None and source_state.status.upper() not in SOURCE_READY:

@@ -31,6 +31,7 @@ from peoplesync.core.fields import DATE_FIELDS, VALUE_NAMES
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, Severity
 from peoplesync.core.perf import gc_paused
+from peoplesync.core.policy import SyncPolicy
 
 
 class ChangeKind(enum.StrEnum):
@@ -87,6 +88,9 @@ class Plan:
 SCALAR_FIELDS: tuple[str, ...] = ("source_id", *VALUE_NAMES)
 
 
+DEFAULT_POLICY = SyncPolicy()
+
+
 class NewIds:
     """Ids for the people a plan creates: one random prefix per plan, then a counter."""
 
@@ -104,7 +108,7 @@ def plan(
     directory: Sequence[Person],
     *,
     import_date: date,
-    leaver_policy: LeaverPolicy = LeaverPolicy.FORMER,
+    policy: SyncPolicy = DEFAULT_POLICY,
     index: RecordIndex | None = None,
     new_id: Callable[[], str] | None = None,
 ) -> Plan:
@@ -113,7 +117,7 @@ def plan(
             snapshot,
             directory,
             import_date=import_date,
-            leaver_policy=leaver_policy,
+            leaver_policy=policy.leaver_policy,
             index=index,
             new_id=new_id,
         )

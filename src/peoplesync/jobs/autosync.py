@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.history import record_event
-from peoplesync.accounts.service import set_timezone
+from peoplesync.accounts.settings import SettingsChange, change_settings
 from peoplesync.errors import InputError
 from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account, AutoSyncMark, Connection
@@ -73,7 +73,7 @@ def set_auto_sync(
     if at is not None:
         account.auto_sync_time = parse_time(at).strftime("%H:%M")
     if timezone is not None:
-        set_timezone(account, timezone)
+        change_settings(session, account, SettingsChange(timezone=timezone))
     switched_on = enabled and not account.auto_sync_enabled
     account.auto_sync_enabled = enabled
     if switched_on and _local(account, now).time() >= parse_time(account.auto_sync_time):

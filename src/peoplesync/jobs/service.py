@@ -13,10 +13,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
+from peoplesync.core.states import RunState
 from peoplesync.errors import RunActiveError
 from peoplesync.jobs.tasks import Jobs
 from peoplesync.runs.service import active_run, ensure_applicable, get_run, start_run
-from peoplesync.runs.states import RunState
 from peoplesync.sources.csv_source import without_columns
 from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account

@@ -14,14 +14,13 @@ from datetime import datetime
 from functools import partial
 
 import structlog
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peoplesync.access.service import Role
+from peoplesync.accounts.settings import list_alerts
 from peoplesync.config import Settings
-from peoplesync.core.emails import email_problem
-from peoplesync.errors import InputError, NotFoundError
+from peoplesync.errors import NotFoundError
 from peoplesync.notify import messages
 from peoplesync.notify.messages import Message
 from peoplesync.notify.webhooks import queue_run_finished
@@ -30,7 +29,6 @@ from peoplesync.store.models import (
     Account,
     EmailMessage,
     Login,
-    NotificationRecipient,
     SyncRun,
 )
 
@@ -44,43 +42,6 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"  # the SMTP server refused it, or every retry failed
 
 
-# --- Recipients -----------------------------------------------------------------------------
-
-
-def add_recipient(session: Session, account: Account, email: str, *, now: datetime) -> str:
-    address = email.strip()
-    problem = email_problem(address)
-    if problem:
-        raise InputError(f"'{address}' is not an email address: {problem}", field="email")
-    try:
-        with session.begin_nested():
-            session.add(NotificationRecipient(account_id=account.id, email=address, created_at=now))
-    except IntegrityError:
-        pass  # already a recipient: adding twice is fine
-    return address
-
-
-def remove_recipient(session: Session, account: Account, email: str) -> bool:
-    result = session.execute(
-        delete(NotificationRecipient).where(
-            NotificationRecipient.account_id == account.id,
-            func.lower(NotificationRecipient.email) == email.strip().lower(),
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def list_recipients(session: Session, account_id: int) -> list[str]:
-    """The extra addresses an admin added (Account settings, `peoplesync alerts add`)."""
-    return list(
-        session.scalars(
-            select(NotificationRecipient.email)
-            .where(NotificationRecipient.account_id == account_id)
-            .order_by(NotificationRecipient.email)
-        )
-    )
-
-
 def email_recipients(session: Session, account_id: int) -> list[str]:
     """Who gets the admins' emails: every account administrator's login, and the extra
     addresses; each address once (case-insensitive)."""
@@ -88,7 +49,7 @@ def email_recipients(session: Session, account_id: int) -> list[str]:
         select(Login.email).where(Login.account_id == account_id, Login.role == Role.ADMIN.value)
     )
     found: dict[str, str] = {}
-    for email in [*admins, *list_recipients(session, account_id)]:
+    for email in [*admins, *list_alerts(session, account_id)]:
         found.setdefault(email.strip().lower(), email.strip())
     return sorted(found.values(), key=str.lower)
 

@@ -173,7 +173,7 @@ def deactivate_person(
     if person.status == PersonStatus.DEACTIVATED:
         return person
     before = person.status
-    person.status, person.updated_at = PersonStatus.DEACTIVATED.value, now
+    person.status, person.updated_at = PersonStatus.DEACTIVATED, now
     _record_edit(session, person, "status", before, person.status, actor=actor, now=now)
     return person
 

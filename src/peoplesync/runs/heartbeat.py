@@ -18,8 +18,8 @@ import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from peoplesync.core.states import ACTIVE_STATES, RunState
 from peoplesync.runs.service import AUTOMATED_TRIGGERS, fail_run
-from peoplesync.runs.states import ACTIVE_STATES, RunState
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import SyncRun
 

@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version
+from peoplesync.accounts.settings import policy_of
 from peoplesync.core.delta import Changes, Company, plan_changes, plannable, validate_changes
-from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
+from peoplesync.core.employee import Person, SourceSnapshot
 from peoplesync.core.guard import GuardReport, SourceState, guard
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.plan import ChangeKind, Plan, plan
+from peoplesync.core.states import ACTIVE_STATES, RunState, check_move
 from peoplesync.core.validate import validate
 from peoplesync.errors import (
     ConflictError,
@@ -32,7 +34,6 @@ from peoplesync.errors import (
     RunActiveError,
     StalePlanError,
 )
-from peoplesync.runs.states import ACTIVE_STATES, RunState, check_move
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
 from peoplesync.store.directory import load_directory, write_plan
 from peoplesync.store.mirror import mark_in_step
@@ -87,7 +88,7 @@ def start_run(
         source_kind=source_kind,
         source_name=source_name,
         started_by=actor,
-        state=RunState.QUEUED.value,
+        state=RunState.QUEUED,
         counts={},
         issues=[],
         findings=[],
@@ -130,7 +131,7 @@ def get_run(session: Session, account_id: int, run_id: int) -> SyncRun:
 
 
 def move(run: SyncRun, target: RunState, now: datetime) -> None:
-    run.state = check_move(run.state, target).value
+    run.state = check_move(run.state, target)
     if target not in ACTIVE_STATES:
         run.finished_at = now
 
@@ -163,7 +164,7 @@ def plan_run(
             snapshot,
             directory,
             import_date=today,
-            leaver_policy=LeaverPolicy(account.leaver_policy),
+            policy=policy_of(account),
             index=index,
         )
         clock.lap("plan")
@@ -193,8 +194,7 @@ def plan_run_changes(
     clock.lap("validate")
     planned = _Planned(report, None, (), None)
     if report.ok:
-        policy = LeaverPolicy(account.leaver_policy)
-        part = plan_changes(changes, company, import_date=today, leaver_policy=policy)
+        part = plan_changes(changes, company, import_date=today, policy=policy_of(account))
         if part is None:
             return None
         planned = _Planned(report, part.plan, part.people, part.active)
@@ -282,9 +282,7 @@ def _guard(
         result,
         directory,
         active=active,
-        leaver_threshold_share=account.leaver_threshold_share,
-        leaver_threshold_count=account.leaver_threshold_count,
-        redacted=frozenset(account.redacted_fields),
+        policy=policy_of(account),
         source_state=source_state,
     )
 

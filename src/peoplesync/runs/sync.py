@@ -30,6 +30,7 @@ from peoplesync.connections import service as connections
 from peoplesync.core.guard import GuardReport
 from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.plan import Plan
+from peoplesync.core.states import FINAL_STATES, RunState
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, StalePlanError
 from peoplesync.notify.inline import inline_notifier
 from peoplesync.notify.service import Notifier
@@ -49,7 +50,6 @@ from peoplesync.runs.service import (
     plan_run,
     start_run,
 )
-from peoplesync.runs.states import FINAL_STATES, RunState
 from peoplesync.sources.base import Source, SourceBatch
 from peoplesync.sources.csv_source import CsvSource
 from peoplesync.sources.merge.source import MergeSource

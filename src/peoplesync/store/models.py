@@ -6,8 +6,9 @@ query. Constraint names follow one convention (SQLite batch migrations need it).
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -30,7 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from peoplesync.core.employee import LeaverPolicy, PersonStatus
 from peoplesync.core.fields import FIELDS, CoreField, Kind
+from peoplesync.core.states import RunState
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -65,6 +68,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A string enum kept as its plain value (a VARCHAR, as the migrations made it) and read back
+    as the enum; a value outside the enum is refused on the way in."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_type(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_type(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute by name
@@ -82,7 +106,9 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column()
     # Bumped by every change to the directory; a plan made against an older version is refused.
     directory_version: Mapped[int] = mapped_column(Integer, default=0)
-    leaver_policy: Mapped[str] = mapped_column(String(20), default="former")
+    leaver_policy: Mapped[LeaverPolicy] = mapped_column(
+        StrEnumType(LeaverPolicy, 20), default=LeaverPolicy.FORMER
+    )
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     auto_sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_sync_time: Mapped[str] = mapped_column(String(5), default="02:00")
@@ -108,7 +134,7 @@ people_table = Table(
     Base.metadata,
     Column("id", String(32), primary_key=True),
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("status", StrEnumType(PersonStatus, 20), nullable=False),
     Column("source_id", String(255)),
     *(_field_column(f) for f in FIELDS),
     Column("name_key", String(500)),  # folded, for search and sorting
@@ -130,7 +156,7 @@ class Person(Base):
     if TYPE_CHECKING:  # the columns code reads by name (each core field is a column)
         id: Mapped[str]
         account_id: Mapped[int]
-        status: Mapped[str]
+        status: Mapped[PersonStatus]
         source_id: Mapped[str | None]
         employee_id: Mapped[str | None]
         name: Mapped[str | None]
@@ -197,7 +223,7 @@ class SyncRun(Base):
     source_kind: Mapped[str] = mapped_column(String(20))  # csv, merge
     source_name: Mapped[str | None] = mapped_column(String(500))  # file name or provider
     started_by: Mapped[str | None] = mapped_column(String(320))
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[RunState] = mapped_column(StrEnumType(RunState, 20))
     blocked_reason: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     import_date: Mapped[date | None] = mapped_column(Date)

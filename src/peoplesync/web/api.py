@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from peoplesync.accounts import redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.errors import InputError
 from peoplesync.jobs import autosync
@@ -22,7 +23,6 @@ from peoplesync.notify import service as notify
 from peoplesync.people import demographics
 from peoplesync.people import service as people
 from peoplesync.people.service import PeoplePage
-from peoplesync.redaction import service as redaction
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import ReviewPage, review_page
 from peoplesync.web.connect import connect_with_token
@@ -39,7 +39,21 @@ class AccountSettings(BaseModel):
     leaver_policy: str | None = Field(None, description="former | deactivated")
     timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
     leaver_threshold_share: float | None = Field(None, gt=0, le=1)
-    leaver_threshold_count: int | None = Field(None, ge=0)
+    leaver_threshold_count: int | None = Field(None, ge=0, le=settings.MAX_LEAVER_COUNT)
+
+    def change(self) -> settings.SettingsChange:
+        """What the body changes: fields left out stay as they are; a null count clears it."""
+        unset, given = settings.UNSET, self.model_fields_set
+        return settings.SettingsChange(
+            leaver_policy=unset if self.leaver_policy is None else self.leaver_policy,
+            timezone=unset if self.timezone is None else self.timezone,
+            leaver_threshold_share=(
+                unset if self.leaver_threshold_share is None else self.leaver_threshold_share
+            ),
+            leaver_threshold_count=(
+                self.leaver_threshold_count if "leaver_threshold_count" in given else unset
+            ),
+        )
 
 
 class AccountTokenIn(BaseModel):
@@ -84,11 +98,7 @@ def _account_json(ctx: Ctx, account_id: int) -> Json:
         return {
             "id": a.id,
             "name": a.name,
-            "leaver_policy": a.leaver_policy,
-            "timezone": a.timezone,
-            "leaver_threshold_share": a.leaver_threshold_share,
-            "leaver_threshold_count": a.leaver_threshold_count,
-            "redacted_fields": redaction.redacted_fields(a),
+            **settings.settings_of(session, a).to_dict(),
             "auto_sync": autosync.auto_sync_status(session, a, ctx.clock()).to_dict(),
         }
 
@@ -102,14 +112,7 @@ def get_account_settings(ctx: Ctx, principal: ApiAdmin) -> Json:
 def change_account_settings(ctx: Ctx, principal: ApiAdmin, body: AccountSettings) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
-        if body.leaver_policy is not None:
-            accounts.set_leaver_policy(session, account, body.leaver_policy)
-        if body.timezone is not None:
-            accounts.set_timezone(account, body.timezone)
-        if body.leaver_threshold_share is not None:
-            account.leaver_threshold_share = body.leaver_threshold_share
-        if "leaver_threshold_count" in body.model_fields_set:
-            account.leaver_threshold_count = body.leaver_threshold_count
+        settings.change_settings(session, account, body.change())
     return _account_json(ctx, principal.account_id)
 
 

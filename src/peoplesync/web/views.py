@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
 from peoplesync.core.guard import REASON_HINTS, REASON_LABELS, GuardReason
+from peoplesync.core.states import ACTIVE_STATES, RunState
 from peoplesync.errors import NotFoundError
 from peoplesync.people import service as people
 from peoplesync.runs.service import active_run
-from peoplesync.runs.states import ACTIVE_STATES, RunState
 from peoplesync.store.models import Connection, SyncRun
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.web.templating import run_colour

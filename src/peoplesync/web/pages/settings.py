@@ -10,12 +10,12 @@ from fastapi.responses import Response
 
 from peoplesync.access import service as access
 from peoplesync.access.service import Role
+from peoplesync.accounts import redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.errors import InputError
 from peoplesync.jobs import autosync
 from peoplesync.notify import service as notify
 from peoplesync.people import demographics
-from peoplesync.redaction import service as redaction
 from peoplesync.web.deps import Admin, AdminForm, Ctx
 from peoplesync.web.templating import redirect, render
 
@@ -28,7 +28,7 @@ def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
         auto = autosync.auto_sync_status(session, account, ctx.clock())
-        recipients = notify.list_recipients(session, account.id)
+        recipients = settings.list_alerts(session, account.id)
         admins = [x.email for x in access.list_logins(session, account.id) if x.role == Role.ADMIN]
         page = {
             "account": {
@@ -50,7 +50,7 @@ def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
 def leavers(ctx: Ctx, principal: AdminForm, policy: Annotated[str, Form()] = "") -> Response:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
-        accounts.set_leaver_policy(session, account, policy)
+        settings.change_settings(session, account, settings.SettingsChange(leaver_policy=policy))
     label = (
         "deactivated" if policy == "deactivated" else "former employees (end date = import date)"
     )
@@ -92,12 +92,13 @@ def threshold(
         raise InputError(
             "The leaver threshold must be a number.", hint="E.g. 20 (%) or a count of people."
         ) from None
-    if not 0 < percent <= 100 or (limit is not None and limit < 0):
-        raise InputError("The share must be between 0 and 100 %, the count 0 or more.")
+    change = settings.SettingsChange(
+        leaver_threshold_share=percent / 100, leaver_threshold_count=limit
+    )
     with ctx.uow() as session:
-        account = accounts.get_account(session, principal.account_id)
-        account.leaver_threshold_share = percent / 100
-        account.leaver_threshold_count = limit
+        settings.change_settings(
+            session, accounts.get_account(session, principal.account_id), change
+        )
     return redirect(ACCOUNT, flash="Saved: the mass-leaver safeguard.")
 
 
@@ -132,10 +133,10 @@ def recipients(
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
         if remove:
-            notify.remove_recipient(session, account, remove)
+            settings.remove_alert(session, account, remove)
             message = f"{remove} no longer gets the admins' emails."
         else:
-            address = notify.add_recipient(session, account, email, now=ctx.clock())
+            address = settings.add_alert(session, account, email, now=ctx.clock())
             message = f"{address} gets the admins' emails."
     return redirect(ACCOUNT, flash=message)
 

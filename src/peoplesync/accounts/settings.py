@@ -1,0 +1,175 @@
+"""An account's settings: one typed value (`AccountSettings`) behind one service.
+
+    leavers        what people missing from a full import become (former, or deactivated)
+    time zone      the account's own: import dates, the daily sync's time, the emails' times
+    safeguards     the mass-leaver threshold (a share of the active people, or a count)
+    redaction      fields never kept (`accounts.redaction`: switching one on purges it)
+    alerts         the addresses that get the admins' emails, beside the administrators
+
+The web pages, the API and the CLI all change settings through here, so each is validated once,
+the same way. Planning and the guard read the part they need as one `SyncPolicy`. The caller
+owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from peoplesync.core.emails import email_problem
+from peoplesync.core.employee import LeaverPolicy
+from peoplesync.core.policy import SyncPolicy
+from peoplesync.errors import InputError
+from peoplesync.store.models import Account, NotificationRecipient
+
+MAX_LEAVER_COUNT: Final = 1_000_000  # more people than any account has: "no count"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    policy: SyncPolicy
+    timezone: str
+    auto_sync_enabled: bool
+    auto_sync_time: str  # "HH:MM" in `timezone`
+    alert_emails: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "leaver_policy": self.policy.leaver_policy.value,
+            "timezone": self.timezone,
+            "leaver_threshold_share": self.policy.leaver_share,
+            "leaver_threshold_count": self.policy.leaver_count,
+            "redacted_fields": sorted(self.policy.redacted),
+            "alert_emails": list(self.alert_emails),
+        }
+
+
+class Unset:
+    """A setting the change leaves as it is (None is a value: "no leaver count")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset()
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """What to change; everything left UNSET stays as it is."""
+
+    leaver_policy: str | Unset = UNSET
+    timezone: str | Unset = UNSET
+    leaver_threshold_share: float | Unset = UNSET
+    leaver_threshold_count: int | Unset | None = UNSET
+
+
+def policy_of(account: Account) -> SyncPolicy:
+    return SyncPolicy(
+        leaver_policy=LeaverPolicy(account.leaver_policy),
+        leaver_share=account.leaver_threshold_share,
+        leaver_count=account.leaver_threshold_count,
+        redacted=frozenset(str(f) for f in account.redacted_fields),
+    )
+
+
+def settings_of(session: Session, account: Account) -> AccountSettings:
+    return AccountSettings(
+        policy=policy_of(account),
+        timezone=account.timezone,
+        auto_sync_enabled=account.auto_sync_enabled,
+        auto_sync_time=account.auto_sync_time,
+        alert_emails=tuple(list_alerts(session, account.id)),
+    )
+
+
+def change_settings(session: Session, account: Account, change: SettingsChange) -> AccountSettings:
+    """Validate every value first, then change them all (or none)."""
+    policy = None if isinstance(change.leaver_policy, Unset) else _policy(change.leaver_policy)
+    zone = None if isinstance(change.timezone, Unset) else _zone(change.timezone)
+    share = change.leaver_threshold_share
+    if not isinstance(share, Unset) and not 0 < share <= 1:
+        raise InputError(
+            "The leaver threshold's share must be more than 0 and at most 100 %.",
+            field="leaver_threshold_share",
+        )
+    count = change.leaver_threshold_count
+    if isinstance(count, int) and not 0 <= count <= MAX_LEAVER_COUNT:
+        raise InputError(
+            f"The leaver threshold's count must be between 0 and {MAX_LEAVER_COUNT:,}.",
+            field="leaver_threshold_count",
+        )
+    if policy is not None:
+        account.leaver_policy = policy
+    if zone is not None:
+        account.timezone = zone
+    if not isinstance(share, Unset):
+        account.leaver_threshold_share = share
+    if not isinstance(count, Unset):
+        account.leaver_threshold_count = count
+    return settings_of(session, account)
+
+
+def _policy(value: str) -> LeaverPolicy:
+    try:
+        return LeaverPolicy(value.strip())
+    except ValueError:
+        raise InputError(
+            f"'{value}' is not a leaver policy.",
+            hint="Use 'former' or 'deactivated'.",
+            field="leaver_policy",
+        ) from None
+
+
+def _zone(value: str) -> str:
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"'{value}' is not a time zone.", hint="Use an IANA name.", field="timezone"
+        ) from None
+    return name
+
+
+# --- alerts: who gets the admins' emails besides the administrators ------------------------
+
+
+def add_alert(session: Session, account: Account, email: str, *, now: datetime) -> str:
+    address = email.strip()
+    problem = email_problem(address)
+    if problem:
+        raise InputError(f"'{address}' is not an email address: {problem}", field="email")
+    try:
+        with session.begin_nested():
+            session.add(NotificationRecipient(account_id=account.id, email=address, created_at=now))
+    except IntegrityError:
+        pass  # already a recipient: adding twice is fine
+    return address
+
+
+def remove_alert(session: Session, account: Account, email: str) -> bool:
+    result = session.execute(
+        delete(NotificationRecipient).where(
+            NotificationRecipient.account_id == account.id,
+            func.lower(NotificationRecipient.email) == email.strip().lower(),
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_alerts(session: Session, account_id: int) -> list[str]:
+    """The extra addresses an admin added (Account settings, `peoplesync alerts add`)."""
+    return list(
+        session.scalars(
+            select(NotificationRecipient.email)
+            .where(NotificationRecipient.account_id == account_id)
+            .order_by(NotificationRecipient.email)
+        )
+    )

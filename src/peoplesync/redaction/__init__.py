@@ -1,1 +1,0 @@
-"""Redaction and minimisation: fields an account keeps nowhere (see `service`)."""
