@@ -55,6 +55,7 @@ class SandboxControl:
         quirks: bool | Iterable[str] | None = None,
         plan: str | None = None,
         rate_limit_per_minute: int | None = None,
+        rate_window_seconds: float | None = None,
         page_latency_seconds: float | None = None,
         sync_interval_seconds: float | None = None,
     ) -> SandboxAccount:
@@ -71,6 +72,7 @@ class SandboxControl:
             "quirks": quirks if quirks is None or isinstance(quirks, bool) else list(quirks),
             "plan": plan,
             "rate_limit_per_minute": rate_limit_per_minute,
+            "rate_window_seconds": rate_window_seconds,
             "page_latency_seconds": page_latency_seconds,
             "sync_interval_seconds": sync_interval_seconds,
         }

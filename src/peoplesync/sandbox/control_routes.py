@@ -7,6 +7,7 @@ Accounts
                                          "bamboohr" | "hibob", "quirks"?: true | ["team_null",
                                          ...], "plan"?: "launch" | "professional" |
                                          "enterprise", "rate_limit_per_minute"?: 600,
+                                         "rate_window_seconds"?: 60 (tests shrink it),
                                          "page_latency_seconds"?: 0.3,
                                          "sync_interval_seconds"?: 3600}
                                         -> 201 {"account_token", "linked_account_id", "seed",
@@ -95,6 +96,7 @@ class NewCompany(_Body):
     plan: str | None = Field(None, pattern=f"^({'|'.join(PLANS)})$")
     rate_limit_per_minute: int | None = Field(None, ge=1)
     page_latency_seconds: float | None = Field(None, ge=0, le=30)
+    rate_window_seconds: float = Field(60.0, gt=0, le=3600)  # Merge: a minute
     sync_interval_seconds: float | None = Field(None, gt=0)
 
 
@@ -103,6 +105,7 @@ class AccountPatch(_Body):
     rate_limit_per_minute: int | None = Field(None, ge=1)
     plan: str | None = Field(None, pattern=f"^({'|'.join(PLANS)})$")
     page_latency_seconds: float | None = Field(None, ge=0, le=30)
+    rate_window_seconds: float = Field(60.0, gt=0, le=3600)
     sync_seconds: float | None = Field(None, ge=0)
 
 
@@ -214,6 +217,8 @@ def summary(account: LinkedAccount) -> dict[str, object]:
         "integration": account.integration.slug,
         "quirks": cat.quirks.names(),
         "rate_limit_per_minute": None if account.limiter is None else account.limiter.per_minute,
+        "rate_window_seconds": None if account.limiter is None else account.limiter.window_seconds,
+        "throttled": 0 if account.limiter is None else account.limiter.throttled,
         "page_latency_seconds": account.page_latency_seconds,
         "sync_interval_seconds": account.sync.interval.total_seconds(),
     }
@@ -256,6 +261,8 @@ def _account_routes(router: APIRouter) -> None:
             page_latency_seconds=body.page_latency_seconds,
             sync_interval_seconds=body.sync_interval_seconds,
         )
+        if account.limiter is not None:
+            account.limiter.window_seconds = body.rate_window_seconds
         sandbox_state(request).advance()
         return json_response(summary(account), 201)
 
@@ -270,7 +277,9 @@ def _account_routes(router: APIRouter) -> None:
             account.status = body.status
         if "rate_limit_per_minute" in body.model_fields_set or body.plan is not None:
             per_minute = body.rate_limit_per_minute or PLANS.get(body.plan or "")
-            account.limiter = None if per_minute is None else RateLimiter(per_minute)
+            account.limiter = (
+                None if per_minute is None else RateLimiter(per_minute, body.rate_window_seconds)
+            )
         if body.page_latency_seconds is not None:
             account.page_latency_seconds = body.page_latency_seconds
         if body.sync_seconds is not None:
