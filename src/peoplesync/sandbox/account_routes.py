@@ -23,18 +23,12 @@ from peoplesync.sandbox.http import (
     json_response,
     read_json_object,
 )
+from peoplesync.sandbox.providers import INTEGRATIONS, Integration
 from peoplesync.sandbox.query import QueryError, field_error, parse_list
-from peoplesync.sandbox.state import INTEGRATION, SandboxState
+from peoplesync.sandbox.state import SandboxState
 from peoplesync.sandbox.store import Cursor, encode_cursor
 
 Json = dict[str, Any]
-EMPLOYEE_SUPPORTED_FIELDS = (
-    "remote_id", "employee_number", "company", "first_name", "last_name", "preferred_name",
-    "display_full_name", "groups", "work_email", "personal_email", "mobile_phone_number",
-    "employments", "home_location", "work_location", "manager", "team", "pay_group", "ssn",
-    "gender", "date_of_birth", "hire_date", "start_date", "remote_created_at",
-    "employment_status", "termination_date",
-)  # fmt: skip
 OTHER_SUPPORTED_FIELDS: dict[str, tuple[str, ...]] = {
     "Employment": ("employee", "job_title", "pay_rate", "pay_period", "pay_frequency",
                    "pay_currency", "pay_group", "flsa_status", "effective_date",
@@ -73,10 +67,10 @@ def offset_page(items: Sequence[Json], params: QueryParams) -> Json:
     return {"next": following, "previous": earlier, "results": list(items[start:end])}
 
 
-def available_actions() -> Json:
-    models = [("Employee", EMPLOYEE_SUPPORTED_FIELDS), *OTHER_SUPPORTED_FIELDS.items()]
+def available_actions(integration: Integration) -> Json:
+    models = [("Employee", integration.employee_fields), *OTHER_SUPPORTED_FIELDS.items()]
     return {
-        "integration": INTEGRATION,
+        "integration": integration.account_integration(),
         "passthrough_available": True,
         "available_model_operations": [
             {
@@ -96,23 +90,28 @@ def _link_token_body(state: SandboxState, body: Json, root: str) -> Json:
         raise QueryError(400, dict(errors))
     if "hris" not in body["categories"]:
         raise field_error("categories", "The sandbox serves the hris category only.")
-    integration = body.get("integration")
-    if integration not in {None, "justworks"}:
-        raise field_error("integration", f"Unknown integration: {integration}.")
+    slug = body.get("integration")
+    if slug is not None and slug not in INTEGRATIONS:
+        known = ", ".join(INTEGRATIONS)
+        raise field_error("integration", f"Unknown integration: {slug}. The sandbox plays {known}.")
+    magic = body.get("should_create_magic_link_url") is True
     minutes = body.get("link_expiry_mins", 30)
-    if not isinstance(minutes, int) or not 30 <= minutes <= 720:
-        raise field_error("link_expiry_mins", "Ensure this value is between 30 and 720.")
+    most = 10080 if magic else 720  # Merge: 30..720, or up to 10080 for a Magic Link
+    if not isinstance(minutes, int) or not 30 <= minutes <= most:
+        raise field_error("link_expiry_mins", f"Ensure this value is between 30 and {most}.")
+    chosen = None if slug is None else INTEGRATIONS[slug]
     session = state.create_link_session(
         str(body["end_user_origin_id"]),
         str(body["end_user_organization_name"]),
         str(body["end_user_email_address"]),
         minutes,
+        integration=chosen,
+        magic=magic,
     )
-    magic = body.get("should_create_magic_link_url") is True
     return {
         "link_token": session.token,
-        "integration_name": "Justworks" if integration else None,
-        "magic_link_url": f"{root}/link?link_token={session.token}" if magic else None,
+        "integration_name": None if chosen is None else chosen.name,
+        "magic_link_url": f"{root}/link/m/{session.token}" if magic else None,
     }
 
 
@@ -141,8 +140,8 @@ def _account_scoped(router: APIRouter) -> None:
         return json_response(scope.account.details_json())
 
     @router.get("/available-actions")
-    async def actions(_scope: AccountScope) -> Response:
-        return json_response(available_actions())
+    async def actions(scope: AccountScope) -> Response:
+        return json_response(available_actions(scope.account.integration))
 
     @router.post("/delete-account")
     async def delete_account(scope: AccountScope) -> Response:
@@ -172,5 +171,9 @@ def _key_only(router: APIRouter) -> None:
         if account is None:
             return detail(404, NOT_FOUND)
         return json_response(
-            {"account_token": account.token, "integration": INTEGRATION, "id": account.id}
+            {
+                "account_token": account.token,
+                "integration": account.integration.account_integration(),
+                "id": account.id,
+            }
         )

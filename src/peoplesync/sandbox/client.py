@@ -51,15 +51,32 @@ class SandboxControl:
         initial_sync_seconds: float = 3.0,
         end_user_origin_id: str | None = None,
         organization_name: str | None = None,
+        integration: str | None = None,
+        quirks: bool | Iterable[str] | None = None,
+        plan: str | None = None,
+        rate_limit_per_minute: int | None = None,
+        rate_window_seconds: float | None = None,
+        page_latency_seconds: float | None = None,
+        sync_interval_seconds: float | None = None,
     ) -> SandboxAccount:
+        """A linked account over the `(seed, size)` company. `integration`: justworks, bamboohr
+        or hibob; `quirks`: True for all or their names (`peoplesync.sandbox.quirks`); `plan`
+        (launch, professional, enterprise) or `rate_limit_per_minute`: its request budget."""
         body = {
             "seed": seed,
             "size": size,
             "initial_sync_seconds": initial_sync_seconds,
             "end_user_origin_id": end_user_origin_id,
             "organization_name": organization_name,
+            "integration": integration,
+            "quirks": quirks if quirks is None or isinstance(quirks, bool) else list(quirks),
+            "plan": plan,
+            "rate_limit_per_minute": rate_limit_per_minute,
+            "rate_window_seconds": rate_window_seconds,
+            "page_latency_seconds": page_latency_seconds,
+            "sync_interval_seconds": sync_interval_seconds,
         }
-        found = self._call("POST", "/companies", body)
+        found = self._call("POST", "/companies", {k: v for k, v in body.items() if v is not None})
         return SandboxAccount(
             found["account_token"],
             found["linked_account_id"],
@@ -138,6 +155,15 @@ class SandboxControl:
         body = {"status": status, **options}
         result: list[Json] = self._call("POST", f"/accounts/{token}/sync-status", body)
         return result
+
+    def script_next_sync(
+        self, token: str, result: str, *, status: str | None = None, model_name: str | None = None
+    ) -> Json:
+        """How the next periodic sync (or resync) ends: `last_sync_result` = `result`, and
+        `status` (default: the result) what the model shows afterwards."""
+        body = {"result": result, "status": status, "model_name": model_name}
+        found: Json = self._call("POST", f"/accounts/{token}/next-sync", body)
+        return found
 
     def inject_fault(self, token: str, kind: str, **options: Any) -> Json:
         """Fault kinds: rate_limit, error, slow, invalid_json, repeat_cursor, missing_key."""

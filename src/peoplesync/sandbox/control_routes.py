@@ -3,12 +3,19 @@
 Accounts
     POST  /control/companies            {"seed": 1, "size": 200, "initial_sync_seconds": 3,
                                          "end_user_origin_id"?, "organization_name"?,
-                                         "email_address"?}
+                                         "email_address"?, "integration"?: "justworks" |
+                                         "bamboohr" | "hibob", "quirks"?: true | ["team_null",
+                                         ...], "plan"?: "launch" | "professional" |
+                                         "enterprise", "rate_limit_per_minute"?: 600,
+                                         "rate_window_seconds"?: 60 (tests shrink it),
+                                         "page_latency_seconds"?: 0.3,
+                                         "sync_interval_seconds"?: 3600}
                                         -> 201 {"account_token", "linked_account_id", "seed",
-                                                "size", "company_name", "domain"}
+                                                "size", "company_name", "domain", ...}
     GET   /control/accounts/{token}     -> the account's summary
     PATCH /control/accounts/{token}     {"status"?: "RELINK_NEEDED", "rate_limit_per_minute"?: 100
-                                         (null: no limit), "sync_seconds"?: 2}
+                                         (null: no limit), "plan"?, "page_latency_seconds"?,
+                                         "sync_seconds"?: 2}
 
 HR changes (each moves the record's modified_at to a fresh, strictly increasing Merge time;
 answers are the changed Employee as Merge serves it)
@@ -30,7 +37,10 @@ answers are the changed Employee as Merge serves it)
 
 Sync status, faults, webhooks
     POST  .../{token}/sync-status   {"status": "FAILED", "model_name"?: "Employee",
-                                     "sync_status_reason"?, "is_initial_sync"?, "seconds"?}
+                                     "sync_status_reason"?, "is_initial_sync"?, "seconds"?,
+                                     "last_sync_result"?: "FAILED" (default: the status)}
+    POST  .../{token}/next-sync     {"result": "FAILED", "status"?: "DONE", "model_name"?}:
+                                     how the next periodic sync (or resync) ends
     POST  .../{token}/faults        {"kind": "rate_limit"|"error"|"slow"|"invalid_json"|
                                      "repeat_cursor"|"missing_key", "count"?: 1, "status"?: 500,
                                      "retry_after"?: 1 (null: no header), "delay_seconds"?,
@@ -59,10 +69,12 @@ from peoplesync.sandbox.company import MAX_SIZE, MIN_SIZE
 from peoplesync.sandbox.faults import FAULT_KINDS, Fault, RateLimiter
 from peoplesync.sandbox.http import ApiError, json_response, read_json_object, sandbox_state
 from peoplesync.sandbox.people import Person
+from peoplesync.sandbox.providers import INTEGRATIONS
+from peoplesync.sandbox.quirks import Quirks
 from peoplesync.sandbox.records import employee_json
-from peoplesync.sandbox.state import LinkedAccount, SandboxState
+from peoplesync.sandbox.state import PLANS, LinkedAccount, SandboxState
 from peoplesync.sandbox.store import Entry
-from peoplesync.sandbox.sync import MODELS, REASONS, STATUSES, Completed
+from peoplesync.sandbox.sync import MODELS, REASONS, STATUSES, Completed, Outcome
 from peoplesync.sandbox.webhooks import DEFAULT_EVENTS, KNOWN_EVENTS, WebhookConfig
 
 PREFIX = "/control"
@@ -79,11 +91,21 @@ class NewCompany(_Body):
     end_user_origin_id: str | None = None
     organization_name: str | None = None
     email_address: str | None = None
+    integration: str | None = Field(None, pattern=f"^({'|'.join(INTEGRATIONS)})$")
+    quirks: bool | list[str] | None = None
+    plan: str | None = Field(None, pattern=f"^({'|'.join(PLANS)})$")
+    rate_limit_per_minute: int | None = Field(None, ge=1)
+    page_latency_seconds: float | None = Field(None, ge=0, le=30)
+    rate_window_seconds: float = Field(60.0, gt=0, le=3600)  # Merge: a minute
+    sync_interval_seconds: float | None = Field(None, gt=0)
 
 
 class AccountPatch(_Body):
     status: str | None = Field(None, pattern="^(COMPLETE|INCOMPLETE|RELINK_NEEDED|IDLE)$")
     rate_limit_per_minute: int | None = Field(None, ge=1)
+    plan: str | None = Field(None, pattern=f"^({'|'.join(PLANS)})$")
+    page_latency_seconds: float | None = Field(None, ge=0, le=30)
+    rate_window_seconds: float = Field(60.0, gt=0, le=3600)
     sync_seconds: float | None = Field(None, ge=0)
 
 
@@ -121,6 +143,13 @@ class SyncStatusBody(_Body):
     sync_status_reason: str | None = Field(None, pattern=f"^({'|'.join(REASONS)})$")
     is_initial_sync: bool | None = None
     seconds: float | None = Field(None, ge=0)
+    last_sync_result: str | None = Field(None, pattern=f"^({'|'.join(STATUSES)})$")
+
+
+class NextSyncBody(_Body):
+    result: str = Field(pattern="^(DONE|FAILED|PARTIALLY_SYNCED)$")
+    status: str | None = Field(None, pattern=f"^({'|'.join(STATUSES)})$")
+    model_name: str | None = Field(None, pattern=f"^({'|'.join(MODELS)})$")
 
 
 class FaultBody(_Body):
@@ -161,6 +190,15 @@ def _account(request: Request, token: str) -> tuple[SandboxState, LinkedAccount]
     return state, account
 
 
+def _quirks(value: bool | list[str]) -> Quirks:
+    if isinstance(value, bool):
+        return Quirks.every() if value else Quirks()
+    try:
+        return Quirks.named(value)
+    except ValueError as err:
+        raise ApiError(400, str(err)) from None
+
+
 def summary(account: LinkedAccount) -> dict[str, object]:
     cat = account.catalog
     return {
@@ -176,6 +214,13 @@ def summary(account: LinkedAccount) -> dict[str, object]:
         "pending_faults": sum(f.remaining for f in account.faults.faults),
         "sync_status": {name: m.status for name, m in account.sync.models.items()},
         "webhook_url": None if account.webhook is None else account.webhook.url,
+        "integration": account.integration.slug,
+        "quirks": cat.quirks.names(),
+        "rate_limit_per_minute": None if account.limiter is None else account.limiter.per_minute,
+        "rate_window_seconds": None if account.limiter is None else account.limiter.window_seconds,
+        "throttled": 0 if account.limiter is None else account.limiter.throttled,
+        "page_latency_seconds": account.page_latency_seconds,
+        "sync_interval_seconds": account.sync.interval.total_seconds(),
     }
 
 
@@ -210,7 +255,14 @@ def _account_routes(router: APIRouter) -> None:
             origin_id=body.end_user_origin_id,
             organization_name=body.organization_name,
             email_address=body.email_address,
+            integration=None if body.integration is None else INTEGRATIONS[body.integration],
+            quirks=None if body.quirks is None else _quirks(body.quirks),
+            rate_limit_per_minute=body.rate_limit_per_minute or PLANS.get(body.plan or ""),
+            page_latency_seconds=body.page_latency_seconds,
+            sync_interval_seconds=body.sync_interval_seconds,
         )
+        if account.limiter is not None:
+            account.limiter.window_seconds = body.rate_window_seconds
         sandbox_state(request).advance()
         return json_response(summary(account), 201)
 
@@ -223,11 +275,16 @@ def _account_routes(router: APIRouter) -> None:
         _state, account = _account(request, token)
         if body.status is not None:
             account.status = body.status
-        if "rate_limit_per_minute" in body.model_fields_set:
-            per_minute = body.rate_limit_per_minute
-            account.limiter = None if per_minute is None else RateLimiter(per_minute)
+        if "rate_limit_per_minute" in body.model_fields_set or body.plan is not None:
+            per_minute = body.rate_limit_per_minute or PLANS.get(body.plan or "")
+            account.limiter = (
+                None if per_minute is None else RateLimiter(per_minute, body.rate_window_seconds)
+            )
+        if body.page_latency_seconds is not None:
+            account.page_latency_seconds = body.page_latency_seconds
         if body.sync_seconds is not None:
             account.sync_seconds = body.sync_seconds
+            account.sync.seconds = body.sync_seconds
         return json_response(summary(account))
 
 
@@ -332,10 +389,18 @@ def _status_routes(router: APIRouter) -> None:
             reason=body.sync_status_reason,
             is_initial_sync=body.is_initial_sync,
             seconds=body.seconds,
+            last_sync_result=body.last_sync_result,
         )
         if done is not None:
             state.sync_completed(account, done)
         return json_response([m.to_json() for m in account.sync.models.values()])
+
+    @router.post("/accounts/{token}/next-sync")
+    async def script_next_sync(token: str, body: NextSyncBody, request: Request) -> Response:
+        _state, account = _account(request, token)
+        names = (body.model_name,) if body.model_name else MODELS
+        account.sync.script_next(Outcome(body.result, body.status), names)
+        return json_response({"scripted": list(names), "result": body.result})
 
     @router.post("/accounts/{token}/faults", status_code=201)
     async def add_fault(token: str, body: FaultBody, request: Request) -> Response:

@@ -62,16 +62,21 @@ class FaultQueue:
 
 @dataclass
 class RateLimiter:
-    """At most `per_minute` requests in any rolling 60 s; the answer says how long to wait."""
+    """At most `per_minute` requests in any rolling window (60 s; tests may shrink it to see a
+    budget bite within seconds); the answer says how long to wait. Refused requests are not
+    counted against the budget; `throttled` counts them."""
 
     per_minute: int
+    window_seconds: float = 60.0
     seen: deque[float] = field(default_factory=deque)
+    throttled: int = 0
 
     def wait_seconds(self, now: float) -> int:
         """0 when this request may pass (and it is counted), else the seconds to wait."""
-        while self.seen and self.seen[0] <= now - 60:
+        while self.seen and self.seen[0] <= now - self.window_seconds:
             self.seen.popleft()
         if len(self.seen) >= self.per_minute:
-            return max(1, int(self.seen[0] + 60 - now + 0.999))
+            self.throttled += 1
+            return max(1, int(self.seen[0] + self.window_seconds - now + 0.999))
         self.seen.append(now)
         return 0

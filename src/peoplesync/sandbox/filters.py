@@ -130,7 +130,7 @@ def _reference_filters(cat: Catalog, params: QueryParams, b: _Builder[Person]) -
     _ref_slot(cat, params, "company_id", COMPANY, b)  # one company: any valid id matches all
     groups = {cat.slot(GROUP, g) for g in csv_param(params, "groups")}
     if groups:
-        b.check(lambda p: p.group in groups)
+        b.check(lambda p: p.group in groups or cat.team_group(p) in groups)
 
 
 _TEXT_FIELDS: dict[str, Callable[[Person], str | None]] = {

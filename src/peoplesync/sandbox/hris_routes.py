@@ -7,6 +7,7 @@ Deleted records (`remote_was_deleted`) are hidden unless `include_deleted_data=t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -163,6 +164,8 @@ def broken_page(fault: Fault, body: Json, sent_cursor: str | None) -> Response:
 def _list_route(spec: ModelSpec[Any]) -> Callable[..., Any]:
     async def list_models(request: Request, scope: AccountScope) -> Response:
         _page, body = list_page(spec, scope.account.catalog, request.query_params)
+        if scope.account.page_latency_seconds > 0:  # a real Merge page takes hundreds of ms
+            await asyncio.sleep(scope.account.page_latency_seconds)
         fault = scope.account.faults.take(scope.endpoint, PAGE_FAULTS)
         if fault is not None:
             return broken_page(fault, body, request.query_params.get("cursor"))

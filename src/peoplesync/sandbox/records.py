@@ -1,8 +1,10 @@
 """Merge JSON for the sandbox's records: pure functions of (catalog, entry, options).
 
-Every Employee field of Merge's model is present, with nulls where Justworks does not supply it
-(username, ethnicity, marital status, avatar, custom fields, employee URL), plus one field Merge
-does not define (`pronouns`) and a `field_mappings` payload, so clients prove they tolerate both.
+Every Employee field of Merge's model is present, with nulls where the integration does not
+supply it (`peoplesync.sandbox.providers`), plus one field Merge does not define (`pronouns`) and
+a `field_mappings` payload, so clients prove they tolerate both. An employee's `groups` are its
+department (type DEPARTMENT) and its team (type TEAM, or GROUP for HiBob, with
+`is_commonly_used_as_team`). A company's quirks (`peoplesync.sandbox.quirks`) apply last.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from peoplesync.sandbox import quirks
 from peoplesync.sandbox.catalog import (
     COMPANY,
     EMPLOYEE,
@@ -21,9 +24,10 @@ from peoplesync.sandbox.catalog import (
     PAY_GROUP,
     TEAM,
     Catalog,
+    GroupFacts,
 )
 from peoplesync.sandbox.company import CompanyFacts
-from peoplesync.sandbox.ids import hr_date, merge_time
+from peoplesync.sandbox.ids import merge_time
 from peoplesync.sandbox.orgchart import OFFICES, Place
 from peoplesync.sandbox.people import Job, Person, TeamFacts
 from peoplesync.sandbox.store import Entry, ModelStore
@@ -37,7 +41,7 @@ EMPLOYEE_EXPANDS = frozenset(
 )
 EMPLOYMENT_EXPANDS = frozenset({"employee", "pay_group"})
 TEAM_EXPANDS = frozenset({"parent_team"})
-GROUP_EXPANDS = frozenset({"parent_group"})
+GROUP_EXPANDS: frozenset[str] = frozenset()  # parent_group is a plain uuid in Merge's model
 _RAW_STATUS = {"ACTIVE": "active", "INACTIVE": "terminated", "PENDING": "onboarding"}
 
 
@@ -108,8 +112,9 @@ def _ref(
 
 
 def employee_json(cat: Catalog, entry: Entry[Person], opts: RenderOptions = PLAIN) -> Json:
-    p, ex = entry.facts, opts.expand
+    p, ex, q = entry.facts, opts.expand, cat.quirks
     body = _common(cat, EMPLOYEE, entry, p.remote_id)
+    expand_groups = "groups" in ex
     body |= {
         "employee_number": p.employee_number,
         "company": _ref(cat, COMPANY, 0, "company" in ex, lambda s: company_json(cat, s)),
@@ -118,7 +123,10 @@ def employee_json(cat: Catalog, entry: Entry[Person], opts: RenderOptions = PLAI
         "preferred_name": p.preferred_name,
         "display_full_name": p.display_full_name,
         "username": None,
-        "groups": [_ref(cat, GROUP, p.group, "groups" in ex, lambda s: group_json(cat, s))],
+        "groups": [
+            _ref(cat, GROUP, slot, expand_groups, lambda s: group_json(cat, s))
+            for slot in (p.group, cat.team_group(p))
+        ],
         "work_email": p.work_email,
         "personal_email": p.personal_email,
         "mobile_phone_number": p.mobile_phone,
@@ -137,12 +145,12 @@ def employee_json(cat: Catalog, entry: Entry[Person], opts: RenderOptions = PLAI
         "gender": _enum(p.gender, "gender", opts),
         "ethnicity": None,
         "marital_status": None,
-        "date_of_birth": hr_date(p.date_of_birth),
-        "hire_date": hr_date(p.hire_date),
-        "start_date": hr_date(p.start_date),
+        "date_of_birth": quirks.hr_date(p.date_of_birth, p.index, q),
+        "hire_date": quirks.hr_date(p.hire_date, p.index, q),
+        "start_date": quirks.hr_date(p.start_date, p.index, q),
         "remote_created_at": _timestamp_of(p),
         "employment_status": _enum(p.employment_status, "employment_status", opts),
-        "termination_date": hr_date(p.termination_date),
+        "termination_date": quirks.hr_date(p.termination_date, p.index, q),
         "avatar": None,
         "custom_fields": None,
         "employee_url": None,
@@ -152,7 +160,12 @@ def employee_json(cat: Catalog, entry: Entry[Person], opts: RenderOptions = PLAI
         "organization_defined_targets": {"cost_center": p.cost_center},
         "linked_account_defined_targets": {"justworks_department": _department(cat, p)},
     }
-    return body | _tail(entry, _employee_remote(cat, p) if opts.remote_data else None, mappings)
+    body |= _tail(entry, _employee_remote(cat, p) if opts.remote_data else None, mappings)
+    for name in cat.integration.missing:
+        body[name] = None
+    if q.any:
+        quirks.apply_to_employee(body, p.index, p.employment_status, q)
+    return body
 
 
 def _timestamp_of(person: Person) -> str:
@@ -161,7 +174,7 @@ def _timestamp_of(person: Person) -> str:
 
 def _department(cat: Catalog, person: Person) -> str | None:
     group = cat.groups.get(person.group)
-    return None if group is None else group.facts
+    return None if group is None else group.facts.name
 
 
 def _employee_remote(cat: Catalog, p: Person) -> list[Json]:
@@ -214,10 +227,13 @@ def employment_entry_json(cat: Catalog, entry: Entry[Job], opts: RenderOptions =
             cat, PAY_GROUP, job.pay_group, "pay_group" in ex, lambda s: pay_group_json(cat, s)
         ),
         "flsa_status": _enum(job.flsa_status, "flsa_status", opts),
-        "effective_date": hr_date(job.effective_date),
+        "effective_date": quirks.hr_date(job.effective_date, job.employee, cat.quirks),
         "employment_type": _enum(job.employment_type, "employment_type", opts),
     }
-    return body | _tail(entry, _remote(opts, f"/v1/members/{remote}/jobs", job.job_title))
+    body |= _tail(entry, _remote(opts, f"/v1/members/{remote}/jobs", job.job_title))
+    if cat.quirks.lowercase_z and job.employee % 7 == 4:
+        quirks.lower_stamps(body)
+    return body
 
 
 def _remote(opts: RenderOptions, path: str, value: object) -> list[Json] | None:
@@ -240,16 +256,17 @@ def group_json(cat: Catalog, slot: int) -> Json | None:
     return _shared(cat, GROUP, cat.groups, slot, group_entry_json)
 
 
-def group_entry_json(cat: Catalog, entry: Entry[str], opts: RenderOptions = PLAIN) -> Json:
-    body = _common(cat, GROUP, entry, f"department-{entry.slot + 1}")
+def group_entry_json(cat: Catalog, entry: Entry[GroupFacts], opts: RenderOptions = PLAIN) -> Json:
+    group = entry.facts
+    kind = "department" if group.type == "DEPARTMENT" else "team"
+    body = _common(cat, GROUP, entry, f"{kind}-{entry.slot + 1}")
     body |= {
-        "group_url": None,
-        "parent_group": None,
-        "name": entry.facts,
-        "type": _enum("DEPARTMENT", "type", opts),
-        "is_commonly_used_as_team": True,
+        "parent_group": None if group.parent is None else cat.id(GROUP, group.parent),
+        "name": group.name,
+        "type": _enum(group.type, "type", opts),
+        "is_commonly_used_as_team": group.is_commonly_used_as_team,
     }
-    return body | _tail(entry, _remote(opts, "/v1/departments", entry.facts))
+    return body | _tail(entry, _remote(opts, f"/v1/{kind}s", group.name))
 
 
 def location_entry_json(cat: Catalog, entry: Entry[Place], opts: RenderOptions = PLAIN) -> Json:

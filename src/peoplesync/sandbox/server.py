@@ -18,6 +18,8 @@ import uvicorn
 from peoplesync.sandbox.app import create_app
 from peoplesync.sandbox.client import SandboxControl
 from peoplesync.sandbox.clock import Clock
+from peoplesync.sandbox.providers import integration as integration_of
+from peoplesync.sandbox.quirks import Quirks
 from peoplesync.sandbox.state import DEFAULT_API_KEY, SandboxConfig, SandboxState
 from peoplesync.serving import ServerThread
 
@@ -62,7 +64,15 @@ class SandboxServer:
         app_name: str = "peoplesync",
         clock: Clock | None = None,
         tick_seconds: float = 0.05,
+        integration: str | None = None,
+        rate_limit_per_minute: int | None = None,
+        page_latency_seconds: float = 0.0,
+        sync_interval_seconds: float = 3600.0,
+        quirks: Quirks | None = None,
     ) -> None:
+        """The defaults of Link-created accounts: `integration` (justworks, bamboohr, hibob),
+        a request budget per minute (None: none), a latency per list page, the periodic sync
+        interval, and the quirks (`peoplesync.sandbox.quirks`; None: none)."""
         self.config = SandboxConfig(
             api_key=api_key,
             seed=seed,
@@ -70,6 +80,11 @@ class SandboxServer:
             initial_sync_seconds=initial_sync_seconds,
             app_name=app_name,
             tick_seconds=tick_seconds,
+            integration=integration_of(integration),
+            rate_limit_per_minute=rate_limit_per_minute,
+            page_latency_seconds=page_latency_seconds,
+            sync_interval_seconds=sync_interval_seconds,
+            quirks=quirks or Quirks(),
         )
         self.app = create_app(self.config, clock)
         self._thread_server: ServerThread | None = None

@@ -18,30 +18,31 @@ from peoplesync.sandbox.clock import Clock, MergeClock
 from peoplesync.sandbox.company import company_for
 from peoplesync.sandbox.faults import FaultQueue, RateLimiter
 from peoplesync.sandbox.ids import merge_datetime
-from peoplesync.sandbox.sync import Completed, SyncBoard
+from peoplesync.sandbox.providers import JUSTWORKS, Integration
+from peoplesync.sandbox.quirks import Quirks
+from peoplesync.sandbox.sync import SYNC_INTERVAL, Completed, SyncBoard
 from peoplesync.sandbox.webhooks import Outbox, WebhookConfig
 
 DEFAULT_API_KEY = "sandbox-api-key"
-INTEGRATION_ID = "5e7f0f1e-7a45-4b39-9c52-5a1d3f1e0b11"
-INTEGRATION: dict[str, object] = {
-    "name": "Justworks",
-    "slug": "justworks",
-    "categories": ["hris"],
-    "image": None,
-    "square_image": None,
-    "color": "#3C7CF6",
-    "passthrough_available": True,
-}
+PLANS: dict[str, int] = {"launch": 100, "professional": 400, "enterprise": 600}  # per minute
 
 
 @dataclass(frozen=True)
 class SandboxConfig:
+    """The server's settings; the budget, latency and quirks are the defaults of every account
+    a Link flow creates (the control API sets them per account)."""
+
     api_key: str = DEFAULT_API_KEY
     seed: int = 1  # the company a Link flow connects
     size: int = 200
     initial_sync_seconds: float = 3.0
     app_name: str = "peoplesync"  # named on the Link consent line
     tick_seconds: float = 0.05  # how often scripted syncs are checked
+    integration: Integration = JUSTWORKS  # what a Link flow without a chosen integration links
+    rate_limit_per_minute: int | None = None  # Merge's plans: 100, 400 or 600; None: no limit
+    page_latency_seconds: float = 0.0  # added to every list page (real Merge: hundreds of ms)
+    sync_interval_seconds: float = SYNC_INTERVAL.total_seconds()
+    quirks: Quirks = field(default_factory=Quirks)
 
 
 @dataclass
@@ -55,8 +56,10 @@ class LinkedAccount:
     catalog: Catalog
     sync: SyncBoard
     sync_seconds: float
+    integration: Integration = JUSTWORKS
     faults: FaultQueue = field(default_factory=FaultQueue)
     limiter: RateLimiter | None = None
+    page_latency_seconds: float = 0.0
     webhook: WebhookConfig | None = None
     status: str = "COMPLETE"  # COMPLETE | INCOMPLETE | RELINK_NEEDED | IDLE
 
@@ -64,8 +67,8 @@ class LinkedAccount:
         """`GET /account-details` (AccountDetails)."""
         return {
             "id": self.id,
-            "integration": "Justworks",
-            "integration_slug": "justworks",
+            "integration": self.integration.name,
+            "integration_slug": self.integration.slug,
             "category": "hris",
             "end_user_origin_id": self.origin_id,
             "end_user_organization_name": self.organization_name,
@@ -87,7 +90,7 @@ class LinkedAccount:
         body |= {
             "status_detail": "",
             "subdomain": None,
-            "integration": INTEGRATION,
+            "integration": self.integration.linked_account_integration(),
             "integration_specific_fields": {},
         }
         return body
@@ -107,6 +110,8 @@ class LinkSession:
     organization_name: str
     email_address: str
     expires_at: datetime
+    integration: Integration | None = None  # None: Link shows the picker
+    magic: bool = False  # a Magic Link: no public token, the token comes by webhook
     used: bool = False
 
 
@@ -131,9 +136,22 @@ class SandboxState:
         origin_id: str | None = None,
         organization_name: str | None = None,
         email_address: str | None = None,
+        integration: Integration | None = None,
+        quirks: Quirks | None = None,
+        rate_limit_per_minute: int | None = None,
+        page_latency_seconds: float | None = None,
+        sync_interval_seconds: float | None = None,
     ) -> LinkedAccount:
+        """A linked account; the budget, latency, interval and quirks default to the config's."""
+        config = self.config
         company = company_for(seed, size)
         now = self.clock.now()
+        chosen = integration or config.integration
+        per_minute = rate_limit_per_minute or config.rate_limit_per_minute
+        interval = timedelta(seconds=sync_interval_seconds or config.sync_interval_seconds)
+        latency = page_latency_seconds
+        if latency is None:
+            latency = config.page_latency_seconds
         account = LinkedAccount(
             id=str(uuid.uuid4()),
             token=secrets.token_urlsafe(24),
@@ -141,9 +159,17 @@ class SandboxState:
             organization_name=organization_name or company.facts.display_name,
             email_address=email_address or f"hr@{company.facts.domain}",
             completed_at=now,
-            catalog=build_catalog(company, self.merge_clock.tick()),
-            sync=SyncBoard.initial(now, initial_sync_seconds),
+            catalog=build_catalog(
+                company,
+                self.merge_clock.tick(),
+                integration=chosen,
+                quirks=config.quirks if quirks is None else quirks,
+            ),
+            sync=SyncBoard.initial(now, initial_sync_seconds, interval=interval),
             sync_seconds=initial_sync_seconds,
+            integration=chosen,
+            limiter=None if per_minute is None else RateLimiter(per_minute),
+            page_latency_seconds=latency,
         )
         self.accounts[account.token] = account
         return account
@@ -152,11 +178,21 @@ class SandboxState:
         return self.accounts.get(token)
 
     def delete_account(self, token: str) -> None:
-        if self.accounts.pop(token, None) is not None:
+        """Merge's delete-account: the token stops working (401) and `LinkedAccount.deleted`."""
+        account = self.accounts.pop(token, None)
+        if account is not None:
             self.deleted_tokens.add(token)
+            self.emit(account, "LinkedAccount.deleted", {})
 
     def create_link_session(
-        self, origin_id: str, organization_name: str, email_address: str, expiry_minutes: int
+        self,
+        origin_id: str,
+        organization_name: str,
+        email_address: str,
+        expiry_minutes: int,
+        *,
+        integration: Integration | None = None,
+        magic: bool = False,
     ) -> LinkSession:
         session = LinkSession(
             token=secrets.token_urlsafe(24),
@@ -164,6 +200,8 @@ class SandboxState:
             organization_name=organization_name,
             email_address=email_address,
             expires_at=self.clock.now() + timedelta(minutes=expiry_minutes),
+            integration=integration,
+            magic=magic,
         )
         self.link_sessions[session.token] = session
         return session
@@ -175,22 +213,37 @@ class SandboxState:
             return None
         return session
 
-    def complete_link(self, session: LinkSession) -> tuple[LinkedAccount, str]:
-        """Link: reuse the origin's account (one per origin id and category) or create one."""
+    def complete_link(
+        self, session: LinkSession, chosen: Integration | None = None
+    ) -> tuple[LinkedAccount, str | None]:
+        """Link: relink the origin's account (one per origin id and category: same id, same
+        token, status COMPLETE again) or create one. `LinkedAccount.linked` carries the account
+        token and `is_relink`. A Magic Link hands out no public token."""
         session.used = True
-        account = next(
+        existing = next(
             (a for a in self.accounts.values() if a.origin_id == session.origin_id), None
-        ) or self.create_account(
+        )
+        account = existing or self.create_account(
             seed=self.config.seed,
             size=self.config.size,
             initial_sync_seconds=self.config.initial_sync_seconds,
             origin_id=session.origin_id,
             organization_name=session.organization_name,
             email_address=session.email_address,
+            integration=session.integration or chosen,
         )
+        account.status = "COMPLETE"
+        data = {
+            "account_token": account.token,
+            "is_relink": existing is not None,
+            "integration_name": account.integration.name,
+            "integration_slug": account.integration.slug,
+        }
+        self.emit(account, "LinkedAccount.linked", data)
+        if session.magic:
+            return account, None
         public_token = secrets.token_urlsafe(24)
         self.public_tokens[public_token] = account.token
-        self.emit(account, "LinkedAccount.linked", account.hook_json())
         return account, public_token
 
     def exchange_public_token(self, public_token: str) -> LinkedAccount | None:
@@ -209,8 +262,8 @@ class SandboxState:
     def sync_completed(self, account: LinkedAccount, done: Completed) -> None:
         data = {
             "is_initial_sync": done.is_initial_sync,
-            "integration_name": "Justworks",
-            "integration_id": INTEGRATION_ID,
+            "integration_name": account.integration.name,
+            "integration_id": account.integration.id,
             "sync_status": done.statuses,
         }
         self.emit(account, "LinkedAccount.sync_completed", data)

@@ -6,6 +6,11 @@ that an HR change touched moves to the overlay with a newer `modified_at` from t
 increasing Merge clock, and `order` keeps the overlay sorted by `(modified_at, slot)` for free:
 each change appends a key larger than all before it (older keys of the same slot go stale).
 
+Base records may also carry distinct `created_at` values (`created_step`): record `slot` was
+created `(slots - slot) * created_step` microseconds before `base_time`, as an initial sync
+creates them one after another; a `created_after`/`created_before` window then selects a range
+of base slots without looking at the others (disjoint windows split one company).
+
 Listing order is therefore `(modified_at, id)`: first the base segment in slot order, then the
 overlay in change order. A `modified_after` later than the base time skips the base segment
 without generating a single base record, so an incremental fetch costs only the changed records.
@@ -65,12 +70,26 @@ def _between(value: int, low: int | None, high: int | None) -> bool:
 class ModelStore(Generic[F]):
     """Records of one model for one account. `generate(slot)` builds a base record (or None)."""
 
-    def __init__(self, slots: int, generate: Callable[[int], F | None], base_time: int) -> None:
+    def __init__(
+        self,
+        slots: int,
+        generate: Callable[[int], F | None],
+        base_time: int,
+        *,
+        created_step: int = 0,
+    ) -> None:
         self.slots = slots
         self.generate = generate
         self.base_meta = Meta(base_time, base_time)
+        self.created_step = created_step
         self.overlay: dict[int, Entry[F]] = {}
         self.order: list[Key] = []
+
+    def base_entry(self, slot: int, facts: F) -> Entry[F]:
+        if not self.created_step:
+            return Entry(slot, facts, self.base_meta)
+        base = self.base_meta.modified
+        return Entry(slot, facts, Meta(base - (self.slots - slot) * self.created_step, base))
 
     def get(self, slot: int) -> Entry[F] | None:
         found = self.overlay.get(slot)
@@ -79,7 +98,20 @@ class ModelStore(Generic[F]):
         if not 0 <= slot < self.slots:
             return None
         facts = self.generate(slot)
-        return None if facts is None else Entry(slot, facts, self.base_meta)
+        return None if facts is None else self.base_entry(slot, facts)
+
+    def _created_range(self, window: Window) -> tuple[int, int]:
+        """The base slots `[low, high)` whose `created_at` is inside the window's bounds."""
+        if not self.created_step:
+            admitted = _between(self.base_meta.created, window.created_after, window.created_before)
+            return (0, self.slots) if admitted else (0, 0)
+        base, step, low, high = self.base_meta.modified, self.created_step, 0, self.slots
+        if window.created_after is not None:  # (slots - s) * step < base - after
+            low = max(low, self.slots + 1 - -(-(base - window.created_after) // step))
+        if window.created_before is not None:  # (slots - s) * step > base - before
+            high = min(high, self.slots - (base - window.created_before) // step)
+        low, high = min(max(low, 0), self.slots), max(0, high)
+        return low, max(low, high)
 
     def put(self, slot: int, facts: F, now: int, *, deleted: bool | None = None) -> Entry[F]:
         """Store a changed (or new) record at Merge time `now`, which must be the latest tick."""
@@ -110,27 +142,28 @@ class ModelStore(Generic[F]):
         self, start: Key | None, window: Window, candidates: Iterable[int] | None, *, reverse: bool
     ) -> Iterator[Entry[F]]:
         base = self.base_meta.modified
-        if not window.admits(self.base_meta):
+        if not _between(base, window.modified_after, window.modified_before):
             return
+        low, high = self._created_range(window)
         if reverse:
-            last = self.slots - 1 if start is None or start[0] > base else start[1] - 1
+            last = high - 1 if start is None or start[0] > base else min(start[1], high) - 1
             if start is not None and start[0] < base:
                 return
-            slots: Iterable[int] = range(last, -1, -1)
+            slots: Iterable[int] = range(last, low - 1, -1)
             if candidates is not None:
-                slots = sorted((s for s in candidates if 0 <= s <= last), reverse=True)
+                slots = sorted((s for s in candidates if low <= s <= last), reverse=True)
         else:
             if start is not None and start[0] > base:
                 return
-            first = 0 if start is None or start[0] < base else start[1] + 1
-            slots = range(first, self.slots)
+            first = low if start is None or start[0] < base else max(low, start[1] + 1)
+            slots = range(first, high)
             if candidates is not None:
-                slots = sorted(s for s in candidates if first <= s < self.slots)
+                slots = sorted(s for s in candidates if first <= s < high)
         for slot in slots:
             if slot not in self.overlay:
                 facts = self.generate(slot)
                 if facts is not None:
-                    yield Entry(slot, facts, self.base_meta)
+                    yield self.base_entry(slot, facts)
 
     def _overlay_forward(self, start: Key | None, window: Window) -> Iterator[Entry[F]]:
         begin = start or (-1, -1)

@@ -20,7 +20,7 @@ import structlog
 
 DEFAULT_EVENTS = frozenset({"LinkedAccount.sync_completed", "LinkedAccount.linked"})
 EMPLOYEE_EVENTS = frozenset({"Employee.added", "Employee.changed", "Employee.removed"})
-KNOWN_EVENTS = DEFAULT_EVENTS | EMPLOYEE_EVENTS
+KNOWN_EVENTS = DEFAULT_EVENTS | EMPLOYEE_EVENTS | {"LinkedAccount.deleted"}
 SIGNATURE_HEADER = "X-Merge-Webhook-Signature"
 
 log = structlog.get_logger("peoplesync.sandbox.webhooks")

@@ -5,6 +5,11 @@ Timeouts, connection errors, 408 and 5xx are retried with capped exponential bac
 429 waits for `Retry-After`. 401/403 mean the connection must be redone. An answer that is not
 what the API promises is a `ProviderProtocolError`. Neither credential ever reaches a log line or
 an error message.
+
+Merge limits requests per linked account per minute (100, 400 or 600 by plan). A client given a
+`RateBudget` paces every request it sends (retries included) under that budget with a token
+bucket (`Pacer`), so it does not run into 429s at all; clients that share one linked account
+(parallel cursors of one sync) share one `Pacer`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -29,7 +35,10 @@ from peoplesync.errors import (
     SourceError,
     SourceUnavailableError,
 )
+from peoplesync.sources.merge.pacing import Pacer, RateBudget
 from peoplesync.sources.merge.status import SyncStatus, parse_sync_statuses
+
+__all__ = ["AccountDetails", "AccountToken", "MergeClient", "Pacer", "RateBudget", "RetryPolicy"]
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +47,7 @@ MERGE_REGIONS: Mapping[str, str] = {
     "eu": "https://api-eu.merge.dev/api",
     "apac": "https://api-ap.merge.dev/api",
 }
-EMPLOYEE_EXPAND = "manager,team,work_location,employments,company"
+EMPLOYEE_EXPAND = "manager,team,groups,work_location,employments,company"
 USER_AGENT = "peoplesync/0.1 (+https://github.com/peoplesync)"
 
 
@@ -60,7 +69,35 @@ class AccountToken:
     account_token: str = field(repr=False)
     integration_name: str | None
     integration_slug: str | None
-    id: str | None
+    id: str | None  # the linked account's id: what every linked-account webhook names
+
+
+RELINK_NEEDED = "RELINK_NEEDED"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDetails:
+    """`GET /account-details`: the linked account behind the account token."""
+
+    id: str
+    status: str  # COMPLETE, INCOMPLETE, RELINK_NEEDED, IDLE (or a status Merge adds later)
+    integration: str | None  # the display name, e.g. "Justworks"
+    integration_slug: str | None
+    category: str | None
+    end_user_origin_id: str | None
+    end_user_organization_name: str | None
+    end_user_email_address: str | None
+    account_type: str | None
+    completed_at: str | None
+
+    @property
+    def relink_needed(self) -> bool:
+        """The credentials expired: only the end user going through Link again fixes it."""
+        return self.status == RELINK_NEEDED
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "COMPLETE"
 
 
 @functools.cache
@@ -83,11 +120,16 @@ class MergeClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        budget: RateBudget | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """`budget` paces this client's requests; `pacer` (which wins) shares one bucket
+        between the clients of one linked account."""
         self._account_token = account_token
         self._page_size = page_size
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.pacer = pacer or (None if budget is None else Pacer(budget, sleep=sleep))
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.http_seconds = 0.0  # spent on Merge's answers so far: waiting, retrying, decoding
         self._http = httpx.Client(
@@ -167,11 +209,34 @@ class MergeClient:
                     return frozenset(str(f) for f in fields)
         return None
 
-    def account_details(self) -> dict[str, Any]:
+    def account_details(self) -> AccountDetails:
+        """The linked account behind our token: its id (to match webhooks), status, provider."""
         body = self._get_json("hris/v1/account-details", {})
         if not isinstance(body, dict):
             raise ProviderProtocolError("Merge's account-details answer is not an object.")
-        return body
+        merge_id = _text(body.get("id"))
+        if merge_id is None:
+            raise ProviderProtocolError("Merge's account-details answer has no id.")
+        return AccountDetails(
+            id=merge_id,
+            status=(_text(body.get("status")) or "UNKNOWN").upper(),
+            integration=_text(body.get("integration")),
+            integration_slug=_text(body.get("integration_slug")),
+            category=_text(body.get("category")),
+            end_user_origin_id=_text(body.get("end_user_origin_id")),
+            end_user_organization_name=_text(body.get("end_user_organization_name")),
+            end_user_email_address=_text(body.get("end_user_email_address")),
+            account_type=_text(body.get("account_type")),
+            completed_at=_text(body.get("completed_at")),
+        )
+
+    def delete_account(self) -> None:
+        """Merge's disconnect: the linked account is deleted and its token stops working."""
+        started = time.perf_counter()
+        try:
+            self._send("POST", "hris/v1/delete-account", params=None, json=None, account=True)
+        finally:
+            self.http_seconds += time.perf_counter() - started
 
     def create_link_token(
         self,
@@ -199,16 +264,18 @@ class MergeClient:
         return token
 
     def exchange_public_token(self, public_token: str) -> AccountToken:
-        body = self._request_json("GET", f"hris/v1/account-token/{public_token}", account=False)
+        """Link's public token -> the account token, with the linked account's id."""
+        path = f"hris/v1/account-token/{quote(public_token, safe='')}"
+        body = self._request_json("GET", path, account=False)
         token = body.get("account_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise ProviderProtocolError("Merge's account-token answer has no account_token.")
         integration = body.get("integration") if isinstance(body.get("integration"), dict) else {}
         return AccountToken(
             account_token=token,
-            integration_name=integration.get("name"),
-            integration_slug=integration.get("slug"),
-            id=body.get("id"),
+            integration_name=_text(integration.get("name")),
+            integration_slug=_text(integration.get("slug")),
+            id=_text(body.get("id")),
         )
 
     # --- transport ---------------------------------------------------------------------------
@@ -253,6 +320,8 @@ class MergeClient:
             headers["X-Account-Token"] = self._account_token
         attempt = 0
         while True:
+            if self.pacer is not None:
+                self.pacer.wait()
             try:
                 response = self._http.request(
                     method, path, params=params, json=json, headers=headers
@@ -333,6 +402,13 @@ def _page(body: Any, page: int, *, key: str = "id") -> tuple[list[dict[str, Any]
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise ProviderProtocolError(f"Merge's page {page} has a next cursor that is not text.")
     return results, cursor
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def merge_datetime(value: datetime) -> str:

@@ -30,7 +30,7 @@ def parse_sync_statuses(results: Iterable[Mapping[str, Any]]) -> list[SyncStatus
             model_name=str(item.get("model_name") or item["model_id"]),
             model_id=str(item["model_id"]),
             status=str(item.get("status") or "UNKNOWN").upper(),
-            last_sync_result=_text(item.get("last_sync_result")),
+            last_sync_result=_upper(item.get("last_sync_result")),
             last_sync_start=_text(item.get("last_sync_start")),
             last_sync_finished=_text(item.get("last_sync_finished")),
             next_sync_start=_text(item.get("next_sync_start")),
@@ -45,33 +45,43 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _upper(value: object) -> str | None:
+    return None if value is None else str(value).upper()
+
+
 @dataclass(frozen=True, slots=True)
 class EmployeeSyncState:
-    """Where Merge stands with the Employee model of one linked account."""
+    """Where Merge stands with the Employee model of one linked account.
+
+    Merge's fields mean different things (docs/merge-facts.md, "How the fields are meant"):
+    `status` is what Merge is doing now (SYNCING during every routine re-sync);
+    `last_sync_result` and `last_sync_finished` say how and when the latest finished sync
+    ended; `is_initial_sync` says the first sync has not finished yet.
+    """
 
     phase: str  # initial_sync | ready | syncing | failed | paused | disabled | unknown
     status: SyncStatus | None
-
-    @property
-    def ready(self) -> bool:
-        """The first sync has finished: our syncs may run."""
-        return self.phase != "initial_sync"
-
-    @property
-    def fresh(self) -> bool:
-        """Merge's data is complete and current (the stale-source guard's question)."""
-        return self.phase == "ready"
+    ready: bool = False  # the first sync has finished: our syncs may run
+    fresh: bool = False  # the latest finished sync succeeded and Merge keeps syncing
 
     def progress(self) -> dict[str, Any]:
         if self.status is None:
-            return {"phase": self.phase}
+            return {"phase": self.phase, "fresh": False}
         return {
             "phase": self.phase,
             "status": self.status.status,
+            "last_sync_result": self.status.last_sync_result,
             "last_sync_start": self.status.last_sync_start,
             "last_sync_finished": self.status.last_sync_finished,
+            "next_sync_start": self.status.next_sync_start,
+            "is_initial_sync": self.status.is_initial_sync,
+            "fresh": self.fresh,
             "reason": self.status.sync_status_reason,
         }
+
+
+STOPPED = frozenset({"FAILED", "PAUSED", "DISABLED"})
+IDLE = frozenset({"PAUSED", "DISABLED"})  # Merge is not syncing at all: the data is not kept up
 
 
 def employee_sync_state(statuses: Sequence[SyncStatus]) -> EmployeeSyncState:
@@ -80,16 +90,21 @@ def employee_sync_state(statuses: Sequence[SyncStatus]) -> EmployeeSyncState:
     )
     if employee is None:
         return EmployeeSyncState("unknown", None)
-    never_finished = employee.last_sync_finished is None or employee.is_initial_sync
-    if employee.status == "SYNCING":
-        return EmployeeSyncState("initial_sync" if never_finished else "syncing", employee)
-    if employee.status in FINISHED:
-        return EmployeeSyncState("ready", employee)
-    if never_finished and employee.status not in ("FAILED", "PAUSED", "DISABLED"):
-        return EmployeeSyncState("initial_sync", employee)
-    phase = (
-        employee.status.lower()
-        if employee.status in ("FAILED", "PAUSED", "DISABLED")
-        else "unknown"
-    )
-    return EmployeeSyncState(phase, employee)
+    status = employee.status
+    first_done = not employee.is_initial_sync and employee.last_sync_finished is not None
+    if not first_done:
+        phase = status.lower() if status in STOPPED else "initial_sync"
+        return EmployeeSyncState(phase, employee)
+    result = employee.last_sync_result or (status if status != "SYNCING" else None)
+    fresh = result in FINISHED and status not in IDLE
+    if status == "SYNCING":
+        phase = "syncing"  # a routine re-sync; the data of the last one is there
+    elif status in IDLE:
+        phase = status.lower()
+    elif result in FINISHED:
+        phase = "ready"
+    elif result == "FAILED":
+        phase = "failed"  # also `status DONE, last_sync_result FAILED` (two different syncs)
+    else:
+        phase = "unknown"
+    return EmployeeSyncState(phase, employee, ready=True, fresh=fresh)
