@@ -7,6 +7,7 @@
     ├── ConflictError                   409
     │   ├── StalePlanError                   the directory changed since the plan was made
     │   ├── RunActiveError                   the account already has an active run
+    │   ├── RunCancelledError                an admin cancelled the run while it worked
     │   └── InitialSyncInProgressError       the provider's first sync is still running
     ├── InputError                      422  bad input, with where (record / field / line)
     │   └── CsvFormatError                   a malformed CSV file (line number)
@@ -87,6 +88,10 @@ class StalePlanError(ConflictError):
 
 class RunActiveError(ConflictError):
     code = "run_active"
+
+
+class RunCancelledError(ConflictError):
+    code = "run_cancelled"
 
 
 class InitialSyncInProgressError(ConflictError):

@@ -34,6 +34,7 @@ from peoplesync.core.issues import Issue
 from peoplesync.core.states import RunState
 from peoplesync.errors import InputError
 from peoplesync.logs import configure_logging
+from peoplesync.people.rows import core_values
 from peoplesync.people.service import list_people
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import review_page
@@ -354,12 +355,13 @@ def users(
 
 
 def _person_dict(p: PersonRow) -> dict[str, object]:
-    fields = ("id", "name", "preferred_name", "email", "employee_id", "status", "source_kind")
-    dates = ("birth_date", "start_date", "end_date")
-    data: dict[str, object] = {f: getattr(p, f) for f in fields}
-    data.update({d: (v.isoformat() if (v := getattr(p, d)) else None) for d in dates})
-    data["manager_id"] = p.manager_id
-    return data
+    return {
+        "id": p.id,
+        "status": p.status,
+        **core_values(p),
+        "source_kind": p.source_kind,
+        "manager_id": p.manager_id,
+    }
 
 
 def main() -> None:

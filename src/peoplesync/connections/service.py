@@ -103,6 +103,16 @@ def list_connections(session: Session, account_id: int) -> list[Connection]:
     return list(session.scalars(select(Connection).where(Connection.account_id == account_id)))
 
 
+def initial_sync_accounts(session: Session, account_id: int | None = None) -> list[int]:
+    """The accounts (all, or this one) whose connection waits for the provider's first sync."""
+    query = select(Connection.account_id).where(
+        Connection.status == ConnectionStatus.INITIAL_SYNC.value
+    )
+    if account_id is not None:
+        query = query.where(Connection.account_id == account_id)
+    return list(session.scalars(query.order_by(Connection.account_id)))
+
+
 def credentials(connection: Connection, box: SecretBox) -> tuple[str, str]:
     """(api key, account token), opened for building a client. Never log them."""
     if connection.api_key_encrypted is None or connection.account_token_encrypted is None:

@@ -10,6 +10,7 @@ safeguard watches. Adding a field is one entry here (and a migration adding its 
     label           as admins know it (the seed's and the CSV template's words)
     kind            text, email, date, or person (a reference to another employee: the manager)
     csv_header      the CSV column it is read from
+    csv_position    where that column stands in the file layout admins know (Name first)
     merge_fields    the Merge Employee fields it comes from (as `available-actions` names them)
     max_length      the longest value the directory keeps (text kinds; the column's size)
     redactable      an admin may redact it (name and email identify people: never)
@@ -38,6 +39,7 @@ class CoreField:
     label: str
     kind: Kind
     csv_header: str
+    csv_position: int
     merge_fields: tuple[str, ...]
     max_length: int | None = None
     redactable: bool = False
@@ -56,6 +58,7 @@ FIELDS: tuple[CoreField, ...] = (
         "Employee Id",
         Kind.TEXT,
         "Employee Id",
+        3,
         ("employee_number",),
         max_length=255,
         redactable=True,
@@ -65,6 +68,7 @@ FIELDS: tuple[CoreField, ...] = (
         "Name",
         Kind.TEXT,
         "Name",
+        1,
         ("display_full_name", "first_name", "last_name"),
         max_length=500,
         identity=True,
@@ -75,6 +79,7 @@ FIELDS: tuple[CoreField, ...] = (
         "Preferred Name",
         Kind.TEXT,
         "Preferred Name",
+        2,
         ("preferred_name",),
         max_length=500,
         redactable=True,
@@ -84,6 +89,7 @@ FIELDS: tuple[CoreField, ...] = (
         "Email",
         Kind.EMAIL,
         "Email",
+        4,
         ("work_email",),
         max_length=320,
         identity=True,
@@ -94,17 +100,18 @@ FIELDS: tuple[CoreField, ...] = (
         "Date of Birth",
         Kind.DATE,
         "Date of Birth",
+        5,
         ("date_of_birth",),
         redactable=True,
         identity=True,
     ),
     CoreField(
-        "start_date", "Start Date", Kind.DATE, "Start Date", ("start_date",), redactable=True
+        "start_date", "Start Date", Kind.DATE, "Start Date", 6, ("start_date",), redactable=True
     ),
     CoreField(
-        "end_date", "End Date", Kind.DATE, "End Date", ("termination_date",), redactable=True
+        "end_date", "End Date", Kind.DATE, "End Date", 7, ("termination_date",), redactable=True
     ),
-    CoreField("manager", "Manager", Kind.PERSON, "Manager Email", ("manager",)),
+    CoreField("manager", "Manager", Kind.PERSON, "Manager Email", 8, ("manager",)),
 )
 
 BY_NAME: Mapping[str, CoreField] = MappingProxyType({f.name: f for f in FIELDS})

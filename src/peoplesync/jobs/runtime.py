@@ -14,7 +14,7 @@ from peoplesync.config import Settings
 from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.notify.service import Notifier
 from peoplesync.runs.hris import HrisContext
-from peoplesync.runs.sync import SyncEnv, Syncs
+from peoplesync.runs.sync import STALE_AFTER, UNCLAIMED_AFTER, SyncEnv, Syncs
 
 
 def utcnow() -> datetime:
@@ -26,8 +26,8 @@ class JobTimings:
     """Tuning knobs of the workers, with their defaults."""
 
     heartbeat_seconds: float = 10.0  # a working task stamps its run this often
-    stale_after: timedelta = timedelta(minutes=2)  # no heartbeat for this long: the worker died
-    unclaimed_after: timedelta = timedelta(hours=1)  # a run no worker ever stamped (e.g. a CLI)
+    stale_after: timedelta = STALE_AFTER  # no heartbeat for this long: the worker died
+    unclaimed_after: timedelta = UNCLAIMED_AFTER  # queued, and no worker took it up
     email_retries: int = 6
     webhook_retries: int = 6
     retry_delay_seconds: float = 30.0  # the first retry; each next one waits `retry_backoff` x

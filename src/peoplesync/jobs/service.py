@@ -14,9 +14,14 @@ from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
 from peoplesync.core.states import RunState
-from peoplesync.errors import RunActiveError
 from peoplesync.jobs.tasks import Jobs
-from peoplesync.runs.service import active_run, ensure_applicable, get_run, start_run
+from peoplesync.runs.service import (
+    active_run,
+    already_running,
+    ensure_applicable,
+    get_run,
+    start_run,
+)
 from peoplesync.sources.csv_source import without_columns
 from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account
@@ -25,18 +30,20 @@ from peoplesync.store.models import Account
 def ensure_idle(session: Session, account_id: int) -> None:
     active = active_run(session, account_id)
     if active is not None and active.state != RunState.AWAITING_REVIEW:
-        raise RunActiveError(
-            f"A sync is already running for this account (run {active.id}, "
-            f"{active.state.replace('_', ' ')}).",
-            hint="Wait for it to finish, then sync again.",
-            run_id=active.id,
-        )
+        raise already_running(active)
 
 
 def request_sync(
-    session: Session, jobs: Jobs, account: Account, *, actor: str | None, trigger: str = "manual"
+    session: Session,
+    jobs: Jobs,
+    account: Account,
+    *,
+    actor: str | None,
+    trigger: str = "manual",
+    full: bool = False,
 ) -> int:
-    """A sync from the connected HRIS, in the background. Returns its (queued) run's id."""
+    """A sync from the connected HRIS, in the background (`full`: refetch every employee, not
+    only what changed). Returns its (queued) run's id."""
     ensure_idle(session, account.id)
     connection = connections.get_connection(session, account.id)
     connections.ensure_syncable(connection)
@@ -53,7 +60,9 @@ def request_sync(
     session.flush()
     account_id, run_id = account.id, run.id
     after_commit(
-        session, "jobs.sync", lambda: jobs.enqueue_sync(account_id, trigger, actor, run_id)
+        session,
+        "jobs.sync",
+        lambda: jobs.enqueue_sync(account_id, trigger, actor, run_id, full=full),
     )
     return run_id
 

@@ -1,12 +1,13 @@
 """The Huey tasks, bound to a runtime at start-up: `Jobs(huey, runtime)`.
 
-    sync_account(account_id, trigger, actor, run_id)  a sync from the HRIS (runs/sync.py)
+    sync_account(account_id, trigger, actor, run_id, full)  a sync from the HRIS (runs/sync.py)
     plan_file(account_id, data, source_name, actor, run_id)  an uploaded file (waits for review)
     apply_plan(account_id, run_id, actor, confirm)   import a reviewed run
     send_email(email_id)                            SMTP, retried with backoff
     deliver_webhook(delivery_id)                    POST, retried with backoff
     autosync_tick()            every minute         enqueue the accounts whose daily sync is due
     reap_stale_runs()          every minute         fail the runs of workers that died
+    refresh_initial_syncs()    every minute         ask Merge whether first syncs finished
 
 Every process that enqueues or consumes builds the same `Jobs`, so task names agree. The tasks
 are wiring: the sync use case does the work; what it refuses (an account with an active run, a
@@ -57,10 +58,16 @@ class Jobs:
         }
 
         def sync_account(
-            account_id: int, trigger: str, actor: str | None = None, run_id: int | None = None
+            account_id: int,
+            trigger: str,
+            actor: str | None = None,
+            run_id: int | None = None,
+            full: bool = False,
         ) -> None:
             with _refusals("sync", account_id):
-                self.syncs.from_hris(account_id, trigger=trigger, actor=actor, run_id=run_id)
+                self.syncs.from_hris(
+                    account_id, trigger=trigger, actor=actor, run_id=run_id, full=full
+                )
 
         def plan_file(
             account_id: int,
@@ -94,6 +101,9 @@ class Jobs:
             with unit_of_work(rt.factory) as session:
                 enqueue_due(session, rt.clock(), lambda a: self.enqueue_sync(a, "automatic"))
 
+        def refresh_initial_syncs() -> None:
+            self.syncs.refresh_initial_syncs()
+
         def reap_stale_runs() -> None:
             self.syncs.reap(stale_after=t.stale_after, unclaimed_after=t.unclaimed_after)
 
@@ -109,6 +119,9 @@ class Jobs:
         every_minute = crontab(minute="*")
         self._tick = huey.periodic_task(every_minute, name="autosync_tick")(autosync_tick)
         self._reap = huey.periodic_task(every_minute, name="reap_stale_runs")(reap_stale_runs)
+        self._initial = huey.periodic_task(every_minute, name="refresh_initial_syncs")(
+            refresh_initial_syncs
+        )
 
     def enqueue_sync(
         self,
@@ -116,8 +129,10 @@ class Jobs:
         trigger: str = "manual",
         actor: str | None = None,
         run_id: int | None = None,
+        *,
+        full: bool = False,
     ) -> None:
-        self._sync(account_id, trigger, actor, run_id)
+        self._sync(account_id, trigger, actor, run_id, full)
 
     def enqueue_csv_plan(
         self,

@@ -101,9 +101,14 @@ class Heartbeat:
 
 
 def stale_runs(
-    session: Session, *, now: datetime, stale_after: timedelta, unclaimed_after: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    unclaimed_after: timedelta,
+    account_id: int | None = None,
 ) -> list[SyncRun]:
-    """Active runs no live worker holds (see the module docstring)."""
+    """Active runs no live worker holds (see the module docstring); of one account if given."""
     working = or_(
         SyncRun.state.in_(WORKING_STATES),
         and_(
@@ -115,25 +120,43 @@ def stale_runs(
         and_(SyncRun.heartbeat_at.is_not(None), SyncRun.heartbeat_at < now - stale_after),
         and_(SyncRun.heartbeat_at.is_(None), SyncRun.created_at < now - unclaimed_after),
     )
-    return list(
-        session.scalars(
-            select(SyncRun).where(working, silent).order_by(SyncRun.id).with_for_update()
-        )
-    )
+    query = select(SyncRun).where(working, silent)
+    if account_id is not None:
+        query = query.where(SyncRun.account_id == account_id)
+    return list(session.scalars(query.order_by(SyncRun.id).with_for_update()))
 
 
 def reap_stale_runs(
-    session: Session, *, now: datetime, stale_after: timedelta, unclaimed_after: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    unclaimed_after: timedelta,
+    account_id: int | None = None,
 ) -> list[SyncRun]:
     """Fail every stale run with its reason; returns them (the caller notifies)."""
-    reaped = stale_runs(session, now=now, stale_after=stale_after, unclaimed_after=unclaimed_after)
+    reaped = stale_runs(
+        session,
+        now=now,
+        stale_after=stale_after,
+        unclaimed_after=unclaimed_after,
+        account_id=account_id,
+    )
     for run in reaped:
-        seen, state = run.heartbeat_at or run.created_at, run.state
-        fail_run(
-            run,
-            "The worker running this sync stopped before it finished (last sign of life "
-            f"{seen:%Y-%m-%d %H:%M:%S} UTC). Nothing was imported: run the sync again.",
-            now,
-        )
+        state = run.state
+        if run.heartbeat_at is None:
+            minutes = round(unclaimed_after.total_seconds() / 60)
+            why = (
+                f"No worker took this sync up within {minutes} minutes (queued "
+                f"{run.created_at:%Y-%m-%d %H:%M:%S} UTC). Nothing was imported: run the sync "
+                "again; if this repeats, ask your operator whether a peoplesync worker runs."
+            )
+        else:
+            why = (
+                "The worker running this sync stopped before it finished (last sign of life "
+                f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC). Nothing was imported: run the sync "
+                "again."
+            )
+        fail_run(run, why, now)
         log.warning("jobs.run.reaped", run_id=run.id, account_id=run.account_id, state=state)
     return reaped

@@ -4,8 +4,9 @@ of a connection.
     refresh_status   ask Merge how its own sync stands, record it on the connection
     open_source      the connection's `MergeSource`: the whole company, or what changed since
                      the last fetch began
-    plan_fetched     mirror what was fetched, then plan: only what changed when the directory is
-                     in step with the mirror (store/mirror.py), else the whole company
+    mirror_fetched   write what was fetched into the mirror (store/mirror.py)
+    plan_mirrored    plan from it: only what changed when the directory is in step with the
+                     mirror, else the whole company (only reads)
 
 Network calls happen between units of work, never inside one.
 """
@@ -15,24 +16,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from peoplesync.accounts.service import local_today
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
 from peoplesync.core.guard import SourceState
+from peoplesync.core.states import RunState
 from peoplesync.crypto import SecretBox
-from peoplesync.errors import PeoplesyncError, ReconnectNeededError
-from peoplesync.runs.service import (
-    PlanOutcome,
-    plan_run,
-    plan_run_changes,
-)
+from peoplesync.errors import PeoplesyncError, ReconnectNeededError, RunCancelledError
+from peoplesync.runs.service import Planned, plan_company, plan_part
 from peoplesync.sources.base import SourceBatch
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.factory import merge_client
@@ -44,6 +41,7 @@ from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import Account, Connection, SyncRun
 
 log = structlog.get_logger(__name__)
+_WORKING = (RunState.QUEUED, RunState.FETCHING)  # while the source is read
 
 
 def _utcnow() -> datetime:
@@ -123,7 +121,8 @@ def progress_reporter(
     every: float,
 ) -> Callable[[int], None]:
     """Record on the run how many employees have been read so far (pages poll it), at most once
-    per `every` seconds, each in its own short unit of work."""
+    per `every` seconds, each in its own short unit of work; a run an admin cancelled meanwhile
+    stops the read there."""
     last = time.monotonic()
 
     def report(fetched: int) -> None:
@@ -133,8 +132,12 @@ def progress_reporter(
         if time.monotonic() - last >= every:
             last = time.monotonic()
             with unit_of_work(factory) as session:
-                stamp = update(SyncRun).where(SyncRun.id == run_id)
-                session.execute(stamp.values(progress={"fetched": fetched}))
+                stamp = update(SyncRun).where(SyncRun.id == run_id, SyncRun.state.in_(_WORKING))
+                done = session.execute(stamp.values(progress={"fetched": fetched}))
+            if not done.rowcount:  # type: ignore[attr-defined]
+                raise RunCancelledError(
+                    "The sync was cancelled while it read the source; nothing was imported."
+                )
 
     return report
 
@@ -150,17 +153,10 @@ def record_connection_error(
         connections.mark_reconnect_needed(connection, error.message)
 
 
-def plan_fetched(
-    session: Session,
-    account: Account,
-    run: SyncRun,
-    source: MergeSource,
-    batch: SourceBatch,
-    *,
-    now: datetime,
-) -> PlanOutcome:
-    """Mirror what was fetched, then plan: only what changed when the directory is in step with
-    the mirror, else the whole company (read back from the mirror)."""
+def mirror_fetched(
+    session: Session, account: Account, run: SyncRun, source: MergeSource, batch: SourceBatch
+) -> None:
+    """Write what was fetched into the mirror (a short write: planning reads it afterwards)."""
     connection = connections.get_connection(session, account.id)
     started = time.perf_counter()
     mirror.update_mirror(
@@ -173,28 +169,33 @@ def plan_fetched(
     )
     if batch.started_at is not None:
         connections.mark_fetched(connection, fetch_started_at=batch.started_at)
-    basis = source.basis
-    run.mirror_basis = mirror.plan_basis(basis)
+    run.mirror_basis = mirror.plan_basis(source.basis)
     run.timings = {
         **{k: round(v, 4) for k, v in batch.timings.items() if k != "pages"},
         "pages": int(batch.timings.get("pages", 0)),
         "mirror": round(time.perf_counter() - started, 4),
     }
     run.progress = {"fetched": len(batch.snapshot.records), "full": batch.snapshot.complete}
-    today = local_today(account, now)
+
+
+def plan_mirrored(
+    session: Session, account: Account, source: MergeSource, *, today: date
+) -> tuple[Planned, SourceState]:
+    """Plan from the mirror (only reads): only what changed when the directory is in step with
+    it, else the whole company; with what Merge said of its own sync (for the guard)."""
+    connection = connections.get_connection(session, account.id)
+    basis = source.basis
     state = _source_state(connection)
     changes = mirror.pending_changes(
         session, connection, version=account.directory_version, basis=basis, today=today
     )
     if changes is not None:
         company = MirrorCompany(session, account.id, connection.id)
-        outcome = plan_run_changes(
-            session, account, run, changes, company, today=today, now=now, source_state=state
-        )
-        if outcome is not None:
-            return outcome
+        planned = plan_part(session, account, changes, company, today=today)
+        if planned is not None:
+            return planned, state
     snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
-    return plan_run(session, account, run, snapshot, today=today, now=now, source_state=state)
+    return plan_company(session, account, snapshot, today=today), state
 
 
 def _source_state(connection: Connection) -> SourceState:

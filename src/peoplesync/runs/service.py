@@ -102,15 +102,19 @@ def start_run(
         with session.begin_nested():
             session.add(run)
     except IntegrityError:
-        active = active_run(session, account.id)
-        raise RunActiveError(
-            "A sync is already running for this account"
-            + (f" (run {active.id}, {active.state.replace('_', ' ')})." if active else "."),
-            hint="Wait for it to finish, then sync again.",
-            run_id=active.id if active else None,
-        ) from None
+        raise already_running(active_run(session, account.id)) from None
     log.info("sync.run.started", run_id=run.id, account_id=account.id, trigger=trigger)
     return run
+
+
+def already_running(active: SyncRun | None) -> RunActiveError:
+    """The refusal of a second sync while `active` runs: which run, and what to do."""
+    which = f" (run {active.id}, {active.state.replace('_', ' ')})" if active else ""
+    return RunActiveError(
+        f"A sync is already running for this account{which}.",
+        hint="Wait for it to finish, then sync again.",
+        run_id=active.id if active else None,
+    )
 
 
 def active_run(session: Session, account_id: int) -> SyncRun | None:
@@ -130,8 +134,15 @@ def get_run(session: Session, account_id: int, run_id: int) -> SyncRun:
     return run
 
 
+WORKING = frozenset({RunState.FETCHING, RunState.PLANNING, RunState.APPLYING})
+
+
 def move(run: SyncRun, target: RunState, now: datetime) -> None:
+    """Move a run through the state table. Starting to work is a sign of life: a worker that
+    dies before its first heartbeat leaves a run the reaper fails within minutes."""
     run.state = check_move(run.state, target)
+    if target in WORKING:
+        run.heartbeat_at = now
     if target not in ACTIVE_STATES:
         run.finished_at = now
 
@@ -147,11 +158,24 @@ def plan_run(
     source_issues: Sequence[Issue] = (),
     source_state: SourceState | None = None,
 ) -> PlanOutcome:
-    """Validate, plan and guard the whole company; store the plan. Errors block the run (nothing
-    to review); so do guard findings on an automated run (a manual run shows them and needs a
-    confirmation)."""
-    move(run, RunState.PLANNING, now)
+    """Validate, plan and guard the whole company, and store the plan, in one session (the sync
+    use case reads and computes in one transaction and writes in another: `plan_company`, then
+    `record_plan`)."""
+    planned = plan_company(session, account, snapshot, today=today, source_issues=source_issues)
+    return record_plan(session, account, run, planned, now=now, source_state=source_state)
+
+
+def plan_company(
+    session: Session,
+    account: Account,
+    snapshot: SourceSnapshot,
+    *,
+    today: date,
+    source_issues: Sequence[Issue] = (),
+) -> Planned:
+    """Validate and plan the whole company against the directory. Only reads."""
     clock = _Laps()
+    version = account.directory_version
     directory = load_directory(session, account.id)
     clock.lap("load_directory")
     index = RecordIndex.build(snapshot.records)
@@ -161,16 +185,32 @@ def plan_run(
     result = None
     if report.ok:
         result = plan(
-            snapshot,
-            directory,
-            import_date=today,
-            policy=policy_of(account),
-            index=index,
+            snapshot, directory, import_date=today, policy=policy_of(account), index=index
         )
         clock.lap("plan")
-    planned = _Planned(report, result, directory, None)
-    return _conclude(
-        session, account, run, planned, clock, today=today, now=now, state=source_state
+    return Planned(report, result, directory, None, version, today, clock.timings)
+
+
+def plan_part(
+    session: Session, account: Account, changes: Changes, company: Company, *, today: date
+) -> Planned | None:
+    """`plan_company` for only what changed since the directory was last in step with the
+    source (core/delta.py); None when the changes cannot be planned alone. Only reads."""
+    if not plannable(changes):
+        return None
+    clock = _Laps()
+    version = account.directory_version
+    report = validate_changes(changes, company, today=today)
+    clock.lap("validate")
+    records = len(changes.snapshot.records)
+    if not report.ok:
+        return Planned(report, None, (), None, version, today, clock.timings, records)
+    part = plan_changes(changes, company, import_date=today, policy=policy_of(account))
+    if part is None:
+        return None
+    clock.lap("plan")
+    return Planned(
+        report, part.plan, part.people, part.active, version, today, clock.timings, records
     )
 
 
@@ -185,33 +225,26 @@ def plan_run_changes(
     now: datetime,
     source_state: SourceState | None = None,
 ) -> PlanOutcome | None:
-    """`plan_run` for only what changed since the directory was last in step with the source
-    (core/delta.py); None, with the run untouched, when the changes cannot be planned alone."""
-    if not plannable(changes):
+    """`plan_run` for only what changed; None, with the run untouched, when the changes cannot
+    be planned alone."""
+    planned = plan_part(session, account, changes, company, today=today)
+    if planned is None:
         return None
-    clock = _Laps()
-    report = validate_changes(changes, company, today=today)
-    clock.lap("validate")
-    planned = _Planned(report, None, (), None)
-    if report.ok:
-        part = plan_changes(changes, company, import_date=today, policy=policy_of(account))
-        if part is None:
-            return None
-        planned = _Planned(report, part.plan, part.people, part.active)
-        clock.lap("plan")
-    move(run, RunState.PLANNING, now)
-    run.timings = {**run.timings, "planned_records": len(changes.snapshot.records)}
-    return _conclude(
-        session, account, run, planned, clock, today=today, now=now, state=source_state
-    )
+    return record_plan(session, account, run, planned, now=now, source_state=source_state)
 
 
 @dataclass(frozen=True, slots=True)
-class _Planned:
+class Planned:
+    """A computed plan, not yet stored: what `record_plan` writes."""
+
     report: ValidationReport
     plan: Plan | None  # None when validation errors blocked it
     people: Sequence[Person]  # the directory (or the part the plan touches), for the guard
     active: int | None  # active people in the directory, when `people` is only a part
+    version: int  # the directory version the plan was made against
+    today: date  # the import date
+    timings: dict[str, float]
+    planned_records: int | None = None  # a plan of only what changed: how many records
 
 
 class _Laps:
@@ -227,36 +260,44 @@ class _Laps:
         self._last = now
 
 
-def _conclude(
+def record_plan(
     session: Session,
     account: Account,
     run: SyncRun,
-    planned: _Planned,
-    clock: _Laps,
+    planned: Planned,
     *,
-    today: date,
     now: datetime,
-    state: SourceState | None,
+    source_state: SourceState | None = None,
 ) -> PlanOutcome:
+    """Store a computed plan on its run and guard it: validation errors block the run (nothing
+    to review); so do guard findings on an automated run (a manual run shows them and needs a
+    confirmation). The run keeps the directory version the plan was made against, so a plan the
+    directory moved past meanwhile is refused at apply."""
+    if run.state != RunState.PLANNING:
+        move(run, RunState.PLANNING, now)
+    clock = _Laps()
     report, result = planned.report, planned.plan
     if result is not None and result.issues:  # conflicts with the directory: they block too
         report = ValidationReport((*report.issues, *result.issues))
     run.issues = [i.to_dict() for i in report.issues]
-    run.import_date = today
-    run.base_version = account.directory_version
+    run.import_date = planned.today
+    run.base_version = planned.version
+    timings: dict[str, Any] = {**run.timings, **planned.timings}
+    if planned.planned_records is not None:
+        timings["planned_records"] = planned.planned_records
     counts: dict[str, Any] = {"errors": len(report.errors), "warnings": len(report.warnings)}
     if result is None or not report.ok:
         run.counts = counts
         run.blocked_reason = "validation"
-        run.timings = {**run.timings, **clock.timings}
+        run.timings = timings
         move(run, RunState.BLOCKED, now)
         log.info("sync.plan.blocked", run_id=run.id, errors=counts["errors"])
         return PlanOutcome(run.id, RunState.BLOCKED, report, None)
     save_plan(session, run.id, result.items)
     clock.lap("store_plan")
     run.counts = counts | result.counts()
-    run.timings = {**run.timings, **clock.timings}
-    checked = _guard(account, result, planned.people, planned.active, state)
+    run.timings = timings | clock.timings
+    checked = _guard(account, result, planned.people, planned.active, source_state)
     run.findings = checked.to_dicts()
     if checked.blocked and run.trigger in AUTOMATED_TRIGGERS:
         run.blocked_reason = checked.reason
@@ -266,7 +307,7 @@ def _conclude(
     outcome = RunState.AWAITING_REVIEW if result.changed() else RunState.SUCCEEDED
     move(run, outcome, now)  # nothing to change: the run is done, with nothing to review
     if outcome is RunState.SUCCEEDED:
-        _record_success(session, run, now, version=account.directory_version)
+        _record_success(session, run, now, version=planned.version)
     log.info("sync.plan.built", run_id=run.id, findings=len(checked.findings), **result.counts())
     return PlanOutcome(run.id, outcome, report, result, guard=checked)
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import get_account, local_today
 from peoplesync.connections import service as connections
-from peoplesync.core.guard import GuardReport
+from peoplesync.core.guard import GuardReport, SourceState
 from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.plan import Plan
 from peoplesync.core.states import FINAL_STATES, RunState
@@ -39,6 +39,7 @@ from peoplesync.runs.heartbeat import Heartbeat, reap_stale_runs
 from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.service import (
     AUTOMATED_TRIGGERS,
+    Planned,
     PlanOutcome,
     apply_run,
     cancel_run,
@@ -47,17 +48,22 @@ from peoplesync.runs.service import (
     fail_run,
     get_run,
     move,
-    plan_run,
+    plan_company,
+    record_plan,
     start_run,
 )
 from peoplesync.sources.base import Source, SourceBatch
 from peoplesync.sources.csv_source import CsvSource
 from peoplesync.sources.merge.source import MergeSource
-from peoplesync.store.db import checkpoint_meanwhile, unit_of_work
+from peoplesync.store.db import checkpoint_meanwhile, reading, unit_of_work
 from peoplesync.store.models import Connection, SyncRun
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+
+
+STALE_AFTER = timedelta(minutes=2)  # a working run without a heartbeat this long: its worker died
+UNCLAIMED_AFTER = timedelta(minutes=10)  # a queued run no worker took up this long
 
 
 class Stage(enum.StrEnum):
@@ -126,10 +132,9 @@ class Syncs:
     ) -> SyncResult:
         """A sync from the account's HRIS: a new run, or `run_id` a request already started."""
         status_http: float | None = None
-        with self._heartbeat(account_id, run_id) as beat:
-            if run_id is None:
-                run_id, status_http = self._start_hris(account_id, trigger=trigger, actor=actor)
-                beat.run_id = run_id
+        if run_id is None:
+            run_id, status_http = self._start_hris(account_id, trigger=trigger, actor=actor)
+        with self._heartbeat(account_id, run_id):
             try:
                 source, status_http = self._stage(
                     account_id, run_id, Stage.READ, self._open_hris, full, status_http
@@ -155,12 +160,11 @@ class Syncs:
         run_id: int | None = None,
     ) -> SyncResult:
         """A sync from an employee file (a manual run: it waits for review)."""
-        with self._heartbeat(account_id, run_id) as beat:
-            if run_id is None:
-                run_id = self.start(
-                    account_id, trigger=trigger, source_kind="csv", name=name, actor=actor
-                )
-                beat.run_id = run_id
+        if run_id is None:
+            run_id = self.start(
+                account_id, trigger=trigger, source_kind="csv", name=name, actor=actor
+            )
+        with self._heartbeat(account_id, run_id):
             try:
                 source = self._stage(account_id, run_id, Stage.READ, self._open_file, data, name)
                 batch = self._read(account_id, run_id, source, None)
@@ -202,7 +206,8 @@ class Syncs:
         actor: str | None = None,
         connection_id: int | None = None,
     ) -> int:
-        """A queued run (refused while the account has an active one)."""
+        """A queued run (refused while the account has an active one that is still alive)."""
+        self.reap(account_id=account_id)
         with unit_of_work(self.env.factory) as session:
             run = start_run(
                 session,
@@ -217,19 +222,41 @@ class Syncs:
             session.flush()
             return run.id
 
-    def reap(self, *, stale_after: timedelta, unclaimed_after: timedelta) -> list[int]:
-        """Fail the runs of workers (or commands) that died, and conclude each."""
+    def reap(
+        self,
+        *,
+        stale_after: timedelta = STALE_AFTER,
+        unclaimed_after: timedelta = UNCLAIMED_AFTER,
+        account_id: int | None = None,
+    ) -> list[int]:
+        """Fail the runs of workers (or commands) that died, of every account or one, and
+        conclude each. The reaper task does this every minute; a sync starting does it for its
+        own account first, so a killed `peoplesync sync` never holds the account's slot."""
         with unit_of_work(self.env.factory) as session:
             reaped = reap_stale_runs(
                 session,
                 now=self.env.clock(),
                 stale_after=stale_after,
                 unclaimed_after=unclaimed_after,
+                account_id=account_id,
             )
             found = [(r.account_id, r.id) for r in reaped]
-        for account_id, run_id in found:
-            self.conclude(account_id, run_id)
+        for owner, run_id in found:
+            self.conclude(owner, run_id)
         return [run_id for _, run_id in found]
+
+    def refresh_initial_syncs(self, account_id: int | None = None) -> int:
+        """Ask Merge again about every connection still in its first sync (of one account, or
+        all): a setup driven by the API alone learns that it finished. Returns how many were
+        asked; a failure is recorded on its connection, never raised."""
+        with unit_of_work(self.env.factory) as session:
+            waiting = connections.initial_sync_accounts(session, account_id)
+        for owner in waiting:
+            try:
+                hris.refresh_status(self.env.factory, owner, self.env.hris)
+            except PeoplesyncError as err:
+                log.info("sync.initial_sync.unknown", account_id=owner, code=err.code)
+        return len(waiting)
 
     def conclude(self, account_id: int, run_id: int) -> None:
         """Tell the admins of an automated run that stopped, and the webhooks of a finished
@@ -337,25 +364,43 @@ class Syncs:
         batch: SourceBatch,
         status_http: float,
     ) -> PlanOutcome:
+        """Mirror (a short write), plan (only reads: no write lock while it computes), store the
+        plan (a short write)."""
+        env = self.env
         http = batch.timings.get("http", 0.0) + status_http
         batch = replace(batch, timings={**batch.timings, "http": http})
+        with unit_of_work(env.factory) as session:
+            account = get_account(session, account_id)
+            run = get_run(session, account_id, run_id)
+            hris.mirror_fetched(session, account, run, source, batch)
+            move(run, RunState.PLANNING, env.clock())
+        with reading(env.factory) as session:
+            account = get_account(session, account_id)
+            today = local_today(account, env.clock())
+            planned, state = hris.plan_mirrored(session, account, source, today=today)
+        return self._record(account_id, run_id, planned, state)
+
+    def _plan_file(self, account_id: int, run_id: int, batch: SourceBatch) -> PlanOutcome:
+        """Plan (only reads: no write lock while it computes), then store the plan."""
+        env = self.env
+        with unit_of_work(env.factory) as session:
+            move(get_run(session, account_id, run_id), RunState.PLANNING, env.clock())
+        with reading(env.factory) as session:
+            account = get_account(session, account_id)
+            today = local_today(account, env.clock())
+            planned = plan_company(
+                session, account, batch.snapshot, today=today, source_issues=batch.issues
+            )
+        return self._record(account_id, run_id, planned, None)
+
+    def _record(
+        self, account_id: int, run_id: int, planned: Planned, state: SourceState | None
+    ) -> PlanOutcome:
         with unit_of_work(self.env.factory) as session:
             account = get_account(session, account_id)
             run = get_run(session, account_id, run_id)
-            return hris.plan_fetched(session, account, run, source, batch, now=self.env.clock())
-
-    def _plan_file(self, account_id: int, run_id: int, batch: SourceBatch) -> PlanOutcome:
-        now = self.env.clock()
-        with unit_of_work(self.env.factory) as session:
-            account = get_account(session, account_id)
-            return plan_run(
-                session,
-                account,
-                get_run(session, account_id, run_id),
-                batch.snapshot,
-                today=local_today(account, now),
-                now=now,
-                source_issues=batch.issues,
+            return record_plan(
+                session, account, run, planned, now=self.env.clock(), source_state=state
             )
 
     def _auto_apply(self, account_id: int, outcome: PlanOutcome) -> SyncResult:
@@ -427,7 +472,9 @@ class Syncs:
     # --- helpers ------------------------------------------------------------------------------
 
     @contextmanager
-    def _heartbeat(self, account_id: int, run_id: int | None) -> Iterator[Heartbeat]:
+    def _heartbeat(self, account_id: int, run_id: int) -> Iterator[Heartbeat]:
+        """Stamp this run (never another of the account's: a dead one must stay dead) while the
+        block works on it."""
         env = self.env
         with Heartbeat(
             env.factory,

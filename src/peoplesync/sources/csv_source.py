@@ -30,7 +30,8 @@ from peoplesync.core.issues import Issue, Severity
 from peoplesync.errors import CsvFormatError
 from peoplesync.sources.base import SourceBatch
 
-TEMPLATE_HEADER = tuple(f.csv_header for f in FIELDS)
+TEMPLATE_HEADER = tuple(f.csv_header for f in sorted(FIELDS, key=lambda f: f.csv_position))
+MAX_COLUMNS = 500  # the core columns and hundreds of demographics; more is not an employee file
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOWERED = {c.casefold(): c for c in CSV_COLUMNS}
 
@@ -151,6 +152,12 @@ def _header(reader: _Reader) -> list[str]:
         raise CsvFormatError(f"The header row cannot be read ({err}).", line=1) from None
     except StopIteration:
         raise CsvFormatError("The file is empty.", line=1) from None
+    if len(header) > MAX_COLUMNS:
+        raise CsvFormatError(
+            f"The header has {len(header):,} columns; peoplesync reads at most {MAX_COLUMNS}.",
+            line=1,
+            hint="Keep the employee columns and the demographics you use; check the separator.",
+        )
     problems = _header_problems(header)
     if problems:
         raise CsvFormatError(

@@ -53,8 +53,14 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # a reader: a snapshot, and no lock on writers
+            return
         # Writers queue up at BEGIN instead of failing later on a lock upgrade.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "peoplesync_read_only"  # an execution option: this transaction only reads
 
 
 # A commit copies the write-ahead log into the database file (and waits for the disk) once the
@@ -115,6 +121,21 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads, and is rolled back at the end (nothing it did stays).
+
+    On SQLite it takes no write lock (a deferred BEGIN: a consistent snapshot of the WAL, while
+    writers go on), so a long read or the work done between its queries never keeps another
+    account's request waiting. Write in a `unit_of_work`."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.close()  # rolls the transaction back; what was read stays readable
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

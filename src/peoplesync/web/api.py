@@ -66,6 +66,12 @@ class AutoSyncIn(BaseModel):
     timezone: str | None = None
 
 
+class SyncIn(BaseModel):
+    full: bool = Field(
+        False, description="Refetch every employee from the HRIS, not only what changed."
+    )
+
+
 class ApplyIn(BaseModel):
     confirm: bool = Field(False, description="Push safeguard findings through (recorded).")
 
@@ -93,7 +99,7 @@ def _limit(limit: int) -> int:
 
 
 def _account_json(ctx: Ctx, account_id: int) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         a = accounts.get_account(session, account_id)
         return {
             "id": a.id,
@@ -118,7 +124,7 @@ def change_account_settings(ctx: Ctx, principal: ApiAdmin, body: AccountSettings
 
 @router.get("/autosync")
 def get_autosync(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         return autosync.auto_sync_status(session, account, ctx.clock()).to_dict()
 
@@ -141,7 +147,7 @@ def put_autosync(ctx: Ctx, principal: ApiAdmin, body: AutoSyncIn) -> Json:
 
 @router.get("/redaction")
 def get_redaction(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         return {"redacted_fields": redaction.redacted_fields(account)}
 
@@ -169,7 +175,7 @@ def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: str) -> Json:
 
 @router.get("/connections/justworks")
 def get_justworks(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         return connection_view(session, principal.account_id)
 
 
@@ -183,10 +189,13 @@ def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Js
 
 
 @router.post("/syncs", status_code=202)
-def start_sync(ctx: Ctx, principal: ApiAdmin) -> Json:
+def start_sync(ctx: Ctx, principal: ApiAdmin, body: SyncIn | None = None) -> Json:
+    full = bool(body and body.full)
+    ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
+    ctx.jobs.syncs.refresh_initial_syncs(principal.account_id)  # Merge may be done by now
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
-        run_id = request_sync(session, ctx.jobs, account, actor=principal.actor)
+        run_id = request_sync(session, ctx.jobs, account, actor=principal.actor, full=full)
     return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 
 
@@ -195,6 +204,7 @@ async def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, F
     data = await file.read(MAX_CSV_BYTES + 1)
     if not data or len(data) > MAX_CSV_BYTES:
         raise InputError("The file is empty or larger than 50 MB.", field="file")
+    ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
         run_id = request_csv_plan(
@@ -205,7 +215,7 @@ async def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, F
 
 @router.get("/runs")
 def list_runs(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = runs.list_runs(session, principal.account_id, limit=_limit(limit))
         return {"runs": [_run_json(r) for r in found]}
 
@@ -217,7 +227,7 @@ def _run_json(run: Any) -> Json:
 
 @router.get("/runs/{run_id}")
 def get_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         return _run_json(runs.get_run(session, principal.account_id, run_id))
 
 
@@ -233,7 +243,7 @@ def run_items(
 ) -> Json:
     if kind is not None and kind not in REVIEW_KINDS:
         raise InputError(f"'{kind}' is not a kind.", hint=f"Use one of {', '.join(REVIEW_KINDS)}.")
-    with ctx.uow() as session:
+    with ctx.read() as session:
         runs.get_run(session, principal.account_id, run_id)  # 404 unless it is this account's
         found = review_page(
             session,
@@ -296,7 +306,7 @@ def list_people(
     offset: int = 0,
     limit: int = 50,
 ) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = people.list_people(
             session,
             principal.account_id,
@@ -311,7 +321,7 @@ def list_people(
 
 @router.get("/people/{person_id}")
 def get_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         person = people.get_person(session, principal.account_id, person_id)
         return person_view(session, principal.account_id, person)
 
@@ -341,7 +351,7 @@ def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
 
 @router.get("/people/{person_id}/history")
 def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         people.get_person(session, principal.account_id, person_id)
         rows = people.person_history(session, principal.account_id, person_id)
         return {
@@ -364,7 +374,7 @@ def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
 
 @router.get("/demographics")
 def list_demographics(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = demographics.list_demographics(session, principal.account_id)
     return {"demographics": [{"id": d.id, "name": d.name, "people": d.people} for d in found]}
 
@@ -380,7 +390,7 @@ def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Js
 
 @router.get("/outbox")
 def list_outbox(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = notify.list_outbox(session, principal.account_id, limit=_limit(limit))
         return {
             "emails": [

@@ -18,7 +18,7 @@ from peoplesync.jobs.tasks import Jobs
 from peoplesync.runs.hris import HrisContext
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.factory import merge_client
-from peoplesync.store.db import unit_of_work
+from peoplesync.store.db import reading, unit_of_work
 
 
 def _utcnow() -> datetime:
@@ -39,6 +39,12 @@ class WebContext:
     def uow(self) -> Iterator[Session]:
         """One unit of work: committed when the block ends, rolled back on any exception."""
         with unit_of_work(self.factory) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads (on SQLite: no write lock; see `store.db.reading`)."""
+        with reading(self.factory) as session:
             yield session
 
     @cached_property

@@ -15,6 +15,7 @@ from peoplesync.core.guard import REASON_HINTS, REASON_LABELS, GuardReason
 from peoplesync.core.states import ACTIVE_STATES, RunState
 from peoplesync.errors import NotFoundError
 from peoplesync.people import service as people
+from peoplesync.people.rows import core_values
 from peoplesync.runs.service import active_run
 from peoplesync.store.models import Connection, SyncRun
 from peoplesync.store.models import Person as PersonRow
@@ -138,13 +139,8 @@ def person_row(person: PersonRow) -> dict[str, Any]:
     return {
         "id": person.id,
         "status": person.status,
-        "name": person.name,
-        "preferred_name": person.preferred_name,
-        "email": person.email,
-        "employee_id": person.employee_id,
+        **core_values(person),
         "source": person.source_kind,
-        "start_date": iso(person.start_date),
-        "end_date": iso(person.end_date),
     }
 
 
@@ -158,7 +154,6 @@ def person_view(session: Session, account_id: int, person: PersonRow) -> dict[st
     return {
         **person_row(person),
         "source_id": person.source_id,
-        "birth_date": iso(person.birth_date),
         "manager_id": person.manager_id,
         "manager": manager,
         "demographics": people.person_demographics(session, person.id),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.perf import gc_paused
 from peoplesync.sources.merge.client import MergeClient
-from peoplesync.sources.merge.mapping import map_employee
+from peoplesync.sources.merge.mapping import Expected, map_employee
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
 
@@ -36,6 +36,7 @@ def fetch_employees(
     *,
     modified_after: datetime | None,
     redacted: frozenset[str] = frozenset(),
+    expected: Expected = (),
     on_page: Callable[[int], None] | None = None,
     clock: Callable[[], datetime] = _utcnow,
 ) -> MergeFetch:
@@ -57,7 +58,7 @@ def fetch_employees(
                 break
             pages += 1
             for raw in page:
-                mapped = map_employee(raw, redacted=redacted)
+                mapped = map_employee(raw, redacted=redacted, expected=expected)
                 merge_id = str(raw["id"])
                 if mapped is None:
                     deleted.add(merge_id)

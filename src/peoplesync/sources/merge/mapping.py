@@ -40,16 +40,44 @@ def provided_fields(supported: Collection[str] | None) -> frozenset[str]:
     return frozenset(SUPPORTED_TO_CORE[f] for f in supported if f in SUPPORTED_TO_CORE)
 
 
+Expected = tuple[tuple[str, tuple[str, ...]], ...]  # (what, the Merge keys that carry it)
+
+
+def expected_keys(provided: Collection[str], demographics: Collection[str]) -> Expected:
+    """For each core field and demographic a sync compares: the Merge Employee keys of which a
+    record must carry at least one (`null` is a value: "empty"; a key left out is not)."""
+    core = tuple((f.label, f.merge_fields) for f in FIELDS if f.name in provided)
+    named = tuple((n, (DEMOGRAPHIC_SOURCES[n],)) for n in sorted(demographics))
+    return core + named
+
+
 def map_employee(
-    raw: Mapping[str, Any], *, redacted: frozenset[str] = frozenset()
+    raw: Mapping[str, Any],
+    *,
+    redacted: frozenset[str] = frozenset(),
+    expected: Expected = (),
 ) -> SourceEmployee | None:
-    """The canonical employee, or None when Merge says the record was deleted upstream."""
+    """The canonical employee, or None when Merge says the record was deleted upstream.
+
+    A record without one of the `expected` keys fails the fetch: read as "empty", a field
+    missing from the answer would clear that value in the directory (or leave the record
+    unmatched), with no finding and no review."""
     if raw.get("remote_was_deleted"):
         return None
     merge_id = _text(raw.get("id"))
     if merge_id is None:
         raise ProviderProtocolError("A Merge employee has no id.")
     where = f"employee {_text(raw.get('remote_id')) or merge_id}"
+    for what, keys in expected:
+        if not any(key in raw for key in keys):
+            raise ProviderProtocolError(
+                f"Merge's {where} has no '{keys[0]}' field ({what}): a field missing from "
+                "the answer is not an empty one, so nothing was imported.",
+                hint="The provider's answer is incomplete; run the sync again later. If it "
+                "persists, contact your peoplesync operator.",
+                field=what,
+                record=where,
+            )
     values = [None if f.name in redacted else _value(raw, f, where) for f in VALUE_FIELDS]
     manager = None if "manager" in redacted else _ref(raw.get("manager"))
     return SourceEmployee(

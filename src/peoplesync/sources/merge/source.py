@@ -10,7 +10,11 @@ from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.sources.base import SourceBatch
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fetch import fetch_employees
-from peoplesync.sources.merge.mapping import DEMOGRAPHIC_SOURCES, provided_fields
+from peoplesync.sources.merge.mapping import (
+    DEMOGRAPHIC_SOURCES,
+    expected_keys,
+    provided_fields,
+)
 
 
 class MergeSource:
@@ -40,6 +44,7 @@ class MergeSource:
                 self.client,
                 modified_after=self.modified_after,
                 redacted=self.redacted,
+                expected=expected_keys(self.basis.provided, self.basis.demographic_names),
                 on_page=on_progress,
             )
         snapshot = SourceSnapshot(

@@ -135,10 +135,12 @@ def paste_token(
 
 
 @router.post("/justworks/sync")
-def sync(ctx: Ctx, principal: AdminForm) -> Response:
+def sync(ctx: Ctx, principal: AdminForm, full: Annotated[str, Form()] = "") -> Response:
+    ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
+    ctx.jobs.syncs.refresh_initial_syncs(principal.account_id)  # Merge may be done by now
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
-        request_sync(session, ctx.jobs, account, actor=principal.actor)
+        request_sync(session, ctx.jobs, account, actor=principal.actor, full=full == "yes")
     return redirect("/sync?started=1")
 
 

@@ -27,7 +27,7 @@ KIND_LABELS = {"create": "New", "update": "Updates", "leave": "Leavers", "rehire
 
 @router.get("/sync")
 def get_started(request: Request, ctx: Ctx, principal: Admin, started: int = 0) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         active = runs.active_run(session, principal.account_id)
         if active is not None:
             return redirect(f"/runs/{active.id}")
@@ -43,7 +43,7 @@ def get_started(request: Request, ctx: Ctx, principal: Admin, started: int = 0) 
 
 @router.get("/sync/status.json")
 def sync_status(ctx: Ctx, principal: Admin) -> JSONResponse:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         active = runs.active_run(session, principal.account_id)
         latest = next(iter(runs.list_runs(session, principal.account_id, limit=1)), None)
         return JSONResponse(
@@ -63,6 +63,7 @@ async def upload_csv(
         raise InputError("The file is larger than 50 MB.", hint="Split it or use the HRIS sync.")
     if not data:
         raise InputError("The file is empty.", hint="Choose the CSV export of your employees.")
+    ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
         request_csv_plan(
@@ -103,7 +104,7 @@ def review(
     if kind not in REVIEW_KINDS:
         raise InputError(f"'{kind}' is not a kind of change.", hint="Use one of the tabs.")
     page = max(page, 1)
-    with ctx.uow() as session:
+    with ctx.read() as session:
         run = run_view(runs.get_run(session, principal.account_id, run_id))
         found = review_page(
             session,
@@ -150,6 +151,6 @@ def cancel(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
 
 @router.get("/history")
 def history(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = [run_view(r) for r in runs.list_runs(session, principal.account_id, limit=200)]
     return render(request, "history.html", {"runs": found})
