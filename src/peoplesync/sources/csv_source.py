@@ -33,6 +33,7 @@ from peoplesync.sources.base import SourceBatch
 TEMPLATE_HEADER = tuple(f.csv_header for f in sorted(FIELDS, key=lambda f: f.csv_position))
 MAX_COLUMNS = 500  # the core columns and hundreds of demographics; more is not an employee file
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line ends
 _LOWERED = {c.casefold(): c for c in CSV_COLUMNS}
 
 
@@ -132,10 +133,8 @@ def _without(row: list[str], drop: set[int]) -> list[str]:
 
 
 def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise CsvFormatError("The file is empty.", line=1)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise CsvFormatError(
@@ -143,6 +142,9 @@ def _decode(data: bytes) -> str:
             line=line,
             hint="Save it as 'CSV UTF-8' (in Excel) or export it from Numbers or Google Sheets.",
         ) from None
+    if not text.strip():
+        raise CsvFormatError("The file is empty.", line=1)
+    return text
 
 
 def _header(reader: _Reader) -> list[str]:
@@ -217,6 +219,8 @@ def _record(line: int, cells: Mapping[str, str]) -> tuple[SourceEmployee, list[I
     location = f"row {line}"
     for column, raw in cells.items():
         value = raw.strip() or None
+        if value is not None and (bad := _CONTROL.search(value)):
+            issues.append(_control_issue(location, column, bad.group(), cells))  # blocks it
         name = CSV_COLUMNS.get(column)
         if name is None:
             if value is not None:
@@ -233,6 +237,28 @@ def _record(line: int, cells: Mapping[str, str]) -> tuple[SourceEmployee, list[I
     return record, issues
 
 
+def _who(cells: Mapping[str, str]) -> str:
+    name, email = cells.get("Name", "").strip(), cells.get("Email", "").strip()
+    return f"{name or '(no name)'}" + (f" <{email}>" if email else "")
+
+
+def _control_issue(location: str, column: str, char: str, cells: Mapping[str, str]) -> Issue:
+    """A cell holding a control character (a NUL byte, a bell...): never stored, always named."""
+    field = CSV_COLUMNS.get(column) or column
+    who = _who({k: _CONTROL.sub("", v) for k, v in cells.items() if k in ("Name", "Email")})
+    return Issue(
+        severity=Severity.ERROR,
+        code="control_character",
+        message=f"{location} ({who}): {column} holds a control character (U+{ord(char):04X}), "
+        "which is not text.",
+        hint="Remove it from the cell (it often comes from a copy from another program), or "
+        "save the file again as CSV UTF-8.",
+        location=location,
+        field=field,
+        who=who,
+    )
+
+
 def _date(
     value: str | None, location: str, field: str, cells: Mapping[str, str], issues: list[Issue]
 ) -> date | None:
@@ -243,8 +269,7 @@ def _date(
             return date.fromisoformat(value)
         except ValueError:
             pass
-    name, email = cells.get("Name", "").strip(), cells.get("Email", "").strip()
-    who = f"{name or '(no name)'}" + (f" <{email}>" if email else "")
+    who = _who(cells)
     issues.append(
         Issue(
             severity=Severity.ERROR,
