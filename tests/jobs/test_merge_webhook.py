@@ -1,6 +1,8 @@
 """Merge's webhooks: the signature is checked in constant time, with or without padding; a bad
 one is refused and starts nothing; `LinkedAccount.sync_completed` starts an automatic sync —
-end to end from the sandbox HRIS, through a receiver playing the web route, to the worker."""
+end to end from the sandbox HRIS, through a receiver playing the web route, to the worker. A
+delivery replayed starts nothing more (remembered in the database, across restarts), and one
+whose sync finished long ago is refused."""
 
 from __future__ import annotations
 
@@ -10,22 +12,27 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from peoplesync.accounts.service import get_account
 from peoplesync.errors import ConfigError, InputError, PeoplesyncError
 from peoplesync.jobs.merge_webhook import (
+    DELIVERY_MEMORY,
+    MAX_DELIVERY_AGE,
     SIGNATURE_HEADER,
     WebhookSignatureError,
+    WebhookStaleError,
     handle_merge_webhook,
     signature_ok,
 )
 from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.jobs.tasks import Jobs
 from peoplesync.sandbox import SandboxAccount, SandboxServer
-from peoplesync.store.db import unit_of_work
+from peoplesync.store.db import make_engine, session_factory, unit_of_work
 from tests.jobs.fixtures import COMPANY_SIZE
 from tests.jobs.world import TaskLog, World, wait_for
 
@@ -38,11 +45,21 @@ def signed(body: bytes, key: str = KEY, *, padding: bool = False) -> str:
     return text if padding else text.rstrip("=")
 
 
-def envelope(linked_account_id: str, event: str = "LinkedAccount.sync_completed") -> bytes:
+def envelope(
+    linked_account_id: str,
+    event: str = "LinkedAccount.sync_completed",
+    *,
+    finished: datetime | None = None,
+) -> bytes:
+    """A delivery; `finished` is when Merge's sync of employees finished (none: not said)."""
+    status = {}
+    if finished is not None:
+        moment = finished.isoformat().replace("+00:00", "Z")
+        status["hris.Employee"] = {"last_sync_result": "DONE", "last_sync_finished": moment}
     body = {
         "hook": {"id": "h1", "event": event, "target": "https://peoplesync.test/hooks/merge"},
         "linked_account": {"id": linked_account_id, "integration": "Justworks"},
-        "data": {"is_initial_sync": False, "sync_status": {}},
+        "data": {"is_initial_sync": False, "sync_status": status},
     }
     return json.dumps(body).encode()
 
@@ -60,15 +77,18 @@ def test_signatures_with_and_without_padding() -> None:
         assert not signature_ok(KEY, body, standard)
 
 
-def deliver(world: World, jobs: Jobs, body: bytes, signature: str | None) -> str:
+def deliver(
+    world: World, jobs: Jobs, body: bytes, signature: str | None, *, factory: Any = None
+) -> str:
     """What the web route does: one unit of work around the handler."""
-    with unit_of_work(world.factory) as session:
+    with unit_of_work(factory or world.factory) as session:
         outcome = handle_merge_webhook(
             body,
             signature,
             session=session,
             settings=world.settings,
             enqueue_sync=jobs.enqueue_sync,
+            now=world.clock(),
         )
     return outcome.action
 
@@ -123,11 +143,53 @@ def test_what_is_acknowledged_and_ignored(
         deliver(world, jobs, b"[1, 2", signed(b"[1, 2"))
 
 
+def test_a_replayed_delivery_starts_no_second_sync_even_after_a_restart(
+    world: World, company: SandboxAccount, linked: int
+) -> None:
+    jobs = world.jobs()
+    body = envelope(company.linked_account_id, finished=world.clock() - timedelta(minutes=2))
+    assert deliver(world, jobs, body, signed(body)) == "sync_enqueued"
+    assert deliver(world, jobs, body, signed(body)) == "ignored"
+    assert deliver(world, jobs, body, signed(body, padding=True)) == "ignored"  # same delivery
+    restarted = make_engine(world.db.url)  # another process: only the database remembers
+    try:
+        assert deliver(world, jobs, body, signed(body), factory=session_factory(restarted)) == (
+            "ignored"
+        )
+    finally:
+        restarted.dispose()
+    assert jobs.pending() == 1
+    world.clock.advance(seconds=DELIVERY_MEMORY.total_seconds() + 60)
+    with pytest.raises(WebhookStaleError):  # forgotten by now, but far too old to act on
+        deliver(world, jobs, body, signed(body))
+    assert jobs.pending() == 1
+    assert world.runs(linked) == []
+
+
+def test_a_delivery_whose_sync_finished_long_ago_is_refused(
+    world: World, company: SandboxAccount, linked: int
+) -> None:
+    jobs = world.jobs()
+    old = envelope(company.linked_account_id, finished=world.clock() - MAX_DELIVERY_AGE * 2)
+    with pytest.raises(WebhookStaleError) as refused:
+        deliver(world, jobs, old, signed(old))
+    assert refused.value.http_status == 403
+    assert refused.value.code == "stale_delivery"
+    fresh = envelope(company.linked_account_id, finished=world.clock() - timedelta(minutes=1))
+    assert deliver(world, jobs, fresh, signed(fresh)) == "sync_enqueued"  # a new sync: acted on
+    assert jobs.pending() == 1
+
+
 def test_without_a_key_webhooks_are_refused(embedded: World) -> None:
     settings = embedded.settings.model_copy(update={"merge_webhook_key": None})
     with unit_of_work(embedded.factory) as session, pytest.raises(ConfigError):
         handle_merge_webhook(
-            b"{}", "x", session=session, settings=settings, enqueue_sync=lambda *_: None
+            b"{}",
+            "x",
+            session=session,
+            settings=settings,
+            enqueue_sync=lambda *_: None,
+            now=embedded.clock(),
         )
 
 

@@ -17,7 +17,10 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 def test_every_table_has_an_account_or_a_parent_that_has_one(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names()) - {"alembic_version", "accounts"}
     scoped_by_parent = {"person_demographics", "plan_items", "source_records", "source_pending"}
-    for table in tables - scoped_by_parent:
+    # Rows about a request before it is known to be anyone's: a Merge delivery is recognised as
+    # a replay before its linked account is looked up.
+    before_any_account = {"merge_webhook_receipts"}
+    for table in tables - scoped_by_parent - before_any_account:
         columns = {c["name"] for c in inspect(engine).get_columns(table)}
         assert "account_id" in columns, table
 

@@ -4,6 +4,9 @@ one error shape, the OpenAPI document, Merge's webhook."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from peoplesync.cli.demo import sample_path
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
@@ -279,5 +282,31 @@ def test_a_merge_webhook_with_a_bad_signature_is_refused_and_starts_nothing(
         headers={SIGNATURE_HEADER: expected_signature(WEBHOOK_KEY, body)},
     )
     assert signed.status_code == 200
-    assert signed.json() == {"action": "ignored"}  # no connection has that linked account
+    assert signed.json() == {"action": "ignored", "reason": "unknown linked account"}
     assert a.api.get("/api/v1/runs").json()["runs"] == runs_before
+
+
+def test_a_replayed_or_stale_merge_webhook_is_not_acted_on(site: Site) -> None:
+    def delivery(finished: datetime) -> bytes:
+        moment = finished.isoformat().replace("+00:00", "Z")
+        status = {"hris.Employee": {"last_sync_result": "DONE", "last_sync_finished": moment}}
+        return json.dumps(
+            {
+                "hook": {"id": "h1", "event": "LinkedAccount.sync_completed"},
+                "linked_account": {"id": "replayed"},
+                "data": {"sync_status": status},
+            }
+        ).encode()
+
+    def post(body: bytes) -> httpx.Response:
+        headers = {SIGNATURE_HEADER: expected_signature(WEBHOOK_KEY, body)}
+        return site.client().post("/api/v1/webhooks/merge", content=body, headers=headers)
+
+    fresh = delivery(datetime.now(UTC) - timedelta(minutes=1))
+    assert post(fresh).json()["reason"] == "unknown linked account"
+    replayed = post(fresh)
+    assert replayed.status_code == 200  # acknowledged, so that Merge stops retrying
+    assert replayed.json() == {"action": "ignored", "reason": "a delivery already received"}
+    stale = post(delivery(datetime.now(UTC) - timedelta(days=2)))
+    assert stale.status_code == 403
+    assert stale.json()["error"]["code"] == "stale_delivery"

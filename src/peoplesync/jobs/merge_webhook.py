@@ -5,6 +5,16 @@ time, with or without `=` padding. A bad or missing signature is refused before 
 parsed, and starts nothing. A good one for a linked account we know, whose account has auto-sync
 on, enqueues a sync with trigger "webhook" (after the caller's commit). Anything else is
 acknowledged and ignored: Merge retries what we refuse, so we refuse only what we must.
+
+Replays. Merge sends no delivery id and no timestamp header; `hook.id` names the webhook
+configuration, not the delivery, and Merge's help centre says to tell deliveries apart by their
+signature, i.e. by the signed body. So a `sync_completed` delivery is remembered by the SHA-256 of
+its raw body in `merge_webhook_receipts`, in the caller's transaction (so it holds across
+processes and restarts, and a delivery whose transaction rolls back can still be retried). The
+same body again within DELIVERY_MEMORY is acknowledged and ignored. The body's own clock is the
+newest `last_sync_finished` of its `data.sync_status`: a delivery whose sync finished more than
+MAX_DELIVERY_AGE ago is refused (403), so a replay after its receipt was forgotten acts on
+nothing either. (A body without any `last_sync_finished` can only be deduplicated.)
 """
 
 from __future__ import annotations
@@ -15,28 +25,42 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from peoplesync.config import Settings
 from peoplesync.errors import ConfigError, InputError, PermissionDeniedError
 from peoplesync.runs.service import active_run
 from peoplesync.store.effects import after_commit
-from peoplesync.store.models import Account, Connection
+from peoplesync.store.models import Account, Connection, MergeWebhookReceipt
 
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-Merge-Webhook-Signature"
 SYNC_COMPLETED = "LinkedAccount.sync_completed"
+# Merge retries a failed delivery for about an hour at most (its docs disagree on the schedule);
+# six hours leave room for that, for clock skew and for a receiver that was down a while.
+MAX_DELIVERY_AGE = timedelta(hours=6)
+# How long a delivery's receipt is kept: longer than MAX_DELIVERY_AGE, so that a replay of a
+# delivery that says when its sync finished is either remembered or too old.
+DELIVERY_MEMORY = timedelta(days=7)
 
 
 class WebhookSignatureError(PermissionDeniedError):
     """The webhook is not signed with our key: refused, nothing done (HTTP 403)."""
 
     code = "bad_signature"
+
+
+class WebhookStaleError(PermissionDeniedError):
+    """A signed delivery about a sync that finished too long ago: a replay, refused (HTTP 403)."""
+
+    code = "stale_delivery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +93,12 @@ def handle_merge_webhook(
     session: Session,
     settings: Settings,
     enqueue_sync: Callable[[int, str], object],
+    now: datetime,
 ) -> WebhookOutcome:
     """Verify, read and act on one delivery. `enqueue_sync(account_id, trigger)` runs after the
     caller's commit (pass `Jobs.enqueue_sync`). Raises WebhookSignatureError on a bad signature,
-    InputError on a signed body that is not a Merge envelope."""
+    WebhookStaleError on a delivery about a sync long finished, InputError on a signed body that
+    is not a Merge envelope."""
     if settings.merge_webhook_key is None:
         raise ConfigError(
             "Merge webhooks are not set up here.",
@@ -85,6 +111,9 @@ def handle_merge_webhook(
     event = _event(envelope)
     if event != SYNC_COMPLETED:
         return _ignored("not a sync_completed event", event)
+    _refuse_stale(envelope, now)
+    if not _first_receipt(session, raw_body, now):
+        return _ignored("a delivery already received", event)
     linked = envelope.get("linked_account")
     linked_id = linked.get("id") if isinstance(linked, dict) else None
     connection = session.scalar(
@@ -111,6 +140,48 @@ def _parse(raw_body: bytes) -> dict[str, Any]:
     if not isinstance(envelope, dict):
         raise InputError("The webhook body is not a JSON object.")
     return envelope
+
+
+def _refuse_stale(envelope: dict[str, Any], now: datetime) -> None:
+    finished = _newest_sync_finished(envelope)
+    if finished is not None and now - finished > MAX_DELIVERY_AGE:
+        log.warning("merge.webhook.refused", reason="stale", finished=finished.isoformat())
+        raise WebhookStaleError(
+            f"This delivery is about a sync that finished at {finished.isoformat()}, "
+            f"more than {MAX_DELIVERY_AGE} ago: a replay is not acted on."
+        )
+
+
+def _newest_sync_finished(envelope: dict[str, Any]) -> datetime | None:
+    """The newest `data.sync_status.*.last_sync_finished` (ISO 8601, UTC), if any parses."""
+    data = envelope.get("data")
+    statuses = data.get("sync_status") if isinstance(data, dict) else None
+    found: list[datetime] = []
+    for status in statuses.values() if isinstance(statuses, dict) else ():
+        value = status.get("last_sync_finished") if isinstance(status, dict) else None
+        if not isinstance(value, str):
+            continue
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if moment.tzinfo is not None:
+            found.append(moment)
+    return max(found, default=None)
+
+
+def _first_receipt(session: Session, raw_body: bytes, now: datetime) -> bool:
+    """Remember this delivery; False if it was received before (one statement, race-free: the
+    digest is the primary key). Receipts older than DELIVERY_MEMORY are forgotten here."""
+    receipt = MergeWebhookReceipt
+    session.execute(delete(receipt).where(receipt.received_at < now - DELIVERY_MEMORY))
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(receipt)
+    statement = insert.on_conflict_do_nothing(index_elements=[receipt.digest]).returning(
+        receipt.digest
+    )
+    digest = hashlib.sha256(raw_body).hexdigest()
+    return session.scalar(statement, {"digest": digest, "received_at": now}) is not None
 
 
 def _event(envelope: dict[str, Any]) -> str | None:

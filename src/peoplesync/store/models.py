@@ -424,6 +424,17 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column()
 
 
+class MergeWebhookReceipt(Base):
+    """A `LinkedAccount.sync_completed` delivery received from Merge, by the SHA-256 of its
+    signed body: the same delivery again is not acted on (kept for a week; no account of its
+    own, since a replay is recognised before its linked account is looked up)."""
+
+    __tablename__ = "merge_webhook_receipts"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class AutoSyncMark(Base):
     """The local day an account's daily auto-sync last started: never twice the same day."""
 

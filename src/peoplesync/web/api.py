@@ -421,5 +421,6 @@ async def merge_webhook(request: Request, ctx: Ctx) -> JSONResponse:
             session=session,
             settings=ctx.settings,
             enqueue_sync=ctx.jobs.enqueue_sync,
+            now=ctx.clock(),
         )
-    return JSONResponse({"action": outcome.action})
+    return JSONResponse({"action": outcome.action, "reason": outcome.reason})
