@@ -12,6 +12,7 @@
     ├── InputError                      422  bad input, with where (record / field / line)
     │   └── CsvFormatError                   a malformed CSV file (line number)
     ├── ImportBlockedError              422  validation errors or a guard stop the import
+    ├── RateLimitedError                429  too many failed attempts lately     (transient)
     ├── SourceError                     502  the HRIS (through Merge) failed us
     │   ├── SourceUnavailableError           timeouts, 5xx, 429 after retries      (transient)
     │   ├── ReconnectNeededError             401/403: the connection must be redone
@@ -115,6 +116,12 @@ class CsvFormatError(InputError):
 class ImportBlockedError(PeoplesyncError):
     http_status = 422
     code = "import_blocked"
+
+
+class RateLimitedError(PeoplesyncError):
+    http_status = 429
+    code = "rate_limited"
+    transient = True
 
 
 class SourceError(PeoplesyncError):

@@ -18,8 +18,9 @@ def test_every_table_has_an_account_or_a_parent_that_has_one(engine: Engine) -> 
     tables = set(inspect(engine).get_table_names()) - {"alembic_version", "accounts"}
     scoped_by_parent = {"person_demographics", "plan_items", "source_records", "source_pending"}
     # Rows about a request before it is known to be anyone's: a Merge delivery is recognised as
-    # a replay before its linked account is looked up.
-    before_any_account = {"merge_webhook_receipts"}
+    # a replay before its linked account is looked up; a failed sign-in is counted whether or
+    # not the account and email tried exist.
+    before_any_account = {"merge_webhook_receipts", "sign_in_failures"}
     for table in tables - scoped_by_parent - before_any_account:
         columns = {c["name"] for c in inspect(engine).get_columns(table)}
         assert "account_id" in columns, table
@@ -62,4 +63,38 @@ def test_pending_mirror_rows_move_to_their_own_table_and_back(tmp_path: Path) ->
     with engine.connect() as db:
         rows = db.execute(text("SELECT source_id, pending_run FROM source_records")).all()
     assert sorted(rows) == [("changed", 7), ("gone", 8), ("kept", None)]
+    engine.dispose()
+
+
+def test_logins_become_unique_per_account_and_back(tmp_path: Path) -> None:
+    """0009: the same address may then have a login in two accounts; the old failure counters
+    go. Downgrading works while every address is unique across accounts again."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0007")
+    account = (
+        "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, timezone, "
+        "auto_sync_enabled, auto_sync_time, leaver_threshold_share, redacted_fields) VALUES "
+        "({id}, '{name}', '2026-11-25 10:00:00', 1, 'former', 'UTC', 0, '06:00', 0.1, '[]')"
+    )
+    login = (
+        "INSERT INTO logins (account_id, email, email_key, name, role, password_hash, created_at, "
+        "failed_logins) VALUES ({account}, 'ada@x.example', 'ada@x.example', 'Ada', 'admin', "
+        "'$argon2id$...', '2026-11-25 10:00:00', 3)"
+    )
+    with engine.begin() as db:
+        db.execute(text(account.format(id=1, name="Acme")))
+        db.execute(text(account.format(id=2, name="Beta")))
+        db.execute(text(login.format(account=1)))
+    command.upgrade(config, "head")
+    with engine.begin() as db:
+        db.execute(
+            text(login.replace(", failed_logins", "").replace(", 3)", ")").format(account=2))
+        )
+        assert db.scalar(text("SELECT count(*) FROM logins WHERE email_key = 'ada@x.example'")) == 2
+    assert "failed_logins" not in {c["name"] for c in inspect(engine).get_columns("logins")}
+    with engine.begin() as db:
+        db.execute(text("DELETE FROM logins WHERE account_id = 2"))
+    command.downgrade(config, "0007")
+    assert "failed_logins" in {c["name"] for c in inspect(engine).get_columns("logins")}
     engine.dispose()

@@ -4,6 +4,7 @@ in-process consumer, the sandbox HRIS, and the app served by uvicorn on a free p
     site.account("Acme")                       -> account id
     site.login(account_id, "a@x.example")      -> a signed-in httpx client (`.csrf` on it)
     site.token(account_id)                     -> an API token
+    site.client(address="127.0.0.2")           -> a client calling from another loopback address
 """
 
 from __future__ import annotations
@@ -81,10 +82,35 @@ class Site:
                 person_id=person_id,
             )
 
-    def client(self) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, timeout=30)
+    def account_name(self, account_id: int) -> str:
+        with unit_of_work(self.web.factory) as session:
+            return get_account(session, account_id).name
+
+    def client(self, *, address: str | None = None) -> httpx.Client:
+        """A client; `address` (any of 127.0.0.0/8) is the address the server sees it call from."""
+        transport = httpx.HTTPTransport(local_address=address) if address else None
+        client = httpx.Client(base_url=self.url, timeout=30, transport=transport)
         self.clients.append(client)
         return client
+
+    def sign_in(
+        self,
+        client: httpx.Client,
+        account: str,
+        email: str,
+        password: str = PASSWORD,
+    ) -> httpx.Response:
+        """Post the sign-in form (with its CSRF token) as a browser would."""
+        form = client.get("/login")
+        return client.post(
+            "/login",
+            data={
+                "account": account,
+                "email": email,
+                "password": password,
+                "csrf_token": csrf_of(form.text),
+            },
+        )
 
     def login(
         self,
@@ -98,11 +124,7 @@ class Site:
         `client.headers['X-CSRF-Token']` (the session's token, as the pages' forms carry it)."""
         self.add_login(account_id, email, role=role, person_id=person_id)
         client = self.client()
-        form = client.get("/login")
-        response = client.post(
-            "/login",
-            data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(form.text)},
-        )
+        response = self.sign_in(client, self.account_name(account_id), email)
         assert response.status_code == 303, response.text
         home = client.get("/", follow_redirects=True)  # every page has the sign-out form
         client.headers["X-CSRF-Token"] = csrf_of(home.text)

@@ -1,8 +1,17 @@
 """Who may use the web app and the API: logins (argon2id), browser sessions, API tokens.
 
+A login belongs to one account, and its email is unique in that account only: the same address
+may have a login in several accounts, and no account can learn (or take) an address another
+uses. So sign-in names the account (its name; left empty, the only account there is, where the
+service has one), then the email and the password. Every failed sign-in gets one answer
+(SIGN_IN_REFUSED) after the same work: one account look-up, one login look-up, one argon2
+verification (of a dummy hash when there is no such login) and the brake's counts, whether the
+account or the email is unknown, the password wrong or the brake on (access/throttle.py).
+
 A browser session is a random token in an HttpOnly cookie; the database keeps only its SHA-256,
-with the session's CSRF token beside it. An API token is shown once when it is made and stored as
-its SHA-256 (a token is long and random, so a fast hash is enough; passwords get argon2id).
+with the session's CSRF token beside it. A password change ends the login's other sessions. An
+API token is shown once when it is made and stored as its SHA-256 (a token is long and random,
+so a fast hash is enough; passwords get argon2id); wrong tokens are braked per client address.
 """
 
 from __future__ import annotations
@@ -15,19 +24,31 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from peoplesync.access import throttle
 from peoplesync.core.emails import email_problem
 from peoplesync.core.employee import fold
-from peoplesync.errors import AuthenticationError, ConflictError, InputError, NotFoundError
+from peoplesync.errors import (
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    RateLimitedError,
+)
 from peoplesync.store.models import Account, ApiToken, Login, Person, WebSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
-MAX_FAILED_LOGINS = 5  # failed sign-ins in a row before the login is locked for LOCKOUT
-LOCKOUT = timedelta(minutes=15)
 TOKEN_PREFIX = "pst_"  # noqa: S105 - a prefix that marks our tokens, not a secret
+# The one answer to every failed sign-in: it cannot say which part was wrong, nor whether the
+# brake is on (which would say that the login exists).
+SIGN_IN_REFUSED = "The account, email or password is not right, or there were too many tries."
+SIGN_IN_HINT = (
+    "Check all three and try again. After several failed tries, wait 15 minutes "
+    "or ask an administrator of your account."
+)
 
 _hasher = PasswordHasher()
 # Checked when no login has the address: a wrong email costs as long as a wrong password.
@@ -83,7 +104,8 @@ def create_login(
             field="password",
         )
     key = fold(email)
-    if session.scalar(select(Login.id).where(Login.email_key == key)) is not None:
+    taken = select(Login.id).where(Login.account_id == account.id, Login.email_key == key)
+    if session.scalar(taken) is not None:  # in this account: other accounts are not asked
         raise ConflictError(f"A login for {email} already exists.", field="email")
     login = Login(
         account_id=account.id,
@@ -100,38 +122,76 @@ def create_login(
     return login
 
 
-def authenticate(session: Session, email: str, password: str, *, now: datetime) -> Login:
-    """The login for this email and password, or AuthenticationError (which never says which
-    was wrong). A failure is counted on the login: after MAX_FAILED_LOGINS in a row, sign-in is
-    refused for LOCKOUT, right password or not. The caller commits the count before answering."""
-    login = session.scalar(select(Login).where(Login.email_key == fold(email.strip())))
-    try:
-        _hasher.verify(login.password_hash if login else _DUMMY_HASH, password)
-        verified = login is not None
-    except (VerificationError, InvalidHashError):
-        verified = False
-    if login is not None and login.locked_until is not None and login.locked_until > now:
-        minutes = max(1, round((login.locked_until - now).total_seconds() / 60))
-        raise AuthenticationError(
-            "Too many failed sign-ins for this login.",
-            hint=f"Try again in {minutes} minute(s), or ask an administrator.",
+def authenticate(
+    session: Session,
+    *,
+    account: str,
+    email: str,
+    password: str,
+    client: str,
+    now: datetime,
+    brake: throttle.Brake = throttle.BRAKE,
+) -> Login:
+    """The login of this account, email and password, or AuthenticationError(SIGN_IN_REFUSED)
+    whatever was wrong. `client` is the caller's address, for the brake. A failure is counted;
+    the caller commits it before answering."""
+    found = _account_named(session, account)
+    email_key = fold(email.strip())
+    login = session.scalar(
+        select(Login).where(
+            Login.account_id == (found.id if found else -1), Login.email_key == email_key
         )
-    if not verified or login is None:
-        if login is not None:
-            login.failed_logins += 1
-            if login.failed_logins >= MAX_FAILED_LOGINS:
-                login.locked_until, login.failed_logins = now + LOCKOUT, 0
-        raise AuthenticationError("Wrong email or password.", hint="Check both and try again.")
+    )
+    target = throttle.login_key(found.id if found else fold(account.strip()), email_key)
+    braked = throttle.sign_in_refused(session, client=client, target=target, now=now, brake=brake)
+    verified = _verify(login.password_hash if login else _DUMMY_HASH, password)
+    if braked or not verified or login is None:
+        if not braked:
+            kind = throttle.Kind.SIGN_IN
+            throttle.record_failure(
+                session, kind, client=client, target=target, now=now, brake=brake
+            )
+        raise AuthenticationError(SIGN_IN_REFUSED, hint=SIGN_IN_HINT)
     if _hasher.check_needs_rehash(login.password_hash):
         login.password_hash = _hasher.hash(password)
-    login.last_login_at, login.failed_logins, login.locked_until = now, 0, None
+    login.last_login_at = now
+    throttle.forgive(session, client=client, target=target)
     return login
 
 
+def _account_named(session: Session, name: str) -> Account | None:
+    """The account of this name (exact, else the one that differs only in case); with no name,
+    the only account, where the service has exactly one."""
+    name = name.strip()
+    if not name:
+        ids = session.scalars(select(Account.id).limit(2)).all()
+        return session.get(Account, ids[0]) if len(ids) == 1 else None
+    found = session.scalars(
+        select(Account).where(func.lower(Account.name) == name.lower()).limit(5)
+    ).all()
+    exact = [a for a in found if a.name == name]
+    return exact[0] if exact else (found[0] if len(found) == 1 else None)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def change_password(
-    session: Session, login_id: int, *, current: str, new: str, now: datetime
+    session: Session,
+    login_id: int,
+    *,
+    current: str,
+    new: str,
+    now: datetime,
+    keep_session: str | None = None,
 ) -> None:
-    """Set a new password after checking the current one (e.g. replacing a one-time password)."""
+    """Set a new password after checking the current one (e.g. replacing a one-time password).
+    Every session of the login ends but `keep_session` (the cookie of the browser asking): a
+    password changed because it leaked also locks out whoever signed in with it."""
     login = session.get(Login, login_id)
     if login is None:
         raise NotFoundError("This login no longer exists.")
@@ -148,7 +208,10 @@ def change_password(
             field="new",
         )
     login.password_hash = _hasher.hash(new)
-    login.failed_logins, login.locked_until = 0, None
+    others = delete(WebSession).where(WebSession.login_id == login.id)
+    if keep_session is not None:
+        others = others.where(WebSession.token_hash != _digest(keep_session))
+    session.execute(others)
     session.flush()
 
 
@@ -267,11 +330,28 @@ def create_api_token(
     return plain, token
 
 
-def token_principal(session: Session, plain: str, *, now: datetime) -> Principal | None:
+def token_principal(
+    session: Session,
+    plain: str,
+    *,
+    client: str,
+    now: datetime,
+    brake: throttle.Brake = throttle.BRAKE,
+) -> Principal | None:
+    """The principal of a valid token, or None (the failure is counted for `client`: commit it).
+    RateLimitedError when that address sent too many wrong tokens lately, right or wrong now."""
+    if throttle.token_refused(session, client=client, now=now, brake=brake):
+        raise RateLimitedError(
+            "Too many wrong API tokens came from your address.",
+            hint=f"Wait {int(brake.window.total_seconds() // 60)} minutes, "
+            "then send a valid token.",
+        )
     token = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _digest(plain), ApiToken.revoked_at.is_(None))
     )
     if token is None:
+        kind = throttle.Kind.API_TOKEN
+        throttle.record_failure(session, kind, client=client, now=now, brake=brake)
         return None
     session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return Principal(account_id=token.account_id, role=Role.ADMIN, actor=f"api:{token.prefix}")

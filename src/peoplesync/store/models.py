@@ -468,7 +468,9 @@ class Login(Base):
     """Someone who signs in to the web app: an account administrator or a plain user."""
 
     __tablename__ = "logins"
-    __table_args__ = (UniqueConstraint("email_key"),)
+    # One login per address in an account; the same address may sign in to several accounts
+    # (an account cannot learn, nor take, an address another account uses).
+    __table_args__ = (UniqueConstraint("account_id", "email_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -480,9 +482,6 @@ class Login(Base):
     person_id: Mapped[str | None] = mapped_column(String(32))  # their own directory record
     created_at: Mapped[datetime] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
-    # Brute-force brake: failed sign-ins in a row, and the time until which sign-in is refused.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column()
 
 
 class WebSession(Base):
@@ -496,6 +495,23 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class SignInFailure(Base):
+    """A failed sign-in or a wrong API token, kept for the brake's window (access/throttle.py).
+    No account of its own: a failure is counted before anything says whose it would be."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_client", "kind", "client", "failed_at"),
+        Index("ix_sign_in_failures_target", "target", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # sign_in | api_token
+    client: Mapped[str] = mapped_column(String(64))  # the client's address
+    target: Mapped[str | None] = mapped_column(String(64))  # digest of the account + email tried
+    failed_at: Mapped[datetime] = mapped_column()
 
 
 class ApiToken(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -60,6 +61,9 @@ def invite_login(ctx: Ctx, principal: ApiAdmin, body: LoginIn) -> Json:
             "role": login.role,
             "person_id": login.person_id,
             "password": password,
+            "account": account.name,  # what they type in the sign-in form's Account field
+            "sign_in_url": f"{ctx.settings.base_url.rstrip('/')}/login?"
+            + urlencode({"account": account.name}),
         }
 
 

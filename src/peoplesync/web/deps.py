@@ -24,6 +24,12 @@ FLASH_COOKIE = "ps_flash"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, as the server saw it (behind a proxy, uvicorn's --proxy-headers
+    and --forwarded-allow-ips make it the client's own): the brake counts failures by it."""
+    return request.client.host if request.client else "unknown"
+
+
 class LoginRequired(Exception):  # noqa: N818 - a redirect, not an error
     """A page asked for by someone not signed in: they go to the login page, then back."""
 
@@ -68,7 +74,9 @@ def api_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Prin
                 hint="Send 'Authorization: Bearer <API token>'.",
             )
         with ctx.uow() as session:
-            found = access.token_principal(session, token.strip(), now=ctx.clock())
+            found = access.token_principal(
+                session, token.strip(), client=client_address(request), now=ctx.clock()
+            )
         if found is None:
             raise AuthenticationError(
                 "This API token is not valid (unknown or revoked).",

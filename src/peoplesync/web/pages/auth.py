@@ -1,19 +1,35 @@
-"""Sign in and out. The login form carries a CSRF token of its own (double-submit cookie)."""
+"""Sign in and out. The login form carries a CSRF token of its own (double-submit cookie).
+
+The form names the account, the email and the password (see access/service.py for why the
+account). The account is prefilled from `?account=` or from the last sign-in on this browser
+(the ACCOUNT_COOKIE), so that people type it once.
+"""
 
 from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from peoplesync.access import service as access
 from peoplesync.errors import AuthenticationError, PermissionDeniedError
-from peoplesync.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Ctx, User, UserForm
+from peoplesync.web.deps import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Ctx,
+    User,
+    UserForm,
+    client_address,
+)
 from peoplesync.web.templating import redirect, render
 
 router = APIRouter()
+ACCOUNT_COOKIE = "ps_account"  # the account of the last sign-in here, to prefill the form
+ACCOUNT_COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+MAX_ACCOUNT_NAME = 200
 
 
 def _safe_next(value: str | None) -> str:
@@ -23,12 +39,19 @@ def _safe_next(value: str | None) -> str:
     return "/"
 
 
-def _login_page(request: Request, next_path: str, *, error: str | None, status: int) -> Response:
+def _login_page(
+    request: Request, next_path: str, *, account: str, error: str | None, status: int
+) -> Response:
     token = secrets.token_urlsafe(24)
     response = render(
         request,
         "login.html",
-        {"login_csrf": token, "next": next_path, "error": error},
+        {
+            "login_csrf": token,
+            "next": next_path,
+            "account": account[:MAX_ACCOUNT_NAME],
+            "error": error,
+        },
         status=status,
     )
     ctx_secure = request.app.state.web.settings.cookie_secure
@@ -39,14 +62,16 @@ def _login_page(request: Request, next_path: str, *, error: str | None, status: 
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> Response:
-    return _login_page(request, _safe_next(next), error=None, status=200)
+def login_form(request: Request, next: str | None = None, account: str | None = None) -> Response:
+    known = account if account is not None else unquote(request.cookies.get(ACCOUNT_COOKIE, ""))
+    return _login_page(request, _safe_next(next), account=known, error=None, status=200)
 
 
 @router.post("/login")
 def login(
     request: Request,
     ctx: Ctx,
+    account: Annotated[str, Form(max_length=MAX_ACCOUNT_NAME)] = "",
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -61,14 +86,37 @@ def login(
     refused: AuthenticationError | None = None
     with ctx.uow() as session:  # a failure is counted and committed, then answered
         try:
-            login_row = access.authenticate(session, email, password, now=ctx.clock())
+            login_row = access.authenticate(
+                session,
+                account=account,
+                email=email,
+                password=password,
+                client=client_address(request),
+                now=ctx.clock(),
+            )
         except AuthenticationError as err:
             refused = err
         else:
             token = access.open_session(session, login_row, now=ctx.clock())
     if refused is not None:
-        return _login_page(request, _safe_next(next), error=refused.admin_message(), status=401)
+        return _login_page(
+            request,
+            _safe_next(next),
+            account=account,
+            error=refused.admin_message(),
+            status=401,
+        )
     response = redirect(_safe_next(next))
+    if account.strip():
+        response.set_cookie(
+            ACCOUNT_COOKIE,
+            quote(account.strip(), safe=""),  # any name, in a cookie's alphabet
+            httponly=True,
+            samesite="lax",
+            secure=ctx.settings.cookie_secure,
+            max_age=ACCOUNT_COOKIE_AGE,
+            path="/",
+        )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -100,6 +148,7 @@ def password_form(request: Request, principal: User) -> Response:
 
 @router.post("/password")
 def change_password(
+    request: Request,
     ctx: Ctx,
     principal: UserForm,
     current: Annotated[str, Form()] = "",
@@ -109,9 +158,14 @@ def change_password(
         raise PermissionDeniedError("Only a signed-in person has a password.")
     with ctx.uow() as session:
         access.change_password(
-            session, principal.login_id, current=current, new=new, now=ctx.clock()
+            session,
+            principal.login_id,
+            current=current,
+            new=new,
+            now=ctx.clock(),
+            keep_session=request.cookies.get(SESSION_COOKIE),
         )
-    return redirect("/password", flash="Your password is changed.")
+    return redirect("/password", flash="Your password is changed; your other sessions ended.")
 
 
 @router.get("/")
