@@ -1,11 +1,19 @@
-"""A real uvicorn server in a background thread: the sandbox, the web app in `make run`, tests.
+"""uvicorn, for `peoplesync serve` (`serve`) and in a background thread (`ServerThread`: the
+sandbox, the web app in `make run`, tests).
 
 with ServerThread(app) as server:       # port 0: a free port of 127.0.0.1
     httpx.get(server.url + "/")
+
+uvicorn's access log records each request's path with its query string, and query strings
+carry what must not be kept: Merge Link returns with its `public_token` in the query, and a
+search (`?q=`) is often a person's name. So the access log keeps each parameter's name but never
+its value (`scrub_query`), whatever the route: no list of sensitive paths to keep up to date.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 import socket
 import threading
 import time
@@ -13,8 +21,42 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 STARTUP_TIMEOUT_SECONDS = 15.0
+REDACTED = "[redacted]"
+
+
+def scrub_query(path: str) -> str:
+    """`/x?public_token=abc&state=d` -> `/x?public_token=[redacted]&state=[redacted]`."""
+    base, sep, query = path.partition("?")
+    if not sep:
+        return path
+    parts = (part.partition("=") for part in query.split("&"))
+    return base + "?" + "&".join(f"{name}={REDACTED}" if eq else name for name, eq, _ in parts)
+
+
+class NoQueryValues(logging.Filter):
+    """On uvicorn's access log: its record's args are (client, method, path, version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], scrub_query(args[2]), *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's own logging set-up, with NoQueryValues on the access log."""
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["no_query_values"] = {"()": NoQueryValues}
+    config["handlers"]["access"]["filters"] = ["no_query_values"]
+    return config
+
+
+def serve(app: Any, *, host: str, port: int) -> None:
+    """Serve until Ctrl-C, with the access log (query values left out)."""
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -27,10 +69,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 class ServerThread:
     def __init__(
-        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "http-server"
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "http-server",
+        access_log: bool = False,
     ) -> None:
         self.app = app
         self.host, self.port, self.name = host, port, name
+        self.access_log = access_log
         self.url = ""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -44,7 +93,13 @@ class ServerThread:
         sock.bind((self.host, self.port))
         self._socket = sock
         self.url = f"http://{self.host}:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            self.app,
+            log_level="info" if self.access_log else "warning",
+            access_log=self.access_log,
+            log_config=log_config(),
+            lifespan="on",
+        )
         self._server = server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True

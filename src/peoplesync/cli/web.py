@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from pydantic import SecretStr
 
 from peoplesync.access import service as access
@@ -27,6 +26,7 @@ from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.sandbox import SandboxServer
 from peoplesync.serving import ServerThread, free_port
+from peoplesync.serving import serve as serve_app
 from peoplesync.store.db import migrate
 from peoplesync.web.app import create_app
 from peoplesync.web.context import WebContext
@@ -56,7 +56,7 @@ def serve(
     web = _web_context(state(ctx))
     out.print(f"peoplesync at http://{host}:{port} (API docs: /api/v1/docs)")
     with InProcessConsumer(web.jobs.huey) if worker else nullcontext():
-        uvicorn.run(create_app(web), host=host, port=port, log_level="info")
+        serve_app(create_app(web), host=host, port=port)
 
 
 @logins_app.command("create")
