@@ -6,6 +6,18 @@
 Results are not stored: a task's outcome is its run in the database. Huey removes a task from
 the queue when a worker takes it, so a restarted consumer picks up what was still waiting; a task
 a dead worker had taken is gone, and its run is failed by the reaper.
+
+A task's arguments can be personal data: a CSV upload travels to its worker inside its task. In
+the SQLite queue a deleted row stays readable in the file's free pages, and every version of a
+page stays in the write-ahead log until a checkpoint resets it. So the embedded queue
+(`ScrubbingSqliteStorage`) deletes with `secure_delete` (freed content is overwritten with
+zeros) and, each time a worker takes a task, copies the log into the file and truncates it
+(`wal_checkpoint(TRUNCATE)`): once its worker has it, no byte of the file is left in the queue's
+files. (The file bytes travel in the queue rather than in a row of the app's database because
+that database keeps a write-ahead log of its own, and scrubbing it would cost every sync a
+checkpoint; the queue's log holds little else, so truncating it is cheap.) The Redis queue keeps
+tasks in Redis's memory until taken; its persistence files are the operator's (see Redis's
+`appendonly` and `save`).
 """
 
 from __future__ import annotations
@@ -13,13 +25,44 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+import structlog
 from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 
 from peoplesync.config import Settings
 from peoplesync.errors import ConfigError
 
 QUEUE_NAME = "peoplesync"
+log = structlog.get_logger(__name__)
+
+
+class ScrubbingSqliteStorage(SqliteStorage):  # type: ignore[misc]  # Huey is untyped
+    """Huey's SQLite storage that leaves nothing of a taken task on disk (see above)."""
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("PRAGMA secure_delete=ON")
+        return conn
+
+    def dequeue(self) -> Any:
+        data = super().dequeue()
+        if data is not None:
+            self.scrub()
+        return data
+
+    def scrub(self) -> bool:
+        """Copy the log into the file and truncate it; False if a reader kept it (the next
+        taken task tries again)."""
+        with self.db() as cursor:
+            busy, _log_pages, _copied = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("jobs.queue.scrub_deferred", reason="a reader holds the log")
+        return not busy
+
+
+class ScrubbingSqliteHuey(SqliteHuey):  # type: ignore[misc]  # Huey is untyped
+    storage_class = ScrubbingSqliteStorage
 
 
 def make_huey(settings: Settings, *, name: str = QUEUE_NAME) -> Any:
@@ -27,7 +70,7 @@ def make_huey(settings: Settings, *, name: str = QUEUE_NAME) -> Any:
     if settings.queue_backend == "sqlite":
         path = settings.queue_sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(name, filename=str(path), results=False, utc=True)
+        return ScrubbingSqliteHuey(name, filename=str(path), results=False, utc=True)
     if settings.queue_backend == "redis":
         return RedisHuey(name, url=settings.redis_url, results=False, utc=True)
     raise ConfigError(
