@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import logging
-import sys
 from typing import Annotated
 
 import typer
@@ -51,7 +50,7 @@ def worker(
 ) -> None:
     """Run a worker: syncs, plans, applies, emails and webhooks from the queue (Ctrl-C stops)."""
     st = state(ctx)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(message)s")
+    logging.getLogger().setLevel(logging.INFO)  # Huey's lines too (configure_logging's handler)
     jobs = build_jobs(st.settings, st.factory(), huey=make_huey(st.settings, name=queue))
     out.print(
         f"peoplesync worker: {workers} thread(s), queue '{queue}' on {st.settings.queue_backend}."
