@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine, hris, web
+from bench import engine, hris, uploads, web
 
-BENCHES = {"engine": engine.main, "hris": hris.main, "web": web.main}
+BENCHES = {"engine": engine.main, "hris": hris.main, "uploads": uploads.main, "web": web.main}
 
 
 def run(names: list[str]) -> None:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from unittest.mock import sentinel
+from pathlib import Path
 
 import httpx
 
+from peoplesync.config import Settings
+from peoplesync.jobs.tasks import build_jobs
 from peoplesync.serving import ServerThread
+from peoplesync.store.db import make_engine, session_factory
 from peoplesync.web.app import create_app
+from peoplesync.web.context import WebContext
 
 
 def _crash() -> None:
     raise RuntimeError("secret internals: /srv/peoplesync/db.py line 12")
 
 
-def test_a_crash_is_a_plain_500_for_pages_and_the_api() -> None:
-    app = create_app(sentinel.unused)  # the two routes added below use no context
+def test_a_crash_is_a_plain_500_for_pages_and_the_api(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}", queue_sqlite_path=tmp_path / "q.db"
+    )
+    factory = session_factory(make_engine(settings.database_url))
+    app = create_app(WebContext(settings, factory, build_jobs(settings, factory)))
     app.add_api_route("/api/v1/boom", _crash)
     app.add_api_route("/boom", _crash)
     with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:

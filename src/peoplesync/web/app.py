@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,7 +51,6 @@ def create_app(ctx: WebContext) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.web = ctx
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -58,8 +59,13 @@ def create_app(ctx: WebContext) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     _add_error_handlers(app)
-    _add_middleware(app)
+    _add_middleware(app, form_targets=(_origin(ctx.link_url),))
     return app
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_api(request: Request) -> bool:
@@ -92,6 +98,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 413:
+            return _too_large_response(request)
         message = "There is no such page." if exc.status_code == 404 else str(exc.detail)
         if _is_api(request):
             code = "not_found" if exc.status_code == 404 else "http_error"
@@ -107,35 +115,98 @@ SECURITY_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 )
-CSP = (
-    b"default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-    b"form-action 'self' *; frame-ancestors 'none'"
-)
+# Pages and API answers name people: no browser, proxy or CDN may keep a copy. Static files
+# (CSS, JS) hold none and keep their caching.
+NO_STORE = (b"cache-control", b"no-store")
+
+
+def content_security_policy(form_targets: tuple[str, ...]) -> bytes:
+    """Only this site's styles and scripts; forms post here, or to Merge Link (Continue setup
+    posts here and is redirected there, which form-action covers too)."""
+    targets = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        f"form-action {targets}; frame-ancestors 'none'"
+    ).encode()
 
 
 class SecurityHeaders:
     """Adds the security headers to every response (a plain ASGI middleware: it sees the
     responses of the error handlers too)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_targets: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.csp = content_security_policy(form_targets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = str(scope.get("path", "")).startswith("/api/v1/docs")  # Swagger UI runs inline JS
+        path = str(scope.get("path", ""))
+        docs = path.startswith("/api/v1/docs")  # Swagger UI runs inline JS
+        static = path.startswith("/static/")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += SECURITY_HEADERS
                 if not docs:
-                    headers.append((b"content-security-policy", CSP))
+                    headers.append((b"content-security-policy", self.csp))
+                if not static:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="The request body is too large.")
+
+
+class BodyLimit:
+    """Refuses a request body over `limit` bytes with 413 in the room's error shape: at once when
+    its Content-Length says so (nothing is read), else as soon as the bytes read pass the limit
+    (BodyTooLarge, which the error handlers answer)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _too_large_response(request)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large_response(request: Request) -> Response:
+    error = PeoplesyncError(
+        f"The request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB, so it was not read.",
+        hint="Upload a file of at most 50 MB (split a larger one, or use the HRIS sync).",
+    )
+    if _is_api(request):
+        body = {"error": {"code": "too_large", "message": error.message, "hint": error.hint}}
+        return JSONResponse(body, status_code=413)
+    return render(request, "error.html", {"error": error}, status=413)
 
 
 class CrashBarrier:
@@ -177,6 +248,7 @@ def _crash_response(request: Request) -> Response:
     return render(request, "error.html", {"error": error}, status=500)
 
 
-def _add_middleware(app: FastAPI) -> None:
+def _add_middleware(app: FastAPI, *, form_targets: tuple[str, ...]) -> None:
+    app.add_middleware(BodyLimit)  # innermost of ours: its 413s get the headers below
     app.add_middleware(CrashBarrier)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, form_targets=form_targets)
