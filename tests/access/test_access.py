@@ -210,6 +210,27 @@ def test_wrong_api_tokens_are_braked_per_address(session: Session, account: Acco
     assert access.token_principal(session, plain, client="prober", now=later, brake=SMALL)
 
 
+def test_a_token_check_reads_and_writes_only_what_follows(
+    session: Session, account: Account
+) -> None:
+    plain, token = access.create_api_token(session, account, name="ci", actor="ada", now=NOW)
+    first = access.check_token(session, plain, client="ci", now=NOW)
+    assert first.principal is not None
+    assert first.needs_write  # never used yet
+    access.settle_token_check(session, first, client="ci", now=NOW)
+    session.refresh(token)
+    assert token.last_used_at == NOW
+    soon = access.check_token(session, plain, client="ci", now=NOW + timedelta(seconds=30))
+    assert soon.principal is not None
+    assert not soon.needs_write  # used a moment ago: nothing to write
+    later = NOW + access.LAST_USE_RESOLUTION
+    assert access.check_token(session, plain, client="ci", now=later).needs_write
+    wrong = access.check_token(session, "pst_wrong", client="ci", now=NOW)
+    assert (wrong.principal, wrong.needs_write) == (None, True)  # a failure to count
+    access.settle_token_check(session, wrong, client="ci", now=NOW, brake=SMALL)
+    assert session.query(SignInFailure).count() == 1
+
+
 def test_sessions_and_tokens_are_stored_only_as_digests(session: Session, account: Account) -> None:
     login = _login(session, account)
     cookie = access.open_session(session, login, now=NOW)

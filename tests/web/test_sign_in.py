@@ -7,12 +7,15 @@ API tokens are braked per address."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import httpx
+from sqlalchemy import text
 
 from peoplesync.access.service import SIGN_IN_REFUSED
 from peoplesync.access.throttle import BRAKE
+from peoplesync.store.db import unit_of_work
 from tests.web.site import PASSWORD, Site
 
 _ALERT = re.compile(r'<p class="alert red" role="alert">(.*?)</p>', re.S)
@@ -135,3 +138,32 @@ def test_wrong_api_tokens_are_braked_per_address(site: Site) -> None:
     elsewhere = site.client(address="127.0.0.52")
     ok = elsewhere.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
+
+
+def test_who_is_asking_is_read_without_the_write_lock(site: Site) -> None:
+    """A signed-in page's session, and a token used a moment ago, are looked up in a read-only
+    unit of work: a GET answers while another request holds SQLite's write lock."""
+    account_id = site.account("Rho")
+    browser = site.login(account_id, "rita@rho.example")
+    api = site.api(site.token(account_id))
+    assert api.get("/api/v1/me").status_code == 200  # its first use is noted now
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with unit_of_work(site.web.factory) as session:
+            session.execute(
+                text("UPDATE accounts SET name = name WHERE id = :i"), {"i": account_id}
+            )
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        assert held.wait(10)
+        for client in (browser, api):
+            for path in ("/api/v1/me", "/api/v1/logins", "/api/v1/api-tokens"):
+                assert client.get(path, timeout=5).status_code == 200, path
+    finally:
+        release.set()
+        holder.join()

@@ -42,6 +42,8 @@ from peoplesync.store.models import Account, ApiToken, Login, Person, WebSession
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pst_"  # noqa: S105 - a prefix that marks our tokens, not a secret
+# A token's last use is noted at most this often: a request within it writes nothing.
+LAST_USE_RESOLUTION = timedelta(minutes=1)
 # The one answer to every failed sign-in: it cannot say which part was wrong, nor whether the
 # brake is on (which would say that the login exists).
 SIGN_IN_REFUSED = "The account, email or password is not right, or there were too many tries."
@@ -330,16 +332,30 @@ def create_api_token(
     return plain, token
 
 
-def token_principal(
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """What a token is worth, read without writing; `settle_token_check` writes what follows
+    (a failure counted, or the token's last use), so a request reads in a read-only unit of
+    work and writes only when there is something to write."""
+
+    principal: Principal | None
+    token_id: int | None = None
+    touch: bool = False  # its last use is older than LAST_USE_RESOLUTION: note this one
+
+    @property
+    def needs_write(self) -> bool:
+        return self.principal is None or self.touch
+
+
+def check_token(
     session: Session,
     plain: str,
     *,
     client: str,
     now: datetime,
     brake: throttle.Brake = throttle.BRAKE,
-) -> Principal | None:
-    """The principal of a valid token, or None (the failure is counted for `client`: commit it).
-    RateLimitedError when that address sent too many wrong tokens lately, right or wrong now."""
+) -> TokenCheck:
+    """RateLimitedError when `client` sent too many wrong tokens lately, right or wrong now."""
     if throttle.token_refused(session, client=client, now=now, brake=brake):
         raise RateLimitedError(
             "Too many wrong API tokens came from your address.",
@@ -350,11 +366,43 @@ def token_principal(
         select(ApiToken).where(ApiToken.token_hash == _digest(plain), ApiToken.revoked_at.is_(None))
     )
     if token is None:
+        return TokenCheck(None)
+    principal = Principal(account_id=token.account_id, role=Role.ADMIN, actor=f"api:{token.prefix}")
+    last = token.last_used_at
+    return TokenCheck(principal, token.id, last is None or now - last >= LAST_USE_RESOLUTION)
+
+
+def settle_token_check(
+    session: Session,
+    check: TokenCheck,
+    *,
+    client: str,
+    now: datetime,
+    brake: throttle.Brake = throttle.BRAKE,
+) -> None:
+    if check.principal is None:
         kind = throttle.Kind.API_TOKEN
         throttle.record_failure(session, kind, client=client, now=now, brake=brake)
-        return None
-    session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return Principal(account_id=token.account_id, role=Role.ADMIN, actor=f"api:{token.prefix}")
+    elif check.touch:
+        session.execute(
+            update(ApiToken).where(ApiToken.id == check.token_id).values(last_used_at=now)
+        )
+
+
+def token_principal(
+    session: Session,
+    plain: str,
+    *,
+    client: str,
+    now: datetime,
+    brake: throttle.Brake = throttle.BRAKE,
+) -> Principal | None:
+    """The principal of a valid token, or None (the failure is counted for `client`: commit it).
+    RateLimitedError when that address sent too many wrong tokens lately (one session: both
+    `check_token` and `settle_token_check`)."""
+    check = check_token(session, plain, client=client, now=now, brake=brake)
+    settle_token_check(session, check, client=client, now=now, brake=brake)
+    return check.principal
 
 
 def list_api_tokens(session: Session, account_id: int) -> list[ApiToken]:

@@ -31,7 +31,7 @@ class LoginIn(BaseModel):
 
 @router.get("/logins")
 def list_logins(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = access.list_logins(session, principal.account_id)
         return {
             "logins": [
@@ -79,21 +79,21 @@ def remove_login(ctx: Ctx, principal: ApiAdmin, login_id: int) -> Json:
 
 @router.get("/me")
 def me(ctx: Ctx, principal: ApiUser) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         return {"account": {"id": account.id, "name": account.name}, "role": principal.role}
 
 
 @router.get("/me/person")
 def my_person(ctx: Ctx, principal: ApiUser) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         person = people.get_person(session, principal.account_id, own_person(principal.person_id))
         return person_view(session, principal.account_id, person)
 
 
 @router.get("/api-tokens")
 def list_tokens(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = access.list_api_tokens(session, principal.account_id)
         return {
             "tokens": [

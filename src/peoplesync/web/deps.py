@@ -42,7 +42,7 @@ def _session_principal(request: Request, ctx: WebContext) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with ctx.uow() as session:
+    with ctx.read() as session:  # a look-up: no write lock
         return access.session_principal(session, token, now=ctx.clock())
 
 
@@ -73,10 +73,13 @@ def api_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Prin
                 "The Authorization header is not a bearer token.",
                 hint="Send 'Authorization: Bearer <API token>'.",
             )
-        with ctx.uow() as session:
-            found = access.token_principal(
-                session, token.strip(), client=client_address(request), now=ctx.clock()
-            )
+        client, now = client_address(request), ctx.clock()
+        with ctx.read() as session:
+            check = access.check_token(session, token.strip(), client=client, now=now)
+        if check.needs_write:  # a failure to count, or a last use to note
+            with ctx.uow() as session:
+                access.settle_token_check(session, check, client=client, now=now)
+        found = check.principal
         if found is None:
             raise AuthenticationError(
                 "This API token is not valid (unknown or revoked).",
