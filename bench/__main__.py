@@ -1,12 +1,18 @@
-"""Run every benchmark (or the ones named): `python -m bench [engine]`."""
+"""Run every benchmark (or the ones named): `python -m bench [engine|hris|search|web]`."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import engine, hris, uploads, web
+from bench import engine, hris, search, uploads, web
 
-BENCHES = {"engine": engine.main, "hris": hris.main, "uploads": uploads.main, "web": web.main}
+BENCHES = {
+    "engine": engine.main,
+    "hris": hris.main,
+    "search": search.main,
+    "uploads": uploads.main,
+    "web": web.main,
+}
 
 
 def run(names: list[str]) -> None:

@@ -62,6 +62,18 @@ def test_sync_json_reports_counts_and_run(ready: Path) -> None:
     assert [r["run_id"] for r in history] == [2, 1]
 
 
+def test_users_finds_any_word_of_a_name(ready: Path) -> None:
+    """`peoplesync users becker` finds Jonas Becker; accents and case are ignored."""
+    synced = peoplesync(ready, "sync", "--csv", str(sample_path("acme-1.csv")), "--yes")
+    assert synced.returncode == 0, synced.stderr
+    for search, email in (("becker", "jonas.becker@acme.example"), ("HERNÁNDEZ", "sofia.")):
+        found = json.loads(peoplesync(ready, "users", search, "--json").stdout)
+        assert [p["email"][: len(email)] for p in found["people"]] == [email], search
+    table = peoplesync(ready, "users", "becker")
+    assert table.returncode == 0
+    assert "Jonas Becker" in table.stdout
+
+
 def test_validation_errors_exit_1_and_name_row_and_field(ready: Path) -> None:
     bad = ready / "bad.csv"
     bad.write_text(

@@ -142,3 +142,50 @@ def test_due_syncs_are_enqueued_after_the_commit(session: Session, account: Acco
     session.commit()
     assert enqueued == [account.id]
     assert session.scalar(select(Account.auto_sync_enabled).where(Account.id == account.id))
+
+
+def test_switched_on_again_before_a_new_time_today_runs_today(
+    session: Session, account: Account
+) -> None:
+    """Issue 14: on after today's time (today counts as done), off, the time set to a few
+    minutes from now, on again: the next sync is today at that time, not tomorrow."""
+    connect(session, account)
+    set_auto_sync(session, account, enabled=True, now=at("2026-11-25T12:00:00+00:00"))
+    set_auto_sync(session, account, enabled=False, now=at("2026-11-25T12:01:00+00:00"))
+    set_auto_sync(session, account, enabled=False, now=at("2026-11-25T12:02:00+00:00"), at="12:10")
+    found = set_auto_sync(session, account, enabled=True, now=at("2026-11-25T12:03:00+00:00"))
+    assert found.next_run_at == at("2026-11-25T12:10:00+00:00")
+    assert claim_due(session, at("2026-11-25T12:09:00+00:00")) == []
+    assert claim_due(session, at("2026-11-25T12:10:00+00:00")) == [account.id]
+    assert auto_sync_status(session, account, at("2026-11-25T12:11:00+00:00")).next_run_at == at(
+        "2026-11-26T12:10:00+00:00"
+    )
+
+
+def test_a_time_changed_while_on_counts_from_the_change(session: Session, account: Account) -> None:
+    """A new time that has already passed today starts tomorrow, not at once; one still ahead
+    today runs today."""
+    connect(session, account)
+    set_auto_sync(session, account, enabled=True, now=at("2026-11-25T08:00:00+00:00"), at="23:00")
+    found = set_auto_sync(
+        session, account, enabled=True, now=at("2026-11-25T12:10:00+00:00"), at="09:00"
+    )
+    assert found.next_run_at == at("2026-11-26T09:00:00+00:00")
+    assert claim_due(session, at("2026-11-25T12:11:00+00:00")) == []
+    found = set_auto_sync(
+        session, account, enabled=True, now=at("2026-11-25T12:20:00+00:00"), at="12:30"
+    )
+    assert found.next_run_at == at("2026-11-25T12:30:00+00:00")
+    assert claim_due(session, at("2026-11-25T12:30:00+00:00")) == [account.id]
+
+
+def test_saying_on_again_never_syncs_twice_a_day(session: Session, account: Account) -> None:
+    """`autosync on` (or the API's PUT) again, the schedule unchanged, after today's sync."""
+    connect(session, account)
+    set_auto_sync(session, account, enabled=True, now=at("2026-11-25T01:00:00+00:00"))
+    assert claim_due(session, at("2026-11-25T02:00:00+00:00")) == [account.id]
+    found = set_auto_sync(
+        session, account, enabled=True, now=at("2026-11-25T10:00:00+00:00"), at="02:00"
+    )
+    assert found.next_run_at == at("2026-11-26T02:00:00+00:00")
+    assert claim_due(session, at("2026-11-25T10:01:00+00:00")) == []

@@ -97,4 +97,42 @@ def test_logins_become_unique_per_account_and_back(tmp_path: Path) -> None:
         db.execute(text("DELETE FROM logins WHERE account_id = 2"))
     command.downgrade(config, "0007")
     assert "failed_logins" in {c["name"] for c in inspect(engine).get_columns("logins")}
+
+
+def test_people_already_stored_get_their_search_terms(tmp_path: Path) -> None:
+    """0008 fills `person_search_terms` for the people stored before it; downgrading drops it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0007")
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
+                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
+                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
+                "0, '06:00', 0.1, '[]')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO people (id, account_id, status, name, email, employee_id, "
+                "created_at, updated_at) VALUES "
+                "('p1', 1, 'active', 'Kristin Allen', 'kristin.allen@acme.example', 'E1', "
+                "'2026-11-25 10:00:00', '2026-11-25 10:00:00'), "
+                "('p2', 1, 'active', 'Zoë Park', NULL, NULL, "
+                "'2026-11-25 10:00:00', '2026-11-25 10:00:00')"
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as db:
+        terms = db.execute(text("SELECT account_id, term, person_id FROM person_search_terms"))
+        assert sorted(terms) == [
+            (1, "allen", "p1"),
+            (1, "e1", "p1"),
+            (1, "kristin.allen@acme.example", "p1"),
+            (1, "park", "p2"),
+            (1, "zoe", "p2"),
+        ]
+    command.downgrade(config, "0007")
+    assert "person_search_terms" not in inspect(engine).get_table_names()
     engine.dispose()

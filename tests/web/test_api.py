@@ -49,6 +49,33 @@ def test_the_api_reads_an_account_end_to_end(tenants: tuple[Tenant, Tenant]) -> 
     assert a.api.get("/api/v1/outbox").json() == {"emails": []}
 
 
+def test_people_are_found_by_any_word_the_email_or_the_employee_id(
+    tenants: tuple[Tenant, Tenant],
+) -> None:
+    """The API and the Users page search alike: "becker" finds Jonas Becker, "hernandez" finds
+    Sofía Hernández, "sayed" Fatima Al-Sayed, "e003" the Employee Id E003; never another
+    account's people."""
+    a, _ = tenants
+
+    def emails(search: str) -> list[str]:
+        found = a.api.get("/api/v1/people", params={"q": search}).json()
+        assert found["total"] == len(found["people"])
+        return [p["email"] for p in found["people"]]
+
+    assert emails("becker") == ["jonas.becker@acme.example"]
+    assert emails("HERNANDEZ") == ["sofia.hernandez@acme.example"]
+    assert emails("sayed") == ["fatima.alsayed@acme.example"]
+    assert emails("e003") == ["sofia.hernandez@acme.example"]
+    assert emails("sofi") == ["sofia.hernandez@acme.example"]  # the preferred name too
+    assert emails("liam.oc") == ["liam.oconnor@acme.example"]
+    assert emails("花子") == ["hanako.yamada@acme.example"]
+    assert emails("bob") == []  # Beta's
+    page = a.browser.get("/users", params={"q": "hernandez"})
+    assert page.status_code == 200
+    assert "Sofía Hernández" in page.text
+    assert "Jonas Becker" not in page.text
+
+
 def test_the_api_changes_settings_people_and_tokens(site: Site) -> None:
     account_id = site.account("Gamma")
     api = site.api(site.token(account_id))

@@ -8,31 +8,20 @@ Screenshots of the main pages land in `test-artifacts/screenshots/` (git-ignored
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
+from tests.web.browsing import chromium, shoot
 from tests.web.site import PASSWORD, Site
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WAIT_MS = 15_000  # the longest any step may take: syncs of 40 people take a second or two
 ADMIN = "ada@acme.example"
 HOSTILE = "<script>alert(1)</script>"
@@ -42,19 +31,8 @@ Json = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"the browser tests need the system's Chromium at {CHROMIUM}"
-        if os.environ.get("PEOPLESYNC_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        found = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield found
-        finally:
-            found.close()
+    with chromium() as found:
+        yield found
 
 
 @pytest.fixture
@@ -79,11 +57,6 @@ def page(browser: Browser, dialogs: list[str]) -> Iterator[Page]:
         yield opened
     finally:
         context.close()
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def employees(site: Site, token: str) -> list[Json]:

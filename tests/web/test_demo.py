@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import signal
@@ -12,7 +14,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from peoplesync.sandbox import DEFAULT_API_KEY
+from peoplesync.serving import free_port
 from tests.web.site import csrf_of
 
 
@@ -30,10 +35,34 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60
     return seen
 
 
-def test_the_demo_serves_the_app_with_a_login_until_ctrl_c(tmp_path: Path) -> None:
+def _link_justworks(client: httpx.Client) -> None:
+    """Continue setup -> consent -> the sandbox's Merge Link dialog -> back to the app."""
+    consent = client.get("/settings/integrations/justworks/consent")
+    link = client.post(
+        "/settings/integrations/justworks/link", data={"csrf_token": csrf_of(consent.text)}
+    )
+    assert link.status_code == 303, link.text
+    dialog = httpx.get(link.headers["location"])
+    fields = dict(re.findall(r'name="(link_token|redirect_uri)" value="([^"]+)"', dialog.text))
+    submitted = httpx.post(
+        link.headers["location"].split("?")[0],
+        data={**{k: html.unescape(v) for k, v in fields.items()}, "service_account_added": "yes"},
+    )
+    assert submitted.status_code == 303, submitted.text
+    back = client.get(submitted.headers["location"])
+    assert back.status_code == 303, back.text
+
+
+def test_the_demo_serves_the_app_and_shows_how_to_change_the_hris(tmp_path: Path) -> None:
+    """`peoplesync demo`: the app with a login, the sandbox on `--sandbox-port`; once Justworks
+    is connected, its control token and a command to paste that hires someone; Ctrl-C stops."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLESYNC_")}
+    sandbox_port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "peoplesync", "demo", "--port", "0", "--size", "30"],
+        [
+            *(sys.executable, "-m", "peoplesync", "demo", "--port", "0", "--size", "30"),
+            *("--sandbox-port", str(sandbox_port)),
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -46,6 +75,9 @@ def test_the_demo_serves_the_app_with_a_login_until_ctrl_c(tmp_path: Path) -> No
         login = re.search(r"Sign in\s+(\S+) / (\S+)", printed)
         assert url is not None, printed
         assert login is not None, printed
+        sandbox = f"http://127.0.0.1:{sandbox_port}"
+        assert f"Sandbox   {sandbox} " in printed
+        assert f"Control   {sandbox}/control" in printed
         with httpx.Client(base_url=url.group(1), timeout=30) as client:
             form = client.get("/login")
             signed_in = client.post(
@@ -60,6 +92,26 @@ def test_the_demo_serves_the_app_with_a_login_until_ctrl_c(tmp_path: Path) -> No
             page = client.get("/settings/integrations/justworks")
             assert page.status_code == 200
             assert "Continue setup" in page.text
+            _link_justworks(client)
+        told = _read_until(process, "Try ")
+        token = re.search(rf"Control   {re.escape(sandbox)}/control/accounts/(\S+)", told)
+        assert token is not None, told
+        assert f"Token     {token.group(1)} " in told
+        command = re.search(r"Try\s+(curl .+)$", told, flags=re.MULTILINE)
+        assert command is not None, told
+        hired = subprocess.run(  # the command as printed, pasted into a shell
+            ["/bin/sh", "-c", command.group(1)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert hired.returncode == 0, hired.stderr
+        employee = json.loads(hired.stdout)
+        assert (employee["first_name"], employee["last_name"]) == ("Zanele", "Dlamini")
+        headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}", "X-Account-Token": token.group(1)}
+        seen = httpx.get(f"{sandbox}/api/hris/v1/employees/{employee['id']}", headers=headers)
+        assert seen.status_code == 200, seen.text
         assert (tmp_path / "demo" / "peoplesync-demo.db").exists()
     finally:
         process.send_signal(signal.SIGINT)
@@ -68,14 +120,18 @@ def test_the_demo_serves_the_app_with_a_login_until_ctrl_c(tmp_path: Path) -> No
     assert "Stopped." in rest
 
 
-def test_a_busy_port_is_a_clear_error_and_keeps_the_last_demo(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["--port", "--sandbox-port"])
+def test_a_busy_port_is_a_clear_error_and_keeps_the_last_demo(tmp_path: Path, option: str) -> None:
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "keep.txt").write_text("the last demo's files")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLESYNC_")}
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "peoplesync", "demo", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "peoplesync", "demo", "--port", "0"),
+                *("--sandbox-port", str(free_port()), option, str(port)),
+            ],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -85,5 +141,6 @@ def test_a_busy_port_is_a_clear_error_and_keeps_the_last_demo(tmp_path: Path) ->
         )
     assert done.returncode == 3
     assert f"Port {port} is already in use." in done.stderr
+    assert f"`peoplesync demo {option} 0` takes any free port" in done.stderr
     assert "Traceback" not in done.stderr
     assert (tmp_path / "demo" / "keep.txt").exists()

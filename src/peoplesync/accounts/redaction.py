@@ -26,7 +26,7 @@ from peoplesync.core.fields import FIELD_LABELS, REDACTABLE_CORE_FIELDS
 from peoplesync.errors import InputError
 from peoplesync.store import mirror, plans
 from peoplesync.store.bulk import bulk_insert
-from peoplesync.store.directory import LOG_COLUMNS
+from peoplesync.store.directory import LOG_COLUMNS, SEARCHED_COLUMNS
 from peoplesync.store.models import (
     Account,
     ChangeLog,
@@ -37,6 +37,7 @@ from peoplesync.store.models import (
     people_table,
 )
 from peoplesync.store.models import Person as PersonRow
+from peoplesync.store.search_terms import SEARCHED, current_values, move_terms
 
 log = structlog.get_logger(__name__)
 
@@ -152,7 +153,12 @@ def _purge_column(session: Session, account_id: int, field: str) -> list[str]:
             select(_people.c.id).where(_people.c.account_id == account_id, column.is_not(None))
         )
     )
+    searched = current_values(session, account_id, ids) if field in SEARCHED_COLUMNS else {}
     session.execute(update(_people).where(_people.c.account_id == account_id).values({field: None}))
+    # The search terms hold the value too (an Employee Id, a preferred name's words).
+    slot = SEARCHED.index(field) + 1 if searched else 0
+    moves = ((old, [*old[:slot], None, *old[slot + 1 :]]) for old in searched.values())
+    move_terms(session, account_id, moves)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, PersonRow):
             session.expire(obj)

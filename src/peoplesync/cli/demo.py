@@ -1,13 +1,21 @@
 """`peoplesync demo` (what `make run` runs): the whole product on the embedded default.
 
-A sandbox HRIS serves a synthetic Justworks company through Merge's API; a fresh SQLite directory
-connects to it, waits out Merge's first sync, runs the first sync end to end, then a second one
-after some HR changes (a hire, a leaver, a rehire, a rename, an email change).
+The web demo serves the app, a worker and a sandbox HRIS (a synthetic Justworks company behind
+Merge's API, on `--sandbox-port`) until Ctrl-C. Once the admin has connected Justworks it prints
+the sandbox's control token and a command to paste that makes an HR change, for the next sync
+to find. `--script` is the terminal walk-through: a fresh SQLite directory connects to the
+sandbox, waits out Merge's first sync, runs the first sync end to end, then a second one after
+some HR changes (a hire, a leaver, a rehire, a rename, an email change).
 """
 
 from __future__ import annotations
 
+import json
+import secrets
+import shlex
 import shutil
+import socket
+import threading
 import time
 from datetime import date
 from importlib import resources
@@ -18,20 +26,29 @@ import typer
 from pydantic import SecretStr
 from rich.markup import escape
 
+from peoplesync.access import service as access
+from peoplesync.access.service import Role
 from peoplesync.accounts.service import create_account
 from peoplesync.cli.commands import history, sync, users
 from peoplesync.cli.context import State, handles_errors, out, utcnow
-from peoplesync.cli.web import web_demo
+from peoplesync.cli.web import web_context
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
 from peoplesync.crypto import secret_box
+from peoplesync.errors import InputError
+from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.runs.hris import refresh_status
 from peoplesync.sandbox import SandboxServer
+from peoplesync.serving import ServerThread, free_port
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.store.db import migrate
+from peoplesync.web.app import create_app
 
 COMPANY_SIZE = 150
 INITIAL_SYNC_SECONDS = 4.0
+WEB_INITIAL_SYNC_SECONDS = 8.0  # long enough to see "Initial sync in progress" in the browser
+SANDBOX_PORT = 8765  # `peoplesync sandbox`'s too
+DEMO_ADMIN = "admin@acme.example"
 
 
 def sample_path(name: str) -> Path:
@@ -52,16 +69,23 @@ def demo(
         ),
     ] = False,
     port: Annotated[int, typer.Option(help="Web app port (0: any free port).")] = 8000,
+    sandbox_port: Annotated[
+        int, typer.Option(help="Sandbox HRIS port: its Merge API and control API (0: any free).")
+    ] = SANDBOX_PORT,
 ) -> None:
-    """The demo: the web app, a worker and a sandbox HRIS, until Ctrl-C (`--script`: the
-    terminal walk-through: connect Justworks -> first sync -> HR changes -> sync)."""
+    """The demo: the web app, a worker and a sandbox HRIS, until Ctrl-C; it prints how to make
+    HR changes in the sandbox (`--script`: the terminal walk-through: connect Justworks ->
+    first sync -> HR changes -> sync)."""
     if not script:
-        web_demo(folder, size=size, port=port)
+        web_demo(folder, size=size, port=port, sandbox_port=sandbox_port)
         return
+    _refuse_busy(sandbox_port, "--sandbox-port")
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    with SandboxServer(size=size, initial_sync_seconds=INITIAL_SYNC_SECONDS) as sandbox:
+    with SandboxServer(
+        size=size, initial_sync_seconds=INITIAL_SYNC_SECONDS, port=sandbox_port
+    ) as sandbox:
         settings = Settings(
             database_url=f"sqlite:///{folder / 'peoplesync-demo.db'}",
             secret_key_file=folder / "secret.key",
@@ -80,6 +104,132 @@ def demo(
         out.rule("[bold]Import history")
         history(ctx, account=None, as_json=False, limit=10)
     out.print(f"\nThe demo directory is {folder / 'peoplesync-demo.db'}.")
+
+
+def web_demo(folder: Path, *, size: int, port: int, sandbox_port: int) -> None:
+    """The whole product on the embedded default, until Ctrl-C (what `make run` runs)."""
+    port = port or free_port()  # the app must know its own address (Merge Link comes back to it)
+    _refuse_busy(port, "--port", make="`make run PORT=8001`")
+    _refuse_busy(sandbox_port, "--sandbox-port")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    hris = SandboxServer(
+        size=size, seed=42, initial_sync_seconds=WEB_INITIAL_SYNC_SECONDS, port=sandbox_port
+    )
+    with hris:
+        settings = Settings(
+            database_url=f"sqlite:///{folder / 'peoplesync-demo.db'}",
+            secret_key_file=folder / "secret.key",
+            queue_sqlite_path=folder / "queue.db",
+            merge_api_key=SecretStr(hris.api_key),
+            merge_base_url=hris.base_url,
+            base_url=f"http://127.0.0.1:{port}",
+        )
+        st = State(settings)
+        migrate(st.engine)
+        account_id, password = _demo_account(st)
+        web = web_context(st)
+        server = ServerThread(create_app(web), port=port, name="peoplesync-web")
+        stop = threading.Event()
+        watcher = threading.Thread(
+            target=_announce_control, args=(st, hris, account_id, stop), daemon=True
+        )
+        with InProcessConsumer(web.jobs.huey), server:
+            out.rule("[bold]peoplesync is running")
+            out.print(f"Open      {server.url}", markup=False)
+            out.print(f"Sign in   {DEMO_ADMIN} / {password}", markup=False)
+            out.print(f"Sandbox   {hris.url} (a synthetic Justworks company)", markup=False)
+            out.print(
+                f"Control   {hris.url}/control: its token and an HR change to try are printed "
+                "here once Justworks is connected",
+                markup=False,
+            )
+            out.print("Then: Settings > Data Integrations > Justworks > Continue setup.")
+            out.print("Ctrl-C stops everything.", markup=False)
+            watcher.start()
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                out.print("\nStopped.")
+            finally:
+                stop.set()
+
+
+def _refuse_busy(port: int, option: str, make: str | None = None) -> None:
+    """A clear error, before the last demo's files are touched, if `port` is taken."""
+    if not port:
+        return
+    try:
+        socket.create_server(("127.0.0.1", port)).close()
+    except OSError:
+        other = f"{make} or `peoplesync demo {option} 8001`" if make else f"`{option} 8766`"
+        raise InputError(
+            f"Port {port} is already in use.",
+            hint=f"Stop what uses it, or choose another: {other} "
+            f"(`peoplesync demo {option} 0` takes any free port).",
+        ) from None
+
+
+def _demo_account(st: State) -> tuple[int, str]:
+    """The demo account "Acme Inc." and its admin; returns the account id and the password."""
+    password = secrets.token_urlsafe(9)
+    with st.uow() as session:
+        account = create_account(session, "Acme Inc.", now=utcnow())
+        access.create_login(
+            session,
+            account,
+            email=DEMO_ADMIN,
+            name="Ada Admin",
+            password=password,
+            role=Role.ADMIN,
+            now=utcnow(),
+        )
+        session.flush()
+        return account.id, password
+
+
+def _announce_control(
+    st: State, hris: SandboxServer, account_id: int, stop: threading.Event
+) -> None:
+    """Once the admin has connected Justworks (the sandbox made the linked account then), print
+    its control token and a command that hires someone: the next sync finds them."""
+    box = secret_box(st.settings)
+    while not stop.wait(0.5):
+        with st.uow() as session:
+            connection = connections.find_connection(session, account_id)
+            token = connections.credentials(connection, box)[1] if connection else None
+        if token:
+            for line in control_help(hris.url, token):
+                out.print(line, markup=False)
+            return
+
+
+def control_help(url: str, token: str) -> list[str]:
+    """What the web demo prints about the sandbox once Justworks is connected."""
+    hire = {"first_name": "Zanele", "last_name": "Dlamini", "job_title": "People Coordinator"}
+    command = shlex.join(
+        [
+            "curl",
+            "-sS",
+            "-X",
+            "POST",
+            f"{url}/control/accounts/{token}/employees",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps(hire),
+        ]
+    )
+    return [
+        "",
+        "Justworks is connected. Make HR changes in the sandbox through its control API:",
+        f"Control   {url}/control/accounts/{token}",
+        f"Token     {token} (the sandbox's control token for this company)",
+        f"Try       {command}",
+        "Then Sync on the Justworks page: the new hire is in the review. "
+        "Every change the control API makes: peoplesync sandbox --help",
+    ]
 
 
 def _connect(st: State, sandbox: SandboxServer, size: int) -> str:
@@ -101,6 +251,7 @@ def _connect(st: State, sandbox: SandboxServer, size: int) -> str:
     out.print(
         f"Sandbox HRIS at {sandbox.url}: {escape(company.company_name)}, {company.size} employees."
     )
+    out.print(f"Its control API: {sandbox.url}/control (peoplesync sandbox --help)", markup=False)
     return company.account_token
 
 

@@ -160,13 +160,45 @@ def sandbox(
         float, typer.Option(help="How long Merge's first sync of a new link takes.")
     ] = 3.0,
 ) -> None:
-    """Serve the sandbox HRIS: Merge's HRIS API for a synthetic Justworks company."""
+    """Serve the sandbox HRIS: Merge's HRIS API for a synthetic Justworks company.
+
+    Point peoplesync at it with `peoplesync connect justworks --base-url URL/api
+    --account-token TOKEN` (the API key is printed at start). A company's TOKEN comes from
+    `POST /control/companies`, or from a Merge Link flow (`peoplesync demo` prints it). The
+    control API (JSON, no auth, on the same port) makes HR changes and plays Merge's states:
+
+    \b
+    POST  /control/companies                {"seed": 1, "size": 200} -> {"account_token", ...}
+    GET   /control/accounts/TOKEN           the company's summary
+    PATCH /control/accounts/TOKEN           {"status": "RELINK_NEEDED", "rate_limit_per_minute"}
+    POST  .../TOKEN/employees               hire {"first_name", "last_name", "work_email",
+                                            "manager_id", "start_date", "job_title"}
+    PATCH .../TOKEN/employees/ID            any editable Merge field, by its Merge name
+    POST  .../TOKEN/employees/ID/terminate  {"termination_date": "2026-11-30"}
+    POST  .../TOKEN/employees/ID/rehire     {"start_date": "2026-12-01"}
+    POST  .../TOKEN/employees/ID/rename     {"first_name", "last_name"}
+    POST  .../TOKEN/employees/ID/email      {"work_email"}
+    POST  .../TOKEN/employees/ID/manager    {"manager_id": ID or null}
+    POST  .../TOKEN/employees/ID/delete     (remote_was_deleted)
+    POST  .../TOKEN/churn                   {"count": 1000, "seed": 1}: many changes at once
+    POST  .../TOKEN/sync-status             {"status": "FAILED" | "SYNCING" | "DONE" | ...}
+    POST  .../TOKEN/faults                  {"kind": "rate_limit" | "error" | "slow" | ...}
+    POST  .../TOKEN/webhook                 {"url", "key"}: Merge's signed webhooks
+
+    \b
+    (`...` is /control/accounts.) For example, a hire the next sync will find:
+    curl -X POST http://127.0.0.1:8765/control/accounts/TOKEN/employees \\
+         -H 'Content-Type: application/json' -d '{"first_name": "Zanele", "last_name": "Dlamini"}'
+    Every endpoint and field: the docstring of peoplesync.sandbox.control_routes.
+    """
     from peoplesync.sandbox import DEFAULT_API_KEY, run  # noqa: PLC0415 - loads Faker: only here
 
     if not 10 <= size <= 1_000_000:
         raise InputError("The sandbox company has 10 to 1,000,000 employees.")
     out.print(
         f"Sandbox HRIS on http://{host}:{port} — Merge base URL http://{host}:{port}/api, "
-        f"API key {DEFAULT_API_KEY!r} (a sandbox key, not a secret). Ctrl-C to stop."
+        f"API key {DEFAULT_API_KEY!r} (a sandbox key, not a secret); its control API at "
+        f"http://{host}:{port}/control (`peoplesync sandbox --help`). Ctrl-C to stop.",
+        markup=False,
     )
     run(host, port, seed=seed, size=size, initial_sync_seconds=initial_sync_seconds)

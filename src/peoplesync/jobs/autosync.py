@@ -1,10 +1,18 @@
 """Daily auto-sync: off by default; when on, once a day at the account's time in its time zone.
 
 A periodic task asks every minute which accounts are due: auto-sync on, an HRIS connected, the
-local time at or past `auto_sync_time` (default 02:00), and no auto-sync yet this local day. A due
-account is claimed atomically (`auto_sync_marks`), so two schedulers never start two syncs on one
-day; a scheduler that was down at 02:00 catches up later that day. Switching auto-sync on after
-today's time has passed starts the first sync tomorrow.
+local time at or past `auto_sync_time` (default 02:00), and the local day not yet done. A due
+account is claimed atomically (`auto_sync_marks` holds the last local day done), so two
+schedulers never start two syncs on one day; a scheduler that was down at 02:00 catches up later
+that day.
+
+The schedule counts from the moment it is set: switching auto-sync on, or choosing another time
+or time zone, starts it afresh. Its first sync is the first time the local clock reaches the
+chosen time after that moment: today if that time is still ahead, else tomorrow (today counts as
+done). Only the latest setting counts, so "on after today's time, off, a time a few minutes
+ahead, on again" syncs today. On a day the time does not exist (a clock moved forward past it),
+the sync starts when the clock jumps; on a day it happens twice (a clock moved back), at the
+first (at the second, if the schedule was set between them).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -37,7 +45,7 @@ class AutoSyncStatus:
     enabled: bool
     time: str  # "HH:MM", local to `timezone`
     timezone: str
-    last_local_date: date | None  # the local day of the last daily sync
+    last_local_date: date | None  # the last local day done: synced, or before the schedule began
     next_run_at: datetime | None  # aware UTC; None when off
 
     def to_dict(self) -> dict[str, object]:
@@ -70,14 +78,15 @@ def set_auto_sync(
     timezone: str | None = None,
 ) -> AutoSyncStatus:
     """Switch the daily auto-sync on or off (and optionally its time and time zone)."""
+    before = (account.auto_sync_enabled, account.auto_sync_time, account.timezone)
     if at is not None:
         account.auto_sync_time = parse_time(at).strftime("%H:%M")
     if timezone is not None:
         change_settings(session, account, SettingsChange(timezone=timezone))
-    switched_on = enabled and not account.auto_sync_enabled
     account.auto_sync_enabled = enabled
-    if switched_on and _local(account, now).time() >= parse_time(account.auto_sync_time):
-        claim_day(session, account.id, _local(account, now).date(), now)  # first sync tomorrow
+    if enabled and before != (True, account.auto_sync_time, account.timezone):
+        schedule = Schedule.of(account)
+        _set_mark(session, account.id, schedule.done_before(now), now)  # counts from now
     record_event(
         session,
         account.id,
@@ -97,28 +106,62 @@ def auto_sync_status(session: Session, account: Account, now: datetime) -> AutoS
         time=account.auto_sync_time,
         timezone=account.timezone,
         last_local_date=last,
-        next_run_at=next_run(account, last, now) if account.auto_sync_enabled else None,
+        next_run_at=Schedule.of(account).next_run(last, now) if account.auto_sync_enabled else None,
     )
 
 
-def next_run(account: Account, last: date | None, now: datetime) -> datetime:
-    """When the next daily sync starts (UTC): now if it is due, else the next local time."""
-    local = _local(account, now)
-    at = parse_time(account.auto_sync_time)
-    day = local.date()
-    if last is not None and last >= day:
-        day += timedelta(days=1)
-    elif local.time() >= at:
-        return now
-    zone = ZoneInfo(account.timezone)
-    return datetime.combine(day, at, tzinfo=zone).astimezone(now.tzinfo)
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A daily time in a time zone: when a day's sync is due, and when the next one starts."""
 
+    zone: ZoneInfo
+    at: time
 
-def is_due(account: Account, last: date | None, now: datetime) -> bool:
-    local = _local(account, now)
-    return local.time() >= parse_time(account.auto_sync_time) and (
-        last is None or last < local.date()
-    )
+    @classmethod
+    def of(cls, account: Account) -> Schedule:
+        return cls(ZoneInfo(account.timezone), parse_time(account.auto_sync_time))
+
+    def local(self, now: datetime) -> datetime:
+        return now.astimezone(self.zone)
+
+    def done_before(self, now: datetime) -> date:
+        """The last local day done for a schedule set at `now`: today if today's time has come,
+        else yesterday (so today's sync is still to come)."""
+        local = self.local(now)
+        return local.date() if local.time() >= self.at else local.date() - timedelta(days=1)
+
+    def is_due(self, last: date | None, now: datetime) -> bool:
+        local = self.local(now)
+        return local.time() >= self.at and (last is None or last < local.date())
+
+    def next_run(self, last: date | None, now: datetime) -> datetime:
+        """When the next daily sync starts (in `now`'s zone): now if it is due, else the first
+        instant after now, on a day after `last`, whose local time is at or past the chosen one."""
+        if self.is_due(last, now):
+            return now
+        local = self.local(now)
+        day = local.date() if local.time() < self.at else local.date() + timedelta(days=1)
+        if last is not None and last >= day:
+            day = last + timedelta(days=1)
+        return self._first_due(day, now).astimezone(now.tzinfo)
+
+    def _first_due(self, day: date, after: datetime) -> datetime:
+        """The first instant after `after` at which `day`'s local time is at or past the chosen
+        one: when the clock shows it (the first time, or the second if a clock moved back and
+        the first has passed), or when a clock moved forward over it, the end of that gap."""
+        wall = datetime.combine(day, self.at, tzinfo=self.zone)
+        earlier, later = sorted((wall.astimezone(UTC), wall.replace(fold=1).astimezone(UTC)))
+        found = [c for c in (earlier, later) if self._reached(day, c)]
+        if not self._reached(day, earlier):  # in a gap: it ends between the two readings
+            instant = earlier
+            while not self._reached(day, instant):
+                instant += timedelta(minutes=1)
+            found.append(instant)
+        return min(c for c in found if c > after)
+
+    def _reached(self, day: date, instant: datetime) -> bool:
+        local = self.local(instant)
+        return local.date() > day or (local.date() == day and local.time() >= self.at)
 
 
 def claim_day(session: Session, account_id: int, local_date: date, now: datetime) -> bool:
@@ -154,12 +197,13 @@ def claim_due(session: Session, now: datetime) -> list[int]:
     due = []
     for account in accounts:
         try:
-            if not is_due(account, marks.get(account.id), now):
+            schedule = Schedule.of(account)
+            if not schedule.is_due(marks.get(account.id), now):
                 continue
         except (InputError, ValueError, KeyError) as err:
             log.warning("autosync.misconfigured", account_id=account.id, error=str(err))
             continue
-        if claim_day(session, account.id, _local(account, now).date(), now):
+        if claim_day(session, account.id, schedule.local(now).date(), now):
             due.append(account.id)
     return due
 
@@ -173,11 +217,24 @@ def enqueue_due(session: Session, now: datetime, enqueue: Callable[[int], object
     return due
 
 
+def _set_mark(session: Session, account_id: int, local_date: date, now: datetime) -> None:
+    """Set the last local day done, backwards too (a schedule set afresh counts from now)."""
+    moved = session.execute(
+        update(AutoSyncMark)
+        .where(AutoSyncMark.account_id == account_id)
+        .values(local_date=local_date, enqueued_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if moved.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(AutoSyncMark(account_id=account_id, local_date=local_date, enqueued_at=now))
+    except IntegrityError:  # a scheduler claimed a first day meanwhile: the setting wins
+        _set_mark(session, account_id, local_date, now)
+
+
 def _mark(session: Session, account_id: int) -> date | None:
     return session.scalar(
         select(AutoSyncMark.local_date).where(AutoSyncMark.account_id == account_id)
     )
-
-
-def _local(account: Account, now: datetime) -> datetime:
-    return now.astimezone(ZoneInfo(account.timezone))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import bump_version
 from peoplesync.core.emails import email_problem
 from peoplesync.core.employee import PersonStatus, fold
 from peoplesync.errors import ConflictError, InputError, NotFoundError
+from peoplesync.store import search_terms
 from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic
 from peoplesync.store.models import Person as PersonRow
 
@@ -34,14 +35,23 @@ def list_people(
     offset: int = 0,
     limit: int = 50,
 ) -> PeoplePage:
+    """A page of the account's people in the Users order (by folded name), filtered, and
+    searched by every word of `search` (any word of a name, the email or the Employee Id,
+    ignoring case and accents: store/search_terms.py)."""
     query = select(PersonRow).where(PersonRow.account_id == account_id)
     if status:
         query = query.where(PersonRow.status == _status(status))
     if source:
         query = query.where(PersonRow.source_kind == source)
-    if search and search.strip():
-        query = _search(query, search)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    words = search_terms.query_words(search or "")
+    if words:
+        dialect = session.get_bind().dialect.name
+        query = query.where(search_terms.matches(account_id, words, dialect))
+    if words and not (status or source):
+        # The terms alone know how many match: no look-up of the thousands a short word finds.
+        total = search_terms.count_matches(session, account_id, words)
+    else:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(PersonRow.name_key, PersonRow.id).offset(max(offset, 0)).limit(limit)
     )
@@ -55,28 +65,6 @@ def _status(value: str) -> str:
         raise InputError(
             f"'{value}' is not a status.", hint="Use active, former or deactivated."
         ) from None
-
-
-def _search(query: Select[PersonRow], text: str) -> Select[PersonRow]:
-    """Prefix search on the folded name or email, and exact employee ID.
-
-    Each prefix is a range on its index (fast on SQLite, where LIKE cannot use one, and on
-    PostgreSQL); the LIKE beside it keeps the match exact under any collation.
-    """
-    key = fold(text)
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    upper = key + "\U0010ffff"
-
-    def prefix(column: InstrumentedAttribute[str | None]) -> ColumnElement[bool]:
-        return and_(column >= key, column < upper, column.like(f"{escaped}%", escape="\\"))
-
-    return query.where(
-        or_(
-            prefix(PersonRow.name_key),
-            prefix(PersonRow.email_key),
-            PersonRow.employee_id == text.strip(),
-        )
-    )
 
 
 def get_person(session: Session, account_id: int, person_id: str) -> PersonRow:
@@ -144,8 +132,11 @@ def change_email(
     key = fold(email)
     _refuse_taken_email(session, account_id, person.id, key)
     before = person.email
+    searched = [person.id, person.name, person.preferred_name, before, person.employee_id]
     person.email, person.email_key, person.updated_at = email, key, now
     _record_edit(session, person, "email", before, email, actor=actor, now=now)
+    moved = [*searched[:3], email, searched[4]]
+    search_terms.move_terms(session, account_id, [(searched, moved)])
     return person
 
 

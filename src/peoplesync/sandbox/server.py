@@ -48,7 +48,8 @@ def run(
 
 
 class SandboxServer:
-    """The sandbox on a free port of 127.0.0.1, started on `__enter__`, stopped on `__exit__`.
+    """The sandbox on 127.0.0.1 (a free port unless `port` is given), started on `__enter__`,
+    stopped on `__exit__`.
 
     `url` is the root (`http://127.0.0.1:<port>`), `base_url` is Merge's base URL (`<url>/api`),
     `control` a typed client of the control API, `state` the live state (read it only).
@@ -69,10 +70,11 @@ class SandboxServer:
         page_latency_seconds: float = 0.0,
         sync_interval_seconds: float = 3600.0,
         quirks: Quirks | None = None,
+        port: int = 0,
     ) -> None:
         """The defaults of Link-created accounts: `integration` (justworks, bamboohr, hibob),
         a request budget per minute (None: none), a latency per list page, the periodic sync
-        interval, and the quirks (`peoplesync.sandbox.quirks`; None: none)."""
+        interval, and the quirks (`peoplesync.sandbox.quirks`; None: none). `port` 0: any."""
         self.config = SandboxConfig(
             api_key=api_key,
             seed=seed,
@@ -87,6 +89,7 @@ class SandboxServer:
             quirks=quirks or Quirks(),
         )
         self.app = create_app(self.config, clock)
+        self.port = port
         self._thread_server: ServerThread | None = None
         self.url = ""
         self._control: SandboxControl | None = None
@@ -113,7 +116,7 @@ class SandboxServer:
         return self._control
 
     def start(self) -> None:
-        self._thread_server = ServerThread(self.app, name="sandbox-hris")
+        self._thread_server = ServerThread(self.app, port=self.port, name="sandbox-hris")
         self._thread_server.start()
         self.url = self._thread_server.url
         self._control = SandboxControl(self.url)

@@ -156,7 +156,13 @@ BIG_CHANGE = 500  # rows; after an import this large the planner's statistics ar
 
 
 # The tables whose statistics an import moves (PostgreSQL analyses the ones it is told).
-STATISTICS_TABLES = ("people", "person_demographics", "source_records", "source_pending")
+STATISTICS_TABLES = (
+    "people",
+    "person_demographics",
+    "person_search_terms",
+    "source_records",
+    "source_pending",
+)
 
 
 def refresh_statistics(session: Session) -> None:

@@ -7,7 +7,7 @@ the caller's transaction; nothing here commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -22,6 +22,7 @@ from peoplesync.core.plan import ChangeKind, FieldChange
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
 from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic, people_table
 from peoplesync.store.models import Person as PersonRow
+from peoplesync.store.search_terms import SEARCHED, add_terms, current_values, move_terms
 
 _people = people_table
 _values = cast(Table, PersonDemographic.__table__)
@@ -192,9 +193,12 @@ def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same paramet
     demographics = ensure_demographics(session, account_id, names, now)
     creates = [i for i in items if i.kind is ChangeKind.CREATE]
     updates = [i for i in items if i.kind is not ChangeKind.CREATE and i.changes]
+    renames = [i for i in updates if _renames(i)]
+    searched_before = current_values(session, account_id, (i.person_id for i in renames))
     _release_unique_values(session, updates)
     _insert_people(session, account_id, creates, source_kind, now)
     _update_people(session, updates, now)
+    move_terms(session, account_id, _searched_after(renames, searched_before))
     _write_demographics(session, creates, updates, demographics)
     _expire_loaded_people(session)
     return _log_changes(session, account_id, run_id=run_id, items=items, actor=actor, now=now)
@@ -218,6 +222,28 @@ def _release_unique_values(session: Session, updates: Sequence[PlanRow]) -> None
             session.execute(
                 update(_people).where(_people.c.id == bindparam("pid")).values(**values), ids
             )
+
+
+SEARCHED_COLUMNS = frozenset(SEARCHED)
+_SEARCHED_SLOTS = {column: i + 1 for i, column in enumerate(SEARCHED)}  # after the id
+
+
+def _renames(item: PlanRow) -> bool:
+    """Does this update change what the person is searched by?"""
+    return any(f in SEARCHED_COLUMNS and not demographic for f, _, _, demographic in item.changes)
+
+
+def _searched_after(
+    renames: Sequence[PlanRow], before: Mapping[str, list[Any]]
+) -> Iterator[tuple[list[Any], list[Any]]]:
+    """(searched values before, after) of each renamed person, for moving their search terms."""
+    for item in renames:
+        old = before[item.person_id]
+        new = old.copy()
+        for field, _, after, demographic in item.changes:
+            if not demographic and field in SEARCHED_COLUMNS:
+                new[_SEARCHED_SLOTS[field]] = after
+        yield old, new
 
 
 def _touches(item: PlanRow, column: str) -> bool:
@@ -251,7 +277,8 @@ def _insert_people(
     source_kind: str,
     now: datetime,
 ) -> None:
-    """New people in one bulk insert. Date values stay ISO text: both databases parse it."""
+    """New people in one bulk insert, and their search terms in another. Date values stay ISO
+    text: both databases parse it."""
     template: list[Any] = [None] * len(PEOPLE_INSERT_COLUMNS)
     template[_ROW_SLOTS["account_id"]] = account_id
     template[_ROW_SLOTS["status"]] = PersonStatus.ACTIVE.value
@@ -271,6 +298,8 @@ def _insert_people(
         row[_ROW_SLOTS["email_key"]] = fold(row[email_at]) if row[email_at] else None
         rows.append(row)
     bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, rows)
+    searched = [_ROW_SLOTS[c] for c in ("id", "name", "preferred_name", "email", "employee_id")]
+    add_terms(session, account_id, ([row[i] for i in searched] for row in rows))
 
 
 def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) -> None:

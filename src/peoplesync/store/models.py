@@ -199,6 +199,26 @@ class PersonDemographic(Base):
     value: Mapped[str] = mapped_column(String(500))
 
 
+class PersonSearchTerm(Base):
+    """A word a person is found by (see store/search_terms.py): one B-tree range per search word.
+
+    The key is the whole row, led by (account, term) for the search; a person's terms are found
+    again by recomputing them. No foreign keys, for the same bulk-write reason as
+    PersonDemographic; without a rowid on SQLite, the key is the table. PostgreSQL compares
+    terms bytewise ("C"), so a prefix range holds exactly the terms with that prefix, whatever
+    the database's collation.
+    """
+
+    __tablename__ = "person_search_terms"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(
+        String(100).with_variant(String(100, collation="C"), "postgresql"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class SyncRun(Base):
     """One sync: the import history entry. At most one active run per account (partial index)."""
 

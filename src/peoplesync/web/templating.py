@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import quote, unquote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from peoplesync.web.deps import FLASH_COOKIE
 
@@ -45,8 +47,21 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
+_BREAK_AFTER = re.compile(r"([.@_/+])")
+
+
+def breakable(value: object) -> Markup:
+    """Escaped text with a line-break opportunity (<wbr>) after each `. @ _ / +`: a long email
+    or identifier wraps at its punctuation rather than in the middle of a word (CSS breaks
+    within a word only if a piece is still too long)."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(str(value)))))  # noqa: S704 - escaped first
+
+
 templates.env.filters["when"] = when
 templates.env.filters["words"] = words
+templates.env.filters["breakable"] = breakable
 templates.env.globals["run_colour"] = run_colour
 
 

@@ -2,10 +2,10 @@
 sign-in brake counts failures per client address and per login tried
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 22:30:00
 
-Built on 0007; a parallel 0008 exists on another branch, and the two are chained on merge.
+Built after 0008 (person search terms).
 `logins.failed_logins` and `locked_until` (0005) give way to `sign_in_failures`. Downgrading
 needs every login address to be unique across accounts again (it fails where one is not).
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
