@@ -26,12 +26,13 @@ from peoplesync.people import service as people
 from peoplesync.people.service import PeoplePage
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import ReviewPage, review_page
+from peoplesync.web import schemas
 from peoplesync.web.connect import connect_with_token
 from peoplesync.web.deps import ApiAdmin, Ctx
 from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
 from peoplesync.web.views import connection_view, iso, person_row, person_view, run_view
 
-router = APIRouter(tags=["peoplesync"])
+router = APIRouter(tags=["peoplesync"], responses=schemas.ERRORS)
 MAX_LIMIT = 500
 Json = dict[str, Any]
 
@@ -110,12 +111,12 @@ def _account_json(ctx: Ctx, account_id: int) -> Json:
         }
 
 
-@router.get("/account")
+@router.get("/account", response_model=schemas.AccountOut)
 def get_account_settings(ctx: Ctx, principal: ApiAdmin) -> Json:
     return _account_json(ctx, principal.account_id)
 
 
-@router.patch("/account")
+@router.patch("/account", response_model=schemas.AccountOut)
 def change_account_settings(ctx: Ctx, principal: ApiAdmin, body: AccountSettings) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -123,14 +124,14 @@ def change_account_settings(ctx: Ctx, principal: ApiAdmin, body: AccountSettings
     return _account_json(ctx, principal.account_id)
 
 
-@router.get("/autosync")
+@router.get("/autosync", response_model=schemas.AutoSyncOut)
 def get_autosync(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         return autosync.auto_sync_status(session, account, ctx.clock()).to_dict()
 
 
-@router.put("/autosync")
+@router.put("/autosync", response_model=schemas.AutoSyncOut)
 def put_autosync(ctx: Ctx, principal: ApiAdmin, body: AutoSyncIn) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -146,14 +147,14 @@ def put_autosync(ctx: Ctx, principal: ApiAdmin, body: AutoSyncIn) -> Json:
         return found.to_dict()
 
 
-@router.get("/redaction")
+@router.get("/redaction", response_model=schemas.RedactionOut)
 def get_redaction(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         return {"redacted_fields": redaction.redacted_fields(account)}
 
 
-@router.post("/redaction")
+@router.post("/redaction", response_model=schemas.RedactedOut)
 def add_redaction(ctx: Ctx, principal: ApiAdmin, body: FieldIn) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -163,7 +164,7 @@ def add_redaction(ctx: Ctx, principal: ApiAdmin, body: FieldIn) -> Json:
         return {"redacted_fields": list(done.redacted), "purged": dict(done.purged)}
 
 
-@router.delete("/redaction/{field}")
+@router.delete("/redaction/{field}", response_model=schemas.RedactionOut)
 def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: str) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -174,13 +175,13 @@ def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: str) -> Json:
 # --- the HRIS connection -------------------------------------------------------------------
 
 
-@router.get("/connections/justworks")
+@router.get("/connections/justworks", response_model=schemas.ConnectionOut)
 def get_justworks(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         return connection_view(session, principal.account_id)
 
 
-@router.put("/connections/justworks")
+@router.put("/connections/justworks", response_model=schemas.ConnectionOut)
 def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Json:
     connect_with_token(ctx, principal, body.account_token.strip())
     return get_justworks(ctx, principal)
@@ -189,7 +190,7 @@ def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Js
 # --- syncs and runs ------------------------------------------------------------------------
 
 
-@router.post("/syncs", status_code=202)
+@router.post("/syncs", status_code=202, response_model=schemas.QueuedOut)
 def start_sync(ctx: Ctx, principal: ApiAdmin, body: SyncIn | None = None) -> Json:
     full = bool(body and body.full)
     ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
@@ -200,7 +201,7 @@ def start_sync(ctx: Ctx, principal: ApiAdmin, body: SyncIn | None = None) -> Jso
     return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 
 
-@router.post("/syncs/csv", status_code=202)
+@router.post("/syncs/csv", status_code=202, response_model=schemas.QueuedOut)
 def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, File()]) -> Json:
     # A plain `def`: reading, minimising and enqueueing 50 MB run in a worker thread, not on
     # the event loop every other request waits on.
@@ -216,7 +217,7 @@ def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, File()]
     return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 
 
-@router.get("/runs")
+@router.get("/runs", response_model=schemas.RunsOut)
 def list_runs(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
     with ctx.read() as session:
         found = runs.list_runs(session, principal.account_id, limit=_limit(limit))
@@ -228,13 +229,13 @@ def _run_json(run: Any) -> Json:
     return {k: v for k, v in view.items() if k not in {"errors", "warnings"}}  # in "issues"
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=schemas.RunOut)
 def get_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
     with ctx.read() as session:
         return _run_json(runs.get_run(session, principal.account_id, run_id))
 
 
-@router.get("/runs/{run_id}/items")
+@router.get("/runs/{run_id}/items", response_model=schemas.PlanItemsOut)
 def run_items(
     ctx: Ctx,
     principal: ApiAdmin,
@@ -274,7 +275,7 @@ def run_items(
     )
 
 
-@router.post("/runs/{run_id}/apply", status_code=202)
+@router.post("/runs/{run_id}/apply", status_code=202, response_model=schemas.QueuedOut)
 def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: int, body: ApplyIn | None = None) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -289,7 +290,7 @@ def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: int, body: ApplyIn | None =
     return {"queued": True, "poll": f"/api/v1/runs/{run_id}"}
 
 
-@router.post("/runs/{run_id}/cancel")
+@router.post("/runs/{run_id}/cancel", response_model=schemas.RunOut)
 def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
     ctx.jobs.syncs.cancel(principal.account_id, run_id)
     with ctx.uow() as session:
@@ -299,7 +300,7 @@ def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
 # --- people --------------------------------------------------------------------------------
 
 
-@router.get("/people")
+@router.get("/people", response_model=schemas.PeopleOut)
 def list_people(
     ctx: Ctx,
     principal: ApiAdmin,
@@ -322,14 +323,14 @@ def list_people(
     return _paged(found, "people", [person_row(p) for p in found.people])
 
 
-@router.get("/people/{person_id}")
+@router.get("/people/{person_id}", response_model=schemas.PersonOut)
 def get_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
     with ctx.read() as session:
         person = people.get_person(session, principal.account_id, person_id)
         return person_view(session, principal.account_id, person)
 
 
-@router.patch("/people/{person_id}")
+@router.patch("/people/{person_id}", response_model=schemas.PersonOut)
 def change_person(ctx: Ctx, principal: ApiAdmin, person_id: str, body: EmailIn) -> Json:
     with ctx.uow() as session:
         people.change_email(
@@ -343,7 +344,7 @@ def change_person(ctx: Ctx, principal: ApiAdmin, person_id: str, body: EmailIn) 
     return get_person(ctx, principal, person_id)
 
 
-@router.post("/people/{person_id}/deactivate")
+@router.post("/people/{person_id}/deactivate", response_model=schemas.PersonOut)
 def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
     with ctx.uow() as session:
         people.deactivate_person(
@@ -352,7 +353,7 @@ def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
     return get_person(ctx, principal, person_id)
 
 
-@router.get("/people/{person_id}/history")
+@router.get("/people/{person_id}/history", response_model=schemas.HistoryOut)
 def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
     with ctx.read() as session:
         people.get_person(session, principal.account_id, person_id)
@@ -375,14 +376,14 @@ def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
 # --- demographics, outbox ----------------------------------------------------------
 
 
-@router.get("/demographics")
+@router.get("/demographics", response_model=schemas.DemographicsOut)
 def list_demographics(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         found = demographics.list_demographics(session, principal.account_id)
     return {"demographics": [{"id": d.id, "name": d.name, "people": d.people} for d in found]}
 
 
-@router.delete("/demographics/{demographic_id}")
+@router.delete("/demographics/{demographic_id}", response_model=schemas.DeletedDemographicOut)
 def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Json:
     with ctx.uow() as session:
         removed = demographics.delete_demographic(
@@ -391,7 +392,7 @@ def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Js
     return {"deleted": demographic_id, "values_removed": removed}
 
 
-@router.get("/outbox")
+@router.get("/outbox", response_model=schemas.OutboxOut)
 def list_outbox(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
     with ctx.read() as session:
         found = notify.list_outbox(session, principal.account_id, limit=_limit(limit))
@@ -414,7 +415,7 @@ def list_outbox(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
 # --- Merge's webhook (signed by Merge, not by a user) --------------------------------------
 
 
-@router.post("/webhooks/merge")
+@router.post("/webhooks/merge", response_model=schemas.WebhookOut)
 async def merge_webhook(request: Request, ctx: Ctx) -> JSONResponse:
     raw = await request.body()  # the raw bytes, as signed; the database work in a thread
     signature = request.headers.get(SIGNATURE_HEADER)

@@ -12,10 +12,11 @@ from peoplesync.access import service as access
 from peoplesync.access.service import Role
 from peoplesync.accounts import service as accounts
 from peoplesync.people import service as people
+from peoplesync.web import schemas
 from peoplesync.web.deps import ApiAdmin, ApiUser, Ctx
 from peoplesync.web.views import iso, own_person, person_view
 
-router = APIRouter(tags=["access"])
+router = APIRouter(tags=["access"], responses=schemas.ERRORS)
 Json = dict[str, Any]
 
 
@@ -29,7 +30,7 @@ class LoginIn(BaseModel):
     role: Role = Role.USER
 
 
-@router.get("/logins")
+@router.get("/logins", response_model=schemas.LoginsOut)
 def list_logins(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         found = access.list_logins(session, principal.account_id)
@@ -48,7 +49,7 @@ def list_logins(ctx: Ctx, principal: ApiAdmin) -> Json:
         }
 
 
-@router.post("/logins", status_code=201)
+@router.post("/logins", status_code=201, response_model=schemas.InvitedOut)
 def invite_login(ctx: Ctx, principal: ApiAdmin, body: LoginIn) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -67,7 +68,7 @@ def invite_login(ctx: Ctx, principal: ApiAdmin, body: LoginIn) -> Json:
         }
 
 
-@router.delete("/logins/{login_id}")
+@router.delete("/logins/{login_id}", response_model=schemas.RemovedOut)
 def remove_login(ctx: Ctx, principal: ApiAdmin, login_id: int) -> Json:
     with ctx.uow() as session:
         access.remove_login(session, principal.account_id, login_id, by_login=principal.login_id)
@@ -77,21 +78,21 @@ def remove_login(ctx: Ctx, principal: ApiAdmin, login_id: int) -> Json:
 # --- who am I ------------------------------------------------------------------------------
 
 
-@router.get("/me")
+@router.get("/me", response_model=schemas.MeOut)
 def me(ctx: Ctx, principal: ApiUser) -> Json:
     with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         return {"account": {"id": account.id, "name": account.name}, "role": principal.role}
 
 
-@router.get("/me/person")
+@router.get("/me/person", response_model=schemas.PersonOut)
 def my_person(ctx: Ctx, principal: ApiUser) -> Json:
     with ctx.read() as session:
         person = people.get_person(session, principal.account_id, own_person(principal.person_id))
         return person_view(session, principal.account_id, person)
 
 
-@router.get("/api-tokens")
+@router.get("/api-tokens", response_model=schemas.TokensOut)
 def list_tokens(ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         found = access.list_api_tokens(session, principal.account_id)
@@ -111,7 +112,7 @@ def list_tokens(ctx: Ctx, principal: ApiAdmin) -> Json:
         }
 
 
-@router.post("/api-tokens", status_code=201)
+@router.post("/api-tokens", status_code=201, response_model=schemas.NewTokenOut)
 def create_token(ctx: Ctx, principal: ApiAdmin, body: TokenIn) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
@@ -121,7 +122,7 @@ def create_token(ctx: Ctx, principal: ApiAdmin, body: TokenIn) -> Json:
         return {"id": token.id, "name": token.name, "token": plain}
 
 
-@router.delete("/api-tokens/{token_id}")
+@router.delete("/api-tokens/{token_id}", response_model=schemas.RevokedOut)
 def revoke_token(ctx: Ctx, principal: ApiAdmin, token_id: int) -> Json:
     with ctx.uow() as session:
         access.revoke_api_token(session, principal.account_id, token_id, now=ctx.clock())

@@ -1,0 +1,324 @@
+"""What the JSON API answers: one pydantic model per answer, so that `/api/v1/openapi.json`
+describes every response (and FastAPI checks each answer against it).
+
+A person's core values come from the field schema (`core/fields.py`): the person models are built
+from it, so a new core field appears in the API's answers and its document by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from peoplesync.core.fields import VALUE_FIELDS
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(Answer):
+    code: str
+    message: str
+    hint: str | None = None
+    context: dict[str, Any] | None = None
+
+
+class ErrorOut(Answer):
+    """The one error shape of every endpoint."""
+
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": words}
+    for status, words in (
+        (401, "Not signed in, or a wrong token"),
+        (403, "Not allowed"),
+        (404, "Not found (or not this account's)"),
+        (409, "A conflict: a sync already runs, a plan the directory moved past"),
+        (422, "Bad input: what is wrong and where"),
+        (429, "Too many attempts: wait"),
+    )
+}
+
+
+# --- account settings -------------------------------------------------------------------------
+
+
+class AutoSyncOut(Answer):
+    enabled: bool
+    time: str = Field(description="HH:MM, in the account's time zone")
+    timezone: str
+    last_local_date: str | None
+    next_run_at: str | None = Field(description="ISO 8601, UTC; null when off")
+
+
+class AccountOut(Answer):
+    id: int
+    name: str
+    leaver_policy: str
+    timezone: str
+    leaver_threshold_share: float
+    leaver_threshold_count: int | None
+    redacted_fields: list[str]
+    alert_emails: list[str]
+    auto_sync: AutoSyncOut
+
+
+class RedactionOut(Answer):
+    redacted_fields: list[str]
+
+
+class RedactedOut(RedactionOut):
+    purged: dict[str, int] = Field(
+        description="Per field switched on: how many people's values were removed"
+    )
+
+
+# --- the HRIS connection ----------------------------------------------------------------------
+
+
+class RunBriefOut(Answer):
+    id: int
+    state: str
+    active: bool
+    progress: dict[str, Any]
+
+
+class ConnectionOut(BaseModel):
+    """A connection as its page shows it (more keys may come: a client reads what it knows)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    provider: str
+    provider_name: str
+    connected: bool
+    status: str
+    status_label: str
+    active_run: RunBriefOut | None = None
+    status_detail: str | None = None
+    initial_sync: dict[str, Any] | None = None
+    last_success_at: str | None = None
+    can_sync: bool | None = None
+    sync_disabled_reason: str | None = None
+
+
+# --- syncs and runs ---------------------------------------------------------------------------
+
+
+class QueuedOut(Answer):
+    queued: bool
+    run_id: int | None = None
+    poll: str = Field(description="Where to follow the run")
+
+
+class IssueOut(Answer):
+    severity: str
+    code: str
+    message: str
+    hint: str
+    location: str | None
+    field: str | None
+    who: str | None
+
+
+class FindingOut(Answer):
+    reason: str
+    code: str
+    message: str
+    person_ids: list[str]
+    people: list[str]
+    fields: list[str]
+    changes: list[list[str | None]]
+
+
+class RunOut(Answer):
+    id: int
+    trigger: str
+    trigger_label: str
+    source_kind: str
+    source_name: str | None
+    started_by: str | None
+    state: str
+    colour: str
+    active: bool
+    blocked_reason: str | None
+    error: str | None
+    import_date: str | None
+    counts: dict[str, Any]
+    issues: list[IssueOut]
+    findings: list[FindingOut]
+    confirmations: list[dict[str, Any]]
+    progress: dict[str, Any]
+    created_at: str | None
+    finished_at: str | None
+    next_step: str | None
+
+
+class RunsOut(Answer):
+    runs: list[RunOut]
+
+
+class ChangeOut(Answer):
+    field: str
+    before: str | None
+    after: str | None
+
+
+class PlanItemOut(Answer):
+    kind: str
+    person_id: str
+    label: str
+    changes: list[ChangeOut]
+
+
+class PlanItemsOut(Answer):
+    total: int
+    offset: int
+    limit: int
+    items: list[PlanItemOut]
+
+
+# --- people -----------------------------------------------------------------------------------
+
+_CORE_VALUES: dict[str, Any] = {
+    f.name: (str | None, Field(None, description=f"{f.label} (dates ISO 8601)"))
+    for f in VALUE_FIELDS
+}
+PersonRowOut = create_model(
+    "PersonRowOut",
+    __base__=Answer,
+    id=(str, ...),
+    status=(str, ...),
+    source=(str | None, None),
+    **_CORE_VALUES,
+)
+PersonOut = create_model(
+    "PersonOut",
+    __base__=PersonRowOut,
+    source_id=(str | None, None),
+    manager_id=(str | None, None),
+    manager=(str | None, Field(None, description="The manager as 'Name <email>'")),
+    demographics=(dict[str, str], ...),
+)
+PeopleOut = create_model(
+    "PeopleOut",
+    __base__=Answer,
+    total=(int, ...),
+    offset=(int, ...),
+    limit=(int, ...),
+    people=(list[PersonRowOut], ...),
+)
+
+
+class HistoryRowOut(Answer):
+    run_id: int | None
+    field: str
+    before: str | None
+    after: str | None
+    actor: str | None
+    changed_at: str | None
+
+
+class HistoryOut(Answer):
+    history: list[HistoryRowOut]
+
+
+class DemographicOut(Answer):
+    id: int
+    name: str
+    people: int
+
+
+class DemographicsOut(Answer):
+    demographics: list[DemographicOut]
+
+
+class DeletedDemographicOut(Answer):
+    deleted: int
+    values_removed: int
+
+
+class EmailOut(Answer):
+    id: int
+    kind: str
+    status: str
+    to: list[str]
+    subject: str
+    body: str
+    created_at: str | None
+
+
+class OutboxOut(Answer):
+    emails: list[EmailOut]
+
+
+class WebhookOut(Answer):
+    action: str
+    reason: str | None = None
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+class LoginOut(Answer):
+    id: int
+    email: str
+    name: str | None
+    role: str
+    person_id: str | None
+    last_login_at: str | None
+
+
+class LoginsOut(Answer):
+    logins: list[LoginOut]
+
+
+class InvitedOut(Answer):
+    id: int
+    email: str
+    role: str
+    person_id: str | None
+    password: str = Field(description="The one-time password: shown once")
+    account: str = Field(description="What its owner types in the sign-in form's Account field")
+    sign_in_url: str
+
+
+class RemovedOut(Answer):
+    removed: int
+
+
+class AccountRefOut(Answer):
+    id: int
+    name: str
+
+
+class MeOut(Answer):
+    account: AccountRefOut
+    role: str
+
+
+class TokenOut(Answer):
+    id: int
+    name: str
+    prefix: str
+    created_by: str | None
+    created_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class TokensOut(Answer):
+    tokens: list[TokenOut]
+
+
+class NewTokenOut(Answer):
+    id: int
+    name: str
+    token: str = Field(description="The token itself: shown once, stored hashed")
+
+
+class RevokedOut(Answer):
+    revoked: int
