@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peoplesync.accounts.history import list_events
-from peoplesync.errors import InputError
-from peoplesync.jobs.autosync import (
+from peoplesync.accounts.autosync import (
     auto_sync_status,
     claim_day,
     claim_due,
     enqueue_due,
     set_auto_sync,
 )
+from peoplesync.accounts.history import list_events
+from peoplesync.errors import InputError
 from peoplesync.store.effects import AfterCommit
 from peoplesync.store.models import Account, Connection
 

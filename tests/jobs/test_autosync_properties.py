@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from peoplesync.jobs.autosync import Schedule, auto_sync_status, claim_due, set_auto_sync
+from peoplesync.accounts.autosync import Schedule, auto_sync_status, claim_due, set_auto_sync
 from peoplesync.store.models import Account, Connection
 
 # Zones whose offsets changed in whole minutes since 2015; no zone skipped a whole day since.

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from structlog.testing import capture_logs
 
+from peoplesync.accounts.autosync import set_auto_sync
 from peoplesync.accounts.service import get_account
 from peoplesync.cli.demo import sample_path
 from peoplesync.errors import RunActiveError
-from peoplesync.jobs.autosync import set_auto_sync
 from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.jobs.service import request_apply, request_csv_plan, request_sync
 from peoplesync.sandbox import SandboxAccount, SandboxServer

@@ -5,6 +5,8 @@
     safeguards     the mass-leaver threshold (a share of the active people, or a count)
     redaction      fields never kept (`accounts.redaction`: switching one on purges it)
     alerts         the addresses that get the admins' emails, beside the administrators
+    auto-sync      on or off, its time of day (`accounts.autosync`: its schedule counts from
+                   the moment it is set)
 
 The web pages, the API and the CLI all change settings through here, so each is validated once,
 the same way. Planning and the guard read the part they need as one `SyncPolicy`. The caller

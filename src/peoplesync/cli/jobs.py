@@ -10,12 +10,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from peoplesync.accounts import redaction, settings
+from peoplesync.accounts import autosync, redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.cli.context import EXIT_FAILED, handles_errors, out, print_json, state, utcnow
 from peoplesync.core.states import RunState
 from peoplesync.crypto import secret_box
-from peoplesync.jobs import autosync
 from peoplesync.jobs.queue import QUEUE_NAME, consumer, make_huey
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.notify import service as notify

@@ -24,9 +24,9 @@ import structlog
 from huey import crontab
 from sqlalchemy.orm import Session, sessionmaker
 
+from peoplesync.accounts.autosync import enqueue_due
 from peoplesync.config import Settings
 from peoplesync.errors import ConflictError, ImportBlockedError, NotFoundError, PeoplesyncError
-from peoplesync.jobs.autosync import enqueue_due
 from peoplesync.jobs.queue import make_huey
 from peoplesync.jobs.runtime import Runtime
 from peoplesync.notify.service import Notifier

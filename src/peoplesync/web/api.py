@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from peoplesync.accounts import redaction, settings
+from peoplesync.accounts import autosync, redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.errors import InputError
-from peoplesync.jobs import autosync
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, WebhookOutcome, handle_merge_webhook
 from peoplesync.jobs.service import request_apply, request_csv_plan, request_sync
 from peoplesync.notify import service as notify

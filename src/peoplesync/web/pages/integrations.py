@@ -17,10 +17,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from peoplesync.access.service import Principal
+from peoplesync.accounts import autosync
 from peoplesync.accounts.service import get_account
 from peoplesync.connections import service as connections
 from peoplesync.errors import InputError, PeoplesyncError, PermissionDeniedError
-from peoplesync.jobs import autosync
 from peoplesync.jobs.service import request_sync
 from peoplesync.runs.hris import refresh_status
 from peoplesync.web.connect import connect_with_token

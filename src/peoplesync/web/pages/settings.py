@@ -10,10 +10,9 @@ from fastapi.responses import Response
 
 from peoplesync.access import service as access
 from peoplesync.access.service import Role
-from peoplesync.accounts import redaction, settings
+from peoplesync.accounts import autosync, redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.errors import InputError
-from peoplesync.jobs import autosync
 from peoplesync.notify import service as notify
 from peoplesync.people import demographics
 from peoplesync.web.deps import Admin, AdminForm, Ctx
