@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from peoplesync.core.fields import FIELDS, label
 from peoplesync.web.deps import FLASH_COOKIE
 
 HERE = Path(__file__).parent
@@ -47,6 +48,21 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
+_ENTRIES = {"created": "Created"}  # change-log entries that are no field
+
+
+def field_label(value: str | None) -> str:
+    """A field as admins know it ("Date of Birth", "Employee Id", the field schema's labels);
+    a demographic by its own exact name."""
+    if not value:
+        return ""
+    return _ENTRIES.get(value) or label(value)
+
+
+# The core fields a person's page shows, in the schema's order (the name heads the page).
+PERSON_FIELDS = tuple((f.name, f.label, f.kind.value) for f in FIELDS if f.name != "name")
+
+
 _BREAK_AFTER = re.compile(r"([.@_/+])")
 
 
@@ -61,6 +77,8 @@ def breakable(value: object) -> Markup:
 
 templates.env.filters["when"] = when
 templates.env.filters["words"] = words
+templates.env.filters["label"] = field_label
+templates.env.globals["person_fields"] = PERSON_FIELDS
 templates.env.filters["breakable"] = breakable
 templates.env.globals["run_colour"] = run_colour
 
