@@ -144,11 +144,14 @@ class Site:
 
 
 @contextmanager
-def running_site(folder: Path, *, company_size: int = 40) -> Iterator[Site]:
+def running_site(
+    folder: Path, *, company_size: int = 40, database_url: str | None = None
+) -> Iterator[Site]:
+    """The site on a SQLite file in `folder`, or on the (migrated) database at `database_url`."""
     with SandboxServer(size=company_size, seed=11, initial_sync_seconds=3.0) as sandbox:
         port = free_port()
         settings = Settings(
-            database_url=f"sqlite:///{folder / 'web.db'}",
+            database_url=database_url or f"sqlite:///{folder / 'web.db'}",
             secret_key=SecretStr(Fernet.generate_key().decode()),
             queue_sqlite_path=folder / "queue.db",
             merge_api_key=SecretStr(sandbox.api_key),

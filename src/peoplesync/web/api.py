@@ -29,16 +29,16 @@ from peoplesync.web import schemas
 from peoplesync.web.connect import connect_with_token
 from peoplesync.web.deps import ApiAdmin, Ctx
 from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
+from peoplesync.web.schemas import FieldName, Limit, Offset, PersonId, RowId, Search, Text, Word
 from peoplesync.web.views import connection_view, iso, person_row, person_view, run_view
 
 router = APIRouter(tags=["peoplesync"], responses=schemas.ERRORS)
-MAX_LIMIT = 500
 Json = dict[str, Any]
 
 
 class AccountSettings(BaseModel):
-    leaver_policy: str | None = Field(None, description="former | deactivated")
-    timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
+    leaver_policy: Text | None = Field(None, description="former | deactivated")
+    timezone: Text | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
     leaver_threshold_share: float | None = Field(None, gt=0, le=1)
     leaver_threshold_count: int | None = Field(None, ge=0, le=settings.MAX_LEAVER_COUNT)
 
@@ -58,13 +58,13 @@ class AccountSettings(BaseModel):
 
 
 class AccountTokenIn(BaseModel):
-    account_token: str = Field(min_length=1)
+    account_token: Text = Field(min_length=1)
 
 
 class AutoSyncIn(BaseModel):
     enabled: bool
-    time: str | None = Field(None, description="HH:MM, local to the account's time zone")
-    timezone: str | None = None
+    time: Text | None = Field(None, description="HH:MM, local to the account's time zone")
+    timezone: Text | None = None
 
 
 class SyncIn(BaseModel):
@@ -78,22 +78,16 @@ class ApplyIn(BaseModel):
 
 
 class EmailIn(BaseModel):
-    email: str
+    email: Text
 
 
 class FieldIn(BaseModel):
-    field: str
+    field: Text
 
 
 def _paged(found: PeoplePage | ReviewPage, key: str, rows: list[Json]) -> Json:
     """One shape for every paged answer: total, offset, limit and the rows under `key`."""
     return {"total": found.total, "offset": found.offset, "limit": found.limit, key: rows}
-
-
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    return limit
 
 
 # --- account settings ----------------------------------------------------------------------
@@ -164,7 +158,7 @@ def add_redaction(ctx: Ctx, principal: ApiAdmin, body: FieldIn) -> Json:
 
 
 @router.delete("/redaction/{field}", response_model=schemas.RedactionOut)
-def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: str) -> Json:
+def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: FieldName) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
         done = redaction.unredact(session, account, field, now=ctx.clock(), actor=principal.actor)
@@ -217,9 +211,9 @@ def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, File()]
 
 
 @router.get("/runs", response_model=schemas.RunsOut)
-def list_runs(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
+def list_runs(ctx: Ctx, principal: ApiAdmin, limit: Limit = 50) -> Json:
     with ctx.read() as session:
-        found = runs.list_runs(session, principal.account_id, limit=_limit(limit))
+        found = runs.list_runs(session, principal.account_id, limit=limit)
         return {"runs": [_run_json(r) for r in found]}
 
 
@@ -229,7 +223,7 @@ def _run_json(run: Any) -> Json:
 
 
 @router.get("/runs/{run_id}", response_model=schemas.RunOut)
-def get_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
+def get_run(ctx: Ctx, principal: ApiAdmin, run_id: RowId) -> Json:
     with ctx.read() as session:
         return _run_json(runs.get_run(session, principal.account_id, run_id))
 
@@ -238,11 +232,11 @@ def get_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
 def run_items(
     ctx: Ctx,
     principal: ApiAdmin,
-    run_id: int,
-    kind: str | None = None,
-    q: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    run_id: RowId,
+    kind: Word = None,
+    q: Search = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Json:
     if kind is not None and kind not in REVIEW_KINDS:
         raise InputError(f"'{kind}' is not a kind.", hint=f"Use one of {', '.join(REVIEW_KINDS)}.")
@@ -255,7 +249,7 @@ def run_items(
             kind=kind,
             search=q,
             offset=offset,
-            limit=_limit(limit),
+            limit=limit,
         )
     return _paged(
         found,
@@ -275,7 +269,7 @@ def run_items(
 
 
 @router.post("/runs/{run_id}/apply", status_code=202, response_model=schemas.QueuedOut)
-def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: int, body: ApplyIn | None = None) -> Json:
+def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: RowId, body: ApplyIn | None = None) -> Json:
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
         request_apply(
@@ -290,7 +284,7 @@ def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: int, body: ApplyIn | None =
 
 
 @router.post("/runs/{run_id}/cancel", response_model=schemas.RunOut)
-def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
+def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: RowId) -> Json:
     ctx.jobs.syncs.cancel(principal.account_id, run_id)
     with ctx.uow() as session:
         return _run_json(runs.get_run(session, principal.account_id, run_id))
@@ -303,11 +297,11 @@ def cancel_run(ctx: Ctx, principal: ApiAdmin, run_id: int) -> Json:
 def list_people(
     ctx: Ctx,
     principal: ApiAdmin,
-    q: str | None = None,
-    status: str | None = None,
-    source: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    q: Search = None,
+    status: Word = None,
+    source: Word = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Json:
     with ctx.read() as session:
         found = people.list_people(
@@ -317,20 +311,20 @@ def list_people(
             status=status,
             source=source,
             offset=offset,
-            limit=_limit(limit),
+            limit=limit,
         )
     return _paged(found, "people", [person_row(p) for p in found.people])
 
 
 @router.get("/people/{person_id}", response_model=schemas.PersonOut)
-def get_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
+def get_person(ctx: Ctx, principal: ApiAdmin, person_id: PersonId) -> Json:
     with ctx.read() as session:
         person = people.get_person(session, principal.account_id, person_id)
         return person_view(session, principal.account_id, person)
 
 
 @router.patch("/people/{person_id}", response_model=schemas.PersonOut)
-def change_person(ctx: Ctx, principal: ApiAdmin, person_id: str, body: EmailIn) -> Json:
+def change_person(ctx: Ctx, principal: ApiAdmin, person_id: PersonId, body: EmailIn) -> Json:
     with ctx.uow() as session:
         people.change_email(
             session,
@@ -344,7 +338,7 @@ def change_person(ctx: Ctx, principal: ApiAdmin, person_id: str, body: EmailIn) 
 
 
 @router.post("/people/{person_id}/deactivate", response_model=schemas.PersonOut)
-def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
+def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: PersonId) -> Json:
     with ctx.uow() as session:
         people.deactivate_person(
             session, principal.account_id, person_id, actor=principal.actor, now=ctx.clock()
@@ -353,7 +347,7 @@ def deactivate_person(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
 
 
 @router.get("/people/{person_id}/history", response_model=schemas.HistoryOut)
-def person_history(ctx: Ctx, principal: ApiAdmin, person_id: str) -> Json:
+def person_history(ctx: Ctx, principal: ApiAdmin, person_id: PersonId) -> Json:
     with ctx.read() as session:
         people.get_person(session, principal.account_id, person_id)
         rows = people.person_history(session, principal.account_id, person_id)
@@ -383,7 +377,7 @@ def list_demographics(ctx: Ctx, principal: ApiAdmin) -> Json:
 
 
 @router.delete("/demographics/{demographic_id}", response_model=schemas.DeletedDemographicOut)
-def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Json:
+def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: RowId) -> Json:
     with ctx.uow() as session:
         removed = demographics.delete_demographic(
             session, principal.account_id, demographic_id, actor=principal.actor, now=ctx.clock()
@@ -392,9 +386,9 @@ def delete_demographic(ctx: Ctx, principal: ApiAdmin, demographic_id: int) -> Js
 
 
 @router.get("/outbox", response_model=schemas.OutboxOut)
-def list_outbox(ctx: Ctx, principal: ApiAdmin, limit: int = 50) -> Json:
+def list_outbox(ctx: Ctx, principal: ApiAdmin, limit: Limit = 50) -> Json:
     with ctx.read() as session:
-        found = notify.list_outbox(session, principal.account_id, limit=_limit(limit))
+        found = notify.list_outbox(session, principal.account_id, limit=limit)
         return {
             "emails": [
                 {

@@ -14,6 +14,7 @@ from peoplesync.accounts import service as accounts
 from peoplesync.people import service as people
 from peoplesync.web import schemas
 from peoplesync.web.deps import ApiAdmin, ApiUser, Ctx
+from peoplesync.web.schemas import RowId, Text
 from peoplesync.web.views import iso, own_person, person_view
 
 router = APIRouter(tags=["access"], responses=schemas.ERRORS)
@@ -21,12 +22,12 @@ Json = dict[str, Any]
 
 
 class TokenIn(BaseModel):
-    name: str = ""
+    name: Text = ""
 
 
 class LoginIn(BaseModel):
-    email: str
-    name: str = ""
+    email: Text
+    name: Text = ""
     role: Role = Role.USER
 
 
@@ -69,7 +70,7 @@ def invite_login(ctx: Ctx, principal: ApiAdmin, body: LoginIn) -> Json:
 
 
 @router.delete("/logins/{login_id}", response_model=schemas.RemovedOut)
-def remove_login(ctx: Ctx, principal: ApiAdmin, login_id: int) -> Json:
+def remove_login(ctx: Ctx, principal: ApiAdmin, login_id: RowId) -> Json:
     with ctx.uow() as session:
         access.remove_login(session, principal.account_id, login_id, by_login=principal.login_id)
     return {"removed": login_id}
@@ -123,7 +124,7 @@ def create_token(ctx: Ctx, principal: ApiAdmin, body: TokenIn) -> Json:
 
 
 @router.delete("/api-tokens/{token_id}", response_model=schemas.RevokedOut)
-def revoke_token(ctx: Ctx, principal: ApiAdmin, token_id: int) -> Json:
+def revoke_token(ctx: Ctx, principal: ApiAdmin, token_id: RowId) -> Json:
     with ctx.uow() as session:
         access.revoke_api_token(session, principal.account_id, token_id, now=ctx.clock())
     return {"revoked": token_id}

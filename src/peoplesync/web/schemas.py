@@ -7,11 +7,40 @@ from it, so a new core field appears in the API's answers and its document by it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from fastapi import Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from peoplesync.core.fields import VALUE_FIELDS
+
+# --- what requests may carry: every value bounded, so a hostile one is a 422, never a 500 ------
+
+MAX_ID: Final = 2**31 - 1  # the databases' integer keys
+MAX_OFFSET: Final = 10_000_000
+MAX_LIMIT: Final = 500
+MAX_TEXT: Final = 1_000
+
+
+def plain_text(value: str) -> str:
+    """Text a database can keep: no NUL character, no lone surrogate (JSON's "\\ud800")."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate, which is not text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text), Field(max_length=MAX_TEXT)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PersonId = Annotated[str, Path(max_length=64), AfterValidator(plain_text)]
+FieldName = Annotated[str, Path(max_length=200), AfterValidator(plain_text)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Search = Annotated[str | None, Query(max_length=200), AfterValidator(lambda v: v and plain_text(v))]
+Word = Annotated[str | None, Query(max_length=40), AfterValidator(lambda v: v and plain_text(v))]
 
 
 class Answer(BaseModel):
