@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine, hris, search, uploads, web
+from bench import engine, hostile, hris, search, uploads, web
 
 BENCHES = {
     "engine": engine.main,
+    "hostile": hostile.main,
     "hris": hris.main,
     "search": search.main,
     "uploads": uploads.main,
