@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -21,6 +22,11 @@ from peoplesync.accounts.service import create_account
 from peoplesync.store.db import make_engine, migrate
 from peoplesync.store.models import Account
 from tests.support import NOW, POSTGRES_URL, service_unavailable
+
+# Generating a company for a property test takes its time on a busy machine (CI shares its
+# cores): slow generation is not a failure. Each test keeps its own example count.
+settings.register_profile("peoplesync", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("peoplesync")
 
 
 def _postgres_version() -> str:

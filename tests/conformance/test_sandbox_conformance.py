@@ -117,7 +117,9 @@ def test_link_token_and_account_token_and_their_webhooks_conform(
         assert_conforms("link_token.json", link)
         assert link["integration_name"] == "HiBob"
         done = complete_link(sandbox, link, magic)
-        linked, synced = (json.loads(d.body) for d in receiver.wait_for(2)[:2])
+        delivered = {(b := json.loads(d.body))["hook"]["event"]: b for d in receiver.wait_for(2)}
+        linked = delivered["LinkedAccount.linked"]  # the two may arrive in either order
+        synced = delivered["LinkedAccount.sync_completed"]
     finally:
         httpx.delete(f"{sandbox.url}/control/webhook")
     assert_conforms("webhook_linked.json", linked)
