@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_FILE = "peoplesync.db"
 
@@ -22,9 +23,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; a SQLite file in the working directory by default.",
     )
     # Key for credentials at rest (Fernet, urlsafe base64 of 32 bytes). When unset, a key file is
-    # created beside the SQLite database on first use (embedded default); set it in production.
+    # created on first use (embedded default): `secret_key_file`, else beside the SQLite
+    # database (the data folder), else in the working directory. Set the key in production.
     secret_key: SecretStr | None = None
-    secret_key_file: Path = Path(".peoplesync-secret.key")
+    secret_key_file: Path | None = None
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -55,6 +57,19 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: SecretStr | None = None
     smtp_sender: str = "peoplesync@localhost"
+
+
+KEY_FILE_NAME = ".peoplesync-secret.key"
+
+
+def key_file(settings: Settings) -> Path:
+    """Where the embedded default keeps its key: beside the SQLite database it seals for."""
+    if settings.secret_key_file is not None:
+        return settings.secret_key_file
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / KEY_FILE_NAME
+    return Path(KEY_FILE_NAME)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,7 +1,7 @@
 """Credentials at rest: Fernet (AES-128-CBC + HMAC-SHA256) with a key from the settings.
 
 In production the key comes from `PEOPLESYNC_SECRET_KEY`. In the embedded default, a key file is
-created on first use (mode 0600) beside the working directory's database.
+created on first use (mode 0600) beside the SQLite database (`config.key_file`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from peoplesync.config import Settings
+from peoplesync.config import Settings, key_file
 from peoplesync.errors import ConfigError
 
 
@@ -42,7 +42,7 @@ class SecretBox:
 def secret_box(settings: Settings) -> SecretBox:
     if settings.secret_key is not None:
         return SecretBox(settings.secret_key.get_secret_value().encode())
-    return SecretBox(_key_file(settings.secret_key_file))
+    return SecretBox(_key_file(key_file(settings)))
 
 
 def _key_file(path: Path) -> bytes:

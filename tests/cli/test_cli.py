@@ -100,12 +100,21 @@ def test_malformed_file_is_a_clear_error_with_its_line(ready: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_without_a_terminal_sync_asks_for_yes(ready: Path) -> None:
-    result = peoplesync(ready, "sync", "--csv", str(sample_path("acme-1.csv")), stdin="")
-    assert result.returncode == 3
-    assert "--yes" in result.stderr
-    users = json.loads(peoplesync(ready, "users", "--json").stdout)
-    assert users["total"] == 0
+def test_without_a_terminal_the_answer_is_read_from_standard_input(ready: Path) -> None:
+    """A script pipes its answer; no answer (the end of input) is a no, and the run ends
+    cancelled, saying so, never left waiting to expire."""
+    csv = str(sample_path("acme-1.csv"))
+    for piped in ("", "n\n"):
+        declined = peoplesync(ready, "sync", "--csv", csv, "--json", stdin=piped)
+        assert declined.returncode == 4, declined.stderr
+        assert json.loads(declined.stdout.split("\n", 1)[1])["state"] == "cancelled"
+    assert json.loads(peoplesync(ready, "users", "--json").stdout)["total"] == 0
+    history = json.loads(peoplesync(ready, "history", "--json").stdout)
+    assert {r["state"] for r in history} == {"cancelled"}
+    assert all(r["error"] == "Not imported: the import was declined." for r in history)
+    accepted = peoplesync(ready, "sync", "--csv", csv, stdin="y\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(peoplesync(ready, "users", "--json").stdout)["total"] == 16
 
 
 def test_unknown_account_is_exit_5(ready: Path) -> None:
@@ -148,6 +157,13 @@ def test_flagged_changes_need_an_explicit_confirmation(ready: Path) -> None:
     assert refused.returncode == 1
     assert "Flagged by the safeguards" in refused.stdout
     assert "Not imported" in refused.stdout
+    scripted = peoplesync(ready, "sync", "--csv", str(changed), "--yes", "--json")
+    assert scripted.returncode == 1
+    told = json.loads(scripted.stdout)  # a script hears what a person reads
+    assert told["state"] == "cancelled"
+    assert "--confirm-flagged" in told["error"]
+    assert [f["code"] for f in told["findings"]] == ["identity_change"]
+    assert told["next_step"]
     still = json.loads(peoplesync(ready, "users", "ada@", "--json").stdout)["people"]
     assert still[0]["name"] == "Ada Lovelace"
     pushed = peoplesync(

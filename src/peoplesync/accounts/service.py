@@ -58,13 +58,12 @@ def resolve_account(session: Session, name: str | None) -> Account:
             )
         return account
     count = session.scalar(select(func.count()).select_from(Account)) or 0
-    if count != 1:
-        raise InputError(
-            "There is no account yet." if count == 0 else f"There are {count} accounts.",
-            hint="Create one with `peoplesync accounts create NAME`."
-            if count == 0
-            else "Say which with --account NAME.",
+    if count == 0:
+        raise NotFoundError(
+            "There is no account yet.", hint="Create one with `peoplesync accounts create NAME`."
         )
+    if count > 1:
+        raise InputError(f"There are {count} accounts.", hint="Say which with --account NAME.")
     return session.scalars(select(Account)).one()
 
 

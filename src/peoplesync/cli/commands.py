@@ -32,7 +32,6 @@ from peoplesync.cli.hris import plan_from_hris
 from peoplesync.config import load_settings
 from peoplesync.core.issues import Issue
 from peoplesync.core.states import RunState
-from peoplesync.errors import InputError
 from peoplesync.logs import configure_logging
 from peoplesync.people.rows import core_values
 from peoplesync.people.service import list_people
@@ -43,6 +42,7 @@ from peoplesync.sources.csv_source import read_file_bytes
 from peoplesync.store.db import migrate
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.store.models import SyncRun
+from peoplesync.web.views import next_step
 
 app = typer.Typer(
     help=__doc__,
@@ -66,8 +66,16 @@ REVIEW_ROWS = 20
 def _root(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Database URL (sqlite:///file.db or postgresql://...); "
+            "else PEOPLESYNC_DATABASE_URL.",
+        ),
+    ] = None,
 ) -> None:
-    settings = load_settings()
+    settings = load_settings(**({"database_url": database} if database else {}))
     configure_logging("INFO" if verbose else "WARNING", json=settings.log_json)
     ctx.obj = State(settings)
 
@@ -207,17 +215,12 @@ def _finish_sync(
         and not confirm_flagged
         and (yes or not _confirm("Push the flagged changes through?"))
     ):
-        syncs.cancel(account_id, result.run_id)
+        syncs.cancel(account_id, result.run_id, reason=FLAGGED)
         _report(st, account_id, result.run_id, as_json)
-        if not as_json:
-            out.print(
-                "Not imported: the safeguards flagged changes. Check them, then sync again "
-                "with --confirm-flagged to push them through."
-            )
         raise typer.Exit(EXIT_BLOCKED)
     confirm_flagged = confirm_flagged or flagged
     if not yes and not _confirm():
-        syncs.cancel(account_id, result.run_id)
+        syncs.cancel(account_id, result.run_id, reason="Not imported: the import was declined.")
         _report(st, account_id, result.run_id, as_json)
         raise typer.Exit(EXIT_DECLINED)
     done = syncs.apply(account_id, result.run_id, actor=_actor(), confirm=confirm_flagged)
@@ -237,12 +240,13 @@ def _actor() -> str:
 
 
 def _confirm(question: str = "Import these changes?") -> bool:
-    if not sys.stdin.isatty():
-        raise InputError(
-            "Cannot ask for confirmation: there is no terminal.",
-            hint="Pass --yes to import without asking.",
-        )
-    return typer.confirm(question, default=False)
+    """Ask; without a terminal, the answer is the next line of standard input (a script's "y"),
+    and anything else, the end of input included, is a no."""
+    if sys.stdin.isatty():
+        return typer.confirm(question, default=False)
+    answer = sys.stdin.readline().strip().casefold()
+    out.print(f"{question} [y/N]: {answer}", markup=False)
+    return answer in ("y", "yes")
 
 
 def _show_outcome(st: State, account_id: int, outcome: SyncResult) -> None:
@@ -273,7 +277,14 @@ def _report(st: State, account_id: int, run_id: int, as_json: bool) -> None:
         out.print(f"[red]{escape(run.error)}[/]")
 
 
+FLAGGED = (
+    "Not imported: the safeguards flagged changes. Check them, then sync again with "
+    "--confirm-flagged to push them through."
+)
+
+
 def _run_dict(run: SyncRun) -> dict[str, object]:
+    """A run as scripts read it: its state and why, what the safeguards found, what to do."""
     return {
         "run_id": run.id,
         "state": run.state,
@@ -286,6 +297,9 @@ def _run_dict(run: SyncRun) -> dict[str, object]:
         "error": run.error,
         "counts": run.counts,
         "issues": run.issues,
+        "findings": run.findings,
+        "confirmations": run.confirmations,
+        "next_step": next_step(run),
         "timings": run.timings,
     }
 

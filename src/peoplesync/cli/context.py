@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from peoplesync.config import Settings
 from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.errors import (
-    ConflictError,
+    ConfigError,
+    CsvFormatError,
     ImportBlockedError,
     InputError,
     NotFoundError,
@@ -35,6 +36,7 @@ from peoplesync.store.db import alembic_config, make_engine, session_factory, un
 # Exit codes (documented in `peoplesync --help`).
 EXIT_OK = 0  # applied, or nothing to do
 EXIT_BLOCKED = 1  # validation errors (or a guard) blocked the import
+EXIT_USAGE = 2  # a value the command cannot take (Typer's own usage errors exit 2 too)
 EXIT_FAILED = 3  # the source, the file or the database failed; or a conflict
 EXIT_DECLINED = 4  # the admin said no at the confirmation
 EXIT_NOT_FOUND = 5
@@ -62,7 +64,7 @@ class State:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
         if current != head:
-            raise InputError(
+            raise ConfigError(
                 "The database is not set up for this version of peoplesync.",
                 hint="Run `peoplesync init` first.",
             )
@@ -102,12 +104,16 @@ def utcnow() -> datetime:
 
 
 def exit_code_for(error: PeoplesyncError) -> int:
+    """The README's table: 1 blocked, 2 a usage error (a value the command cannot take), 3 failed
+    (a file, the source, the database, a conflict), 5 not found."""
     if isinstance(error, ImportBlockedError):
         return EXIT_BLOCKED
     if isinstance(error, NotFoundError):
         return EXIT_NOT_FOUND
-    if isinstance(error, InputError | ConflictError):
+    if isinstance(error, CsvFormatError):
         return EXIT_FAILED
+    if isinstance(error, InputError):
+        return EXIT_USAGE
     return EXIT_FAILED
 
 

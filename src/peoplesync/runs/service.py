@@ -433,8 +433,10 @@ def _record_success(session: Session, run: SyncRun, now: datetime, *, version: i
         )
 
 
-def cancel_run(run: SyncRun, now: datetime) -> None:
+def cancel_run(run: SyncRun, now: datetime, *, reason: str | None = None) -> None:
     move(run, RunState.CANCELLED, now)
+    if reason:
+        run.error = reason
 
 
 def fail_run(run: SyncRun, message: str, now: datetime) -> None:

@@ -189,10 +189,10 @@ class Syncs:
         self.conclude(account_id, run_id)
         return result
 
-    def cancel(self, account_id: int, run_id: int) -> SyncResult:
-        """Nothing is imported; the run stays in the history as cancelled."""
+    def cancel(self, account_id: int, run_id: int, *, reason: str | None = None) -> SyncResult:
+        """Nothing is imported; the run stays in the history as cancelled (saying why)."""
         with unit_of_work(self.env.factory) as session:
-            cancel_run(get_run(session, account_id, run_id), self.env.clock())
+            cancel_run(get_run(session, account_id, run_id), self.env.clock(), reason=reason)
         self.conclude(account_id, run_id)
         return self._result(account_id, run_id)
 

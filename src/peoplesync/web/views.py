@@ -96,7 +96,7 @@ def run_brief(run: SyncRun) -> dict[str, Any]:
     }
 
 
-def _next_step(run: SyncRun) -> str | None:
+def next_step(run: SyncRun) -> str | None:
     """What to do now; a run the safeguards blocked says why, in the reason's own words."""
     if run.state == RunState.BLOCKED and run.blocked_reason in set(GuardReason):
         reason = GuardReason(run.blocked_reason)
@@ -130,7 +130,7 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "progress": dict(run.progress or {}),
         "created_at": iso(run.created_at),
         "finished_at": iso(run.finished_at),
-        "next_step": _next_step(run),
+        "next_step": next_step(run),
     }
 
 

@@ -1,0 +1,63 @@
+"""The command keeps the README's promises to scripts: its exit codes, `--database`, and the key
+file in the data folder (issue 14)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli.test_cli import peoplesync
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def test_the_exit_codes_are_the_readmes(tmp_path: Path) -> None:
+    table = re.search(
+        r"Exit codes: (.*?)\.\n", README.read_text(encoding="utf-8").replace("\n", " ") + ".\n"
+    )
+    assert table is not None
+    promised = dict(re.findall(r"(\d) ([a-z][^,]*)", table.group(1)))
+    assert peoplesync(tmp_path, "init").returncode == 0
+    nobody = peoplesync(tmp_path, "users")  # no account yet: not found
+    assert nobody.returncode == 5, nobody.stderr
+    assert "not found" in promised["5"]
+    assert peoplesync(tmp_path, "accounts", "create", "Acme").returncode == 0
+    assert peoplesync(tmp_path, "accounts", "create", "Beta").returncode == 0
+    which = peoplesync(tmp_path, "users")  # two accounts and none named: a usage error
+    assert which.returncode == 2, which.stderr
+    bad = peoplesync(tmp_path, "users", "--account", "Acme", "--status", "retired")
+    assert bad.returncode == 2, bad.stderr
+    assert "usage" in promised["2"]
+    assert "'retired' is not a status" in bad.stderr
+    assert "Traceback" not in bad.stderr + which.stderr + nobody.stderr
+
+
+def test_every_command_takes_the_database_and_keeps_its_key_beside_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    url = f"sqlite:///{data / 'people.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLESYNC_")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "peoplesync", "--database", url, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+
+    assert run("init").returncode == 0
+    assert (data / "people.db").exists()
+    assert run("accounts", "create", "Acme").returncode == 0
+    csv = tmp_path / "people.csv"
+    csv.write_text("Name,Email\nAda Lovelace,ada@acme.example\n", encoding="utf-8")
+    done = run("sync", "--csv", str(csv), "--yes")
+    assert done.returncode == 0, done.stderr
+    assert (data / ".peoplesync-secret.key").exists()  # the data folder's
+    assert not (tmp_path / ".peoplesync-secret.key").exists()  # not the working directory's
+    assert "Ada Lovelace" in run("users").stdout
