@@ -35,7 +35,7 @@ from peoplesync.cli.web import web_context
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
 from peoplesync.crypto import secret_box
-from peoplesync.errors import InputError
+from peoplesync.errors import ConflictError
 from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.runs.hris import refresh_status
 from peoplesync.sandbox import SandboxServer
@@ -164,7 +164,7 @@ def _refuse_busy(port: int, option: str, make: str | None = None) -> None:
         socket.create_server(("127.0.0.1", port)).close()
     except OSError:
         other = f"{make} or `peoplesync demo {option} 8001`" if make else f"`{option} 8766`"
-        raise InputError(
+        raise ConflictError(
             f"Port {port} is already in use.",
             hint=f"Stop what uses it, or choose another: {other} "
             f"(`peoplesync demo {option} 0` takes any free port).",
