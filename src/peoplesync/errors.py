@@ -7,6 +7,7 @@
     ├── ConflictError                   409
     │   ├── StalePlanError                   the directory changed since the plan was made
     │   ├── RunActiveError                   the account already has an active run
+│   │   └── ReviewWaitingError           ... and it waits for review (open it, or replace it)
     │   ├── RunCancelledError                an admin cancelled the run while it worked
     │   └── InitialSyncInProgressError       the provider's first sync is still running
     ├── InputError                      422  bad input, with where (record / field / line)
@@ -89,6 +90,12 @@ class StalePlanError(ConflictError):
 
 class RunActiveError(ConflictError):
     code = "run_active"
+
+
+class ReviewWaitingError(RunActiveError):
+    """A sync was asked for while another waits for review: open that one, or replace it."""
+
+    code = "review_waiting"
 
 
 class RunCancelledError(ConflictError):

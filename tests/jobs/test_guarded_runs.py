@@ -60,6 +60,10 @@ def assert_blocked_then_pushed_through(
     assert email.kind == "run_blocked"
     assert "Nothing was imported" in email.body
     assert "manual sync" in email.body
+    # The app's own navigation words, and a link to the run itself (not the app's root).
+    assert "Settings > Data Integrations > Justworks" in email.body
+    assert "Settings > Users" not in email.body
+    assert f"/runs/{blocked.id} " in email.body
 
     review = world.run(manual(world, account_id))
     assert review.state == "awaiting_review"

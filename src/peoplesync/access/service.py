@@ -72,6 +72,7 @@ class Principal:
     login_id: int | None = None
     person_id: str | None = None
     csrf_token: str | None = None
+    timezone: str = "UTC"  # the account's: the pages show times in it
 
     @property
     def is_admin(self) -> bool:
@@ -290,13 +291,14 @@ def open_session(session: Session, login: Login, *, now: datetime) -> str:
 
 def session_principal(session: Session, token: str, *, now: datetime) -> Principal | None:
     row = session.execute(
-        select(WebSession, Login)
+        select(WebSession, Login, Account.timezone)
         .join(Login, Login.id == WebSession.login_id)
+        .join(Account, Account.id == Login.account_id)
         .where(WebSession.token_hash == _digest(token), WebSession.expires_at > now)
     ).first()
     if row is None:
         return None
-    web, login = row
+    web, login, timezone = row
     return Principal(
         account_id=login.account_id,
         role=Role(login.role),
@@ -304,6 +306,7 @@ def session_principal(session: Session, token: str, *, now: datetime) -> Princip
         login_id=login.id,
         person_id=login.person_id,
         csrf_token=web.csrf_token,
+        timezone=timezone,
     )
 
 

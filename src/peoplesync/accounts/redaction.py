@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from peoplesync.accounts.history import record_event
 from peoplesync.accounts.service import bump_version
-from peoplesync.core.fields import FIELD_LABELS, REDACTABLE_CORE_FIELDS
+from peoplesync.core.fields import FIELD_LABELS, FIELDS, REDACTABLE_CORE_FIELDS
 from peoplesync.errors import InputError
 from peoplesync.store import mirror, plans
 from peoplesync.store.bulk import bulk_insert
@@ -72,6 +72,15 @@ def field_name(raw: str) -> str:
 
 def redacted_fields(account: Account) -> list[str]:
     return sorted(str(f) for f in account.redacted_fields)
+
+
+def redactable_choices(account: Account, demographics: Iterable[str]) -> list[tuple[str, str]]:
+    """What the admin may redact, as (field, label): the redactable core fields in the schema's
+    order, then the account's demographics by their exact names; what is redacted already is
+    left out."""
+    done = set(account.redacted_fields)
+    core = [(f.name, f.label) for f in FIELDS if f.redactable and f.name not in done]
+    return core + [(name, name) for name in demographics if name not in done]
 
 
 def redact(

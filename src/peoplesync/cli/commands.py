@@ -177,6 +177,13 @@ def sync(
     full: Annotated[
         bool, typer.Option("--full", help="Refetch the whole company from the HRIS.")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a sync waiting for review (it is cancelled; nothing of it is imported).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, review and import: from a CSV file, or (without --csv) the connected HRIS."""
@@ -185,7 +192,9 @@ def sync(
     with st.uow() as session:
         account_id = accounts.resolve_account(session, account).id
     if csv is None:
-        result = plan_from_hris(syncs, account_id, actor=_actor(), full=full, quiet=as_json)
+        result = plan_from_hris(
+            syncs, account_id, actor=_actor(), full=full, quiet=as_json, replace_waiting=replace
+        )
     else:
         data = read_file_bytes(csv)
         result = syncs.from_file(account_id, data, name=csv.name, actor=_actor())

@@ -128,11 +128,19 @@ def list_connections(
 
 
 def plan_from_hris(
-    syncs: Syncs, account_id: int, *, actor: str, full: bool, quiet: bool
+    syncs: Syncs,
+    account_id: int,
+    *,
+    actor: str,
+    full: bool,
+    quiet: bool,
+    replace_waiting: bool = False,
 ) -> SyncResult:
     """A manual sync from the HRIS, with a progress line while the employees arrive."""
     if quiet:
-        return syncs.from_hris(account_id, trigger="manual", actor=actor, full=full)
+        return syncs.from_hris(
+            account_id, trigger="manual", actor=actor, full=full, replace_waiting=replace_waiting
+        )
     with Progress(
         SpinnerColumn(),
         TextColumn("Fetching employees from Justworks (through Merge): {task.completed} so far"),
@@ -146,6 +154,7 @@ def plan_from_hris(
             trigger="manual",
             actor=actor,
             full=full,
+            replace_waiting=replace_waiting,
             on_progress=lambda n: progress.update(task, completed=n),
         )
 

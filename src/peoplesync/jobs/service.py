@@ -41,9 +41,11 @@ def request_sync(
     actor: str | None,
     trigger: str = "manual",
     full: bool = False,
+    replace_waiting: bool = False,
 ) -> int:
     """A sync from the connected HRIS, in the background (`full`: refetch every employee, not
-    only what changed). Returns its (queued) run's id."""
+    only what changed). Returns its (queued) run's id. A run waiting for review refuses
+    (`ReviewWaitingError`) unless `replace_waiting`."""
     ensure_idle(session, account.id)
     connection = connections.get_connection(session, account.id)
     connections.ensure_syncable(connection)
@@ -56,6 +58,7 @@ def request_sync(
         actor=actor,
         now=jobs.runtime.clock(),
         connection_id=connection.id,
+        replace_waiting=replace_waiting,
     )
     session.flush()
     account_id, run_id = account.id, run.id
@@ -77,7 +80,7 @@ def request_csv_plan(
     actor: str | None,
 ) -> int:
     """Plan an uploaded file in the background; returns its run's id. Redacted columns are cut
-    before the file is queued."""
+    before the file is queued. A run waiting for review is replaced (and says so)."""
     ensure_idle(session, account.id)
     run = start_run(
         session,
@@ -87,6 +90,7 @@ def request_csv_plan(
         source_name=source_name,
         actor=actor,
         now=jobs.runtime.clock(),
+        replace_waiting=True,
     )
     session.flush()
     kept = without_columns(data, frozenset(account.redacted_fields))

@@ -15,9 +15,10 @@ from peoplesync.core.guard import REASON_HINTS, REASON_LABELS, GuardReason
 from peoplesync.store.models import Account, SyncRun
 
 MAX_LISTED = 25  # findings or issues listed in one email; the run page has them all
+# The app's own navigation words (Settings > Data Integrations > the provider's page).
 MANUAL_SYNC = (
-    "To sync by hand: open Settings > Users > Import data and choose Sync "
-    "(or run `peoplesync sync`)."
+    "To sync by hand: open Settings > Data Integrations > {provider} and choose Sync, or choose "
+    "Sync on the run's page (or run `peoplesync sync`)."
 )
 
 
@@ -50,7 +51,7 @@ def run_blocked(account: Account, run: SyncRun, *, base_url: str) -> Message:
             *_listed(lines),
             "",
             f"What to do: {hint}",
-            MANUAL_SYNC,
+            _manual_sync(run),
             "",
             _history(base_url, run),
         ]
@@ -71,7 +72,7 @@ def run_failed(account: Account, run: SyncRun, *, base_url: str) -> Message:
             "",
             "What to do: run a manual sync. If it fails again with the same reason, follow the "
             "advice above or contact your peoplesync operator.",
-            MANUAL_SYNC,
+            _manual_sync(run),
             "",
             _history(base_url, run),
         ]
@@ -95,8 +96,18 @@ def reconnect_needed(account: Account, provider: str, detail: str | None) -> Mes
     return Message("reconnect_needed", f"Reconnect {provider} ({account.name})", body)
 
 
+def _manual_sync(run: SyncRun) -> str:
+    provider = run.source_name if run.source_kind == "merge" and run.source_name else "Justworks"
+    return MANUAL_SYNC.format(provider=provider)
+
+
 def _history(base_url: str, run: SyncRun) -> str:
-    return f"The run is in the import history: {base_url.rstrip('/')} (run {run.id})."
+    """The run's own page (Import History lists every run)."""
+    return f"The run's page: {run_url(base_url, run.id)} (Import History, run {run.id})."
+
+
+def run_url(base_url: str, run_id: int) -> str:
+    return f"{base_url.rstrip('/')}/runs/{run_id}"
 
 
 def _reasons(findings: Sequence[dict[str, Any]]) -> list[str]:

@@ -92,3 +92,15 @@ def _named(changes: tuple[FieldChange, ...], names: dict[str, str]) -> tuple[Fie
         else c
         for c in changes
     )
+
+
+def flagged_kinds(session: Session, run_id: int, person_ids: set[str]) -> dict[str, int]:
+    """How many of the people the safeguards flagged each kind of change holds (the tabs)."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(PlanItem.kind, func.count())
+        .where(PlanItem.run_id == run_id, PlanItem.person_id.in_(person_ids))
+        .group_by(PlanItem.kind)
+    )
+    return {str(kind): int(n) for kind, n in rows.all()}

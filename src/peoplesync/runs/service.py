@@ -31,6 +31,7 @@ from peoplesync.errors import (
     ConflictError,
     ImportBlockedError,
     NotFoundError,
+    ReviewWaitingError,
     RunActiveError,
     StalePlanError,
 )
@@ -74,13 +75,23 @@ def start_run(
     source_name: str | None = None,
     actor: str | None = None,
     connection_id: int | None = None,
+    replace_waiting: bool = False,
 ) -> SyncRun:
-    """A new queued run. A run left awaiting review expires; any other active run refuses."""
-    session.execute(
-        update(SyncRun)
-        .where(SyncRun.account_id == account.id, SyncRun.state == RunState.AWAITING_REVIEW)
-        .values(state=RunState.EXPIRED.value, finished_at=now)
+    """A new queued run; any other active run refuses. A run waiting for review refuses too
+    (`ReviewWaitingError`: the admin chooses), unless `replace_waiting` or the run is automated
+    (its plan is older than what the HRIS says now): then it is cancelled, saying which run
+    replaced it."""
+    replace_waiting = replace_waiting or trigger in AUTOMATED_TRIGGERS
+    waiting = session.scalar(
+        select(SyncRun).where(
+            SyncRun.account_id == account.id, SyncRun.state == RunState.AWAITING_REVIEW
+        )
     )
+    if waiting is not None and not replace_waiting:
+        raise review_waiting(waiting)
+    if waiting is not None:
+        move(waiting, RunState.CANCELLED, now)
+        session.flush()
     run = SyncRun(
         account_id=account.id,
         connection_id=connection_id,
@@ -103,8 +114,20 @@ def start_run(
             session.add(run)
     except IntegrityError:
         raise already_running(active_run(session, account.id)) from None
+    if waiting is not None:
+        waiting.error = f"Replaced by sync {run.id}."
+        log.info("sync.run.replaced", run_id=waiting.id, by=run.id, account_id=account.id)
     log.info("sync.run.started", run_id=run.id, account_id=account.id, trigger=trigger)
     return run
+
+
+def review_waiting(waiting: SyncRun) -> ReviewWaitingError:
+    return ReviewWaitingError(
+        f"Sync {waiting.id} is waiting for your review.",
+        hint="Open it to review and import its changes, or replace it with a new sync "
+        "(it is then cancelled; nothing of it is imported).",
+        run_id=waiting.id,
+    )
 
 
 def already_running(active: SyncRun | None) -> RunActiveError:

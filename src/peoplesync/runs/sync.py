@@ -129,11 +129,19 @@ class Syncs:
         full: bool = False,
         run_id: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        replace_waiting: bool = False,
     ) -> SyncResult:
-        """A sync from the account's HRIS: a new run, or `run_id` a request already started."""
+        """A sync from the account's HRIS: a new run, or `run_id` a request already started. A
+        run waiting for review refuses a manual sync unless `replace_waiting`; an automated
+        one replaces it (`start_run`)."""
         status_http: float | None = None
         if run_id is None:
-            run_id, status_http = self._start_hris(account_id, trigger=trigger, actor=actor)
+            run_id, status_http = self._start_hris(
+                account_id,
+                trigger=trigger,
+                actor=actor,
+                replace_waiting=replace_waiting,
+            )
         with self._heartbeat(account_id, run_id):
             try:
                 source, status_http = self._stage(
@@ -159,10 +167,16 @@ class Syncs:
         actor: str | None = None,
         run_id: int | None = None,
     ) -> SyncResult:
-        """A sync from an employee file (a manual run: it waits for review)."""
+        """A sync from an employee file (a manual run: it waits for review). Uploading a file
+        replaces a run left waiting for review (which then says so)."""
         if run_id is None:
             run_id = self.start(
-                account_id, trigger=trigger, source_kind="csv", name=name, actor=actor
+                account_id,
+                trigger=trigger,
+                source_kind="csv",
+                name=name,
+                actor=actor,
+                replace_waiting=True,
             )
         with self._heartbeat(account_id, run_id):
             try:
@@ -205,8 +219,10 @@ class Syncs:
         name: str | None = None,
         actor: str | None = None,
         connection_id: int | None = None,
+        replace_waiting: bool = False,
     ) -> int:
-        """A queued run (refused while the account has an active one that is still alive)."""
+        """A queued run (refused while the account has an active one that is still alive; one
+        waiting for review is replaced only if asked)."""
         self.reap(account_id=account_id)
         with unit_of_work(self.env.factory) as session:
             run = start_run(
@@ -218,6 +234,7 @@ class Syncs:
                 actor=actor,
                 now=self.env.clock(),
                 connection_id=connection_id,
+                replace_waiting=replace_waiting,
             )
             session.flush()
             return run.id
@@ -280,7 +297,9 @@ class Syncs:
 
     # --- the stages ---------------------------------------------------------------------------
 
-    def _start_hris(self, account_id: int, *, trigger: str, actor: str | None) -> tuple[int, float]:
+    def _start_hris(
+        self, account_id: int, *, trigger: str, actor: str | None, replace_waiting: bool
+    ) -> tuple[int, float]:
         """Ask Merge how its sync stands, then start an HRIS run (or refuse); with the seconds
         the status calls took. The admins hear of an automated sync refused because the
         connection must be redone."""
@@ -302,6 +321,7 @@ class Syncs:
             name=connections.PROVIDERS[provider],
             actor=actor,
             connection_id=connection_id,
+            replace_waiting=replace_waiting,
         )
         return run_id, timings["http"]
 

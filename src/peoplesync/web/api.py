@@ -71,6 +71,11 @@ class SyncIn(BaseModel):
     full: bool = Field(
         False, description="Refetch every employee from the HRIS, not only what changed."
     )
+    replace: bool = Field(
+        False,
+        description="Replace a run waiting for review (it is cancelled, saying which run "
+        "replaced it). Without it such a run answers 409 `review_waiting` with its `run_id`.",
+    )
 
 
 class ApplyIn(BaseModel):
@@ -183,14 +188,27 @@ def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Js
 # --- syncs and runs ------------------------------------------------------------------------
 
 
-@router.post("/syncs", status_code=202, response_model=schemas.QueuedOut)
+@router.post(
+    "/syncs",
+    status_code=202,
+    response_model=schemas.QueuedOut,
+    responses={
+        409: {
+            "description": "A run is already active (`run_active`) or waits for review "
+            "(`review_waiting`); `error.context.run_id` names it. A repeated request gets the "
+            "run the first one started."
+        }
+    },
+)
 def start_sync(ctx: Ctx, principal: ApiAdmin, body: SyncIn | None = None) -> Json:
-    full = bool(body and body.full)
+    full, replace = bool(body and body.full), bool(body and body.replace)
     ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
     ctx.jobs.syncs.refresh_initial_syncs(principal.account_id)  # Merge may be done by now
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
-        run_id = request_sync(session, ctx.jobs, account, actor=principal.actor, full=full)
+        run_id = request_sync(
+            session, ctx.jobs, account, actor=principal.actor, full=full, replace_waiting=replace
+        )
     return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 
 

@@ -113,7 +113,28 @@ class RunBriefOut(Answer):
     id: int
     state: str
     active: bool
+    working: bool = Field(
+        description="A worker fetches, plans or imports it now (false while it waits for review)"
+    )
     progress: dict[str, Any]
+
+
+class BlockedRunOut(Answer):
+    """The latest run, when the safeguards or validation blocked it."""
+
+    id: int
+    trigger_label: str
+    created_at: str | None
+    reason: str | None = Field(description="Why, and what to do, in the reason's own words")
+
+
+class LatestRunOut(Answer):
+    """The latest finished sync from the HRIS."""
+
+    id: int
+    state: str
+    result: str = Field(description="Imported, Failed, Blocked, Cancelled or Expired")
+    finished_at: str | None
 
 
 class ConnectionOut(BaseModel):
@@ -127,6 +148,8 @@ class ConnectionOut(BaseModel):
     status: str
     status_label: str
     active_run: RunBriefOut | None = None
+    blocked_run: BlockedRunOut | None = None
+    latest_run: LatestRunOut | None = None
     status_detail: str | None = None
     initial_sync: dict[str, Any] | None = None
     last_success_at: str | None = None

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from peoplesync.core.fields import FIELDS, label
@@ -33,15 +36,33 @@ def run_colour(state: str, issues: list[Any] | None = None) -> str:
     return "grey"
 
 
-def when(value: datetime | date | str | None) -> str:
-    """A date or a moment as admins read it (the views hand over ISO text)."""
+def when(value: datetime | date | str | None, timezone: str = "UTC") -> str:
+    """A date or a moment as admins read it: "2 Dec 2026, 14:05 CET", in the account's time
+    zone (the views hand over ISO text; a moment without a zone is UTC)."""
     if not value:
         return "—"
     if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        text = value
+        try:
+            value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+        except ValueError:
+            return text
     if isinstance(value, datetime):
-        return value.strftime("%d %b %Y, %H:%M UTC")
-    return value.strftime("%d %b %Y")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        local = moment.astimezone(zone)
+        return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or timezone}"
+    return f"{value.day} {value:%b %Y}"
+
+
+@pass_context
+def when_here(context: Context, value: datetime | date | str | None) -> str:
+    """`when` in the signed-in account's time zone."""
+    principal = context.get("principal")
+    return when(value, getattr(principal, "timezone", "UTC"))
 
 
 def words(value: str | None) -> str:
@@ -75,7 +96,7 @@ def breakable(value: object) -> Markup:
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(str(value)))))  # noqa: S704 - escaped first
 
 
-templates.env.filters["when"] = when
+templates.env.filters["when"] = when_here
 templates.env.filters["words"] = words
 templates.env.filters["label"] = field_label
 templates.env.globals["person_fields"] = PERSON_FIELDS

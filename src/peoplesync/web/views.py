@@ -8,15 +8,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
 from peoplesync.core.guard import REASON_HINTS, REASON_LABELS, GuardReason
-from peoplesync.core.states import ACTIVE_STATES, RunState
+from peoplesync.core.states import ACTIVE_STATES, FINAL_STATES, RunState
 from peoplesync.errors import NotFoundError
 from peoplesync.people import service as people
 from peoplesync.people.rows import core_values
-from peoplesync.runs.service import active_run
+from peoplesync.runs.service import active_run, list_runs
 from peoplesync.store.models import Connection, SyncRun
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.web.templating import run_colour
@@ -56,6 +57,8 @@ def connection_view(session: Session, account_id: int) -> dict[str, Any]:
         "provider_name": connections.PROVIDERS["justworks"],
         "connected": conn is not None,
         "active_run": run_brief(active) if active is not None else None,
+        "blocked_run": blocked_brief(session, account_id) if active is None else None,
+        "latest_run": latest_brief(session, account_id),
     }
     if conn is None:
         return {**base, "status": "not_connected", "status_label": "Not connected"}
@@ -88,11 +91,61 @@ def _sync_disabled_reason(conn: Connection, active: SyncRun | None) -> str | Non
 
 
 def run_brief(run: SyncRun) -> dict[str, Any]:
+    """A run as a status line shows it: `working` while a worker fetches, plans or imports
+    ("Syncing data"); active but not working is a run waiting for the admin's review."""
+    state = RunState(run.state)
     return {
         "id": run.id,
         "state": run.state,
-        "active": RunState(run.state) in ACTIVE_STATES,
+        "active": state in ACTIVE_STATES,
+        "working": state in ACTIVE_STATES and state is not RunState.AWAITING_REVIEW,
         "progress": dict(run.progress or {}),
+    }
+
+
+RESULT_LABELS = {
+    "succeeded": "Imported",
+    "failed": "Failed",
+    "blocked": "Blocked",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+}
+
+
+def latest_brief(session: Session, account_id: int) -> dict[str, Any] | None:
+    """The latest finished sync from the HRIS: when it ended and how (the Data Integrations
+    list's "latest sync information, including the date and time")."""
+    run = session.scalar(
+        select(SyncRun)
+        .where(
+            SyncRun.account_id == account_id,
+            SyncRun.source_kind == "merge",
+            SyncRun.state.in_([s.value for s in FINAL_STATES]),
+        )
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "state": run.state,
+        "result": RESULT_LABELS.get(run.state, run.state),
+        "finished_at": iso(run.finished_at or run.created_at),
+    }
+
+
+def blocked_brief(session: Session, account_id: int) -> dict[str, Any] | None:
+    """The account's latest run when the safeguards or validation blocked it (a newer run of
+    any kind clears the banner): its id, when, and why in the reason's own words."""
+    latest = next(iter(list_runs(session, account_id, limit=1)), None)
+    if latest is None or latest.state != RunState.BLOCKED:
+        return None
+    return {
+        "id": latest.id,
+        "trigger_label": TRIGGER_LABELS.get(latest.trigger, latest.trigger),
+        "created_at": iso(latest.created_at),
+        "reason": next_step(latest),
     }
 
 

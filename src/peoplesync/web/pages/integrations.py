@@ -20,7 +20,12 @@ from peoplesync.access.service import Principal
 from peoplesync.accounts import autosync
 from peoplesync.accounts.service import get_account
 from peoplesync.connections import service as connections
-from peoplesync.errors import InputError, PeoplesyncError, PermissionDeniedError
+from peoplesync.errors import (
+    InputError,
+    PeoplesyncError,
+    PermissionDeniedError,
+    ReviewWaitingError,
+)
 from peoplesync.jobs.service import request_sync
 from peoplesync.runs.hris import refresh_status
 from peoplesync.web.connect import connect_with_token
@@ -135,13 +140,33 @@ def paste_token(
 
 
 @router.post("/justworks/sync")
-def sync(ctx: Ctx, principal: AdminForm, full: Annotated[str, Form()] = "") -> Response:
+def sync(
+    ctx: Ctx,
+    principal: AdminForm,
+    full: Annotated[str, Form()] = "",
+    replace: Annotated[str, Form()] = "",
+) -> Response:
+    """Start a sync and land on its run. A run waiting for review is replaced only when the
+    admin chose "Replace it"; otherwise they land on that waiting review, told why."""
     ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
     ctx.jobs.syncs.refresh_initial_syncs(principal.account_id)  # Merge may be done by now
-    with ctx.uow() as session:
-        account = get_account(session, principal.account_id)
-        request_sync(session, ctx.jobs, account, actor=principal.actor, full=full == "yes")
-    return redirect("/sync?started=1")
+    try:
+        with ctx.uow() as session:
+            account = get_account(session, principal.account_id)
+            run_id = request_sync(
+                session,
+                ctx.jobs,
+                account,
+                actor=principal.actor,
+                full=full == "yes",
+                replace_waiting=replace == "yes",
+            )
+    except ReviewWaitingError as waiting:
+        return redirect(
+            f"/runs/{waiting.context['run_id']}",
+            flash=f"{waiting.message} Review it here, or choose Replace with a new sync.",
+        )
+    return redirect(f"/runs/{run_id}")
 
 
 @router.post("/justworks/autosync")

@@ -12,7 +12,7 @@ from peoplesync.accounts.service import get_account
 from peoplesync.errors import InputError
 from peoplesync.jobs.service import request_apply, request_csv_plan
 from peoplesync.runs import service as runs
-from peoplesync.runs.review import review_page
+from peoplesync.runs.review import flagged_kinds, review_page
 from peoplesync.web.deps import Admin, AdminForm, Ctx
 from peoplesync.web.templating import redirect, render
 from peoplesync.web.views import connection_view, run_brief, run_view
@@ -23,6 +23,12 @@ PAGE_SIZE = 50
 MAX_CSV_BYTES = 50 * 1024 * 1024
 REVIEW_KINDS = ("create", "update", "leave", "rehire")
 KIND_LABELS = {"create": "New", "update": "Updates", "leave": "Leavers", "rehire": "Rehires"}
+# What a flag on a person in the review says (the run's page has the findings in full).
+FLAG_LABELS = {
+    "privacy": "identity change",
+    "mass_leaver": "one of many leavers",
+    "stale_source": "HRIS data not up to date",
+}
 
 
 @router.get("/sync")
@@ -105,6 +111,8 @@ def review(
     page = max(page, 1)
     with ctx.read() as session:
         run = run_view(runs.get_run(session, principal.account_id, run_id))
+        flagged = flagged_people(run["findings"])
+        flagged_counts = flagged_kinds(session, run_id, set(flagged))
         found = review_page(
             session,
             principal.account_id,
@@ -126,8 +134,21 @@ def review(
             "page": page,
             "pages": pages,
             "found": found,
+            "flagged": flagged,
+            "flagged_counts": flagged_counts,
         },
     )
+
+
+def flagged_people(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each person the safeguards flagged, with the findings' reasons in words."""
+    flagged: dict[str, list[str]] = {}
+    for finding in findings:
+        reason = FLAG_LABELS.get(str(finding.get("reason")), str(finding.get("reason", "")))
+        for person_id in finding.get("person_ids", ()):
+            if reason not in flagged.setdefault(str(person_id), []):
+                flagged[str(person_id)].append(reason)
+    return flagged
 
 
 @router.post("/runs/{run_id}/apply")

@@ -37,6 +37,9 @@ def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
                 "leaver_threshold_share": account.leaver_threshold_share,
                 "leaver_threshold_count": account.leaver_threshold_count,
                 "redacted": redaction.redacted_fields(account),
+                "redactable": redaction.redactable_choices(
+                    account, [d.name for d in demographics.list_demographics(session, account.id)]
+                ),
             },
             "auto": auto,
             "recipients": recipients,
