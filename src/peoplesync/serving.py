@@ -113,11 +113,18 @@ class ServerThread:
             time.sleep(0.01)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
+        """Shut down gracefully (10 s), then by force; the listening socket is closed only once
+        the server's thread has let go of it (closing it under a shutdown still running makes
+        that shutdown fail on a closed file descriptor)."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=10)
+            if thread.is_alive() and server is not None:
+                server.force_exit = True
+                thread.join(timeout=10)
+        if self._socket is not None and (thread is None or not thread.is_alive()):
             self._socket.close()
         self._server = self._thread = self._socket = None
 

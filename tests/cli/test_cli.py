@@ -130,7 +130,7 @@ def test_commands_refuse_an_uninitialised_database(tmp_path: Path) -> None:
 
 
 def test_demo_syncs_justworks_twice_with_every_kind_of_change(tmp_path: Path) -> None:
-    result = peoplesync(tmp_path, "demo", "--script", "--size", "60")
+    result = peoplesync(tmp_path, "demo", "--script", "--size", "60", "--sandbox-port", "0")
     assert result.returncode == 0, result.stderr
     assert "Justworks: Connected." in result.stdout
     assert "Review: 60 creates" in result.stdout

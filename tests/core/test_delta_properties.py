@@ -226,3 +226,10 @@ def test_more_than_one_top_is_counted_over_the_whole_company_alike() -> None:
     changed = [*company[:2], source_employee(3, name="Renamed")]
 
     assert "several_without_manager" in assert_same(_case(company, changed))
+
+
+def test_a_value_too_long_for_the_directory_is_found_alike() -> None:
+    company = [source_employee(1), *reporting_to(1, 2)]
+    longer = [company[0], source_employee(2, name="N" * 501, manager_source_id="src-1")]
+
+    assert "too_long" in assert_same(_case(company, longer))

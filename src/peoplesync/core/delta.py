@@ -40,6 +40,7 @@ from peoplesync.core.employee import (
 )
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
+from peoplesync.core.limits import length_issues
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import (
     DEFAULT_POLICY,
@@ -156,6 +157,7 @@ def _issues(changes: Changes, company: Company, today: date) -> Iterator[Issue]:
     records = ordered(snapshot.records)
     for rec in records:
         yield from record_issues(rec, snapshot.provided, today)
+    yield from length_issues(records)
     emails = {key for r in records if (key := r.email_key)}
     yield from duplicates(
         ordered(company.records_sharing_emails(emails)), "email", lambda i, r: r.email_key

@@ -16,6 +16,7 @@ from peoplesync.core.employee import SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import FIELD_LABELS
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, Severity, ValidationReport
+from peoplesync.core.limits import length_issues
 from peoplesync.core.perf import gc_paused
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -37,6 +38,7 @@ def _validate(snapshot: SourceSnapshot, today: date, index: RecordIndex) -> Vali
     issues: list[Issue] = []
     for rec in records:
         issues.extend(record_issues(rec, snapshot.provided, today))
+    issues.extend(length_issues(records))
     keys = index.email_keys
     issues.extend(duplicates(records, "email", lambda i, r: keys[i]))
     issues.extend(duplicates(records, "employee_id", lambda i, r: employee_id_key(r.employee_id)))
