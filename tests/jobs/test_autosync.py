@@ -6,19 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.autosync import (
     auto_sync_status,
     claim_day,
     claim_due,
-    enqueue_due,
     set_auto_sync,
 )
 from peoplesync.accounts.history import list_events
 from peoplesync.errors import InputError
-from peoplesync.store.effects import AfterCommit
 from peoplesync.store.models import Account, Connection
 
 
@@ -130,18 +127,6 @@ def test_switching_is_recorded_and_validated(session: Session, account: Account)
             set_auto_sync(session, account, enabled=True, now=now, at=bad)
     with pytest.raises(InputError, match="not a time zone"):
         set_auto_sync(session, account, enabled=True, now=now, timezone="Mars/Olympus")
-
-
-def test_due_syncs_are_enqueued_after_the_commit(session: Session, account: Account) -> None:
-    connect(session, account)
-    set_auto_sync(session, account, enabled=True, now=at("2026-11-24T12:00:00+00:00"))
-    enqueued: list[int] = []
-    assert enqueue_due(session, at("2026-11-25T02:00:00+00:00"), enqueued.append) == [account.id]
-    assert enqueued == []
-    assert len(AfterCommit.of(session)) == 1
-    session.commit()
-    assert enqueued == [account.id]
-    assert session.scalar(select(Account.auto_sync_enabled).where(Account.id == account.id))
 
 
 def test_switched_on_again_before_a_new_time_today_runs_today(

@@ -1,6 +1,8 @@
 """A failed import on PostgreSQL, in a real `peoplesync worker`: the run fails saying so, the
 worker's log says what broke, and no employee's data is in that log (PostgreSQL's errors quote
-the value they refused; SQLAlchemy's quote the statement's parameters)."""
+the row they refused; SQLAlchemy's quote the statement's parameters). Validation stops what it
+knows (a value too long is its error); the database refuses here what only it checks (a
+constraint the test adds)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.jobs.test_worker_process import spawn_worker, stop
 from tests.jobs.world import World, make_world, wait_for
 
 HEADER = "Name,Preferred Name,Employee Id,Email,Date of Birth,Start Date,End Date,Manager Email\n"
-TOO_LONG = "Quirinus Privatename " + "x" * 600  # more than the 500 characters a name may have
+PRIVATE = "Quirinus Privatename"
 
 
 @pytest.fixture
@@ -25,10 +28,14 @@ def on_postgres(tmp_path: Path) -> Iterator[World]:
 def test_a_failed_import_logs_no_employee_data(on_postgres: World, tmp_path: Path) -> None:
     world = on_postgres
     assert world.settings.database_url.startswith("postgresql")
+    with world.db.engine.begin() as conn:
+        conn.execute(
+            text("ALTER TABLE people ADD CONSTRAINT no_quirinus CHECK (name NOT LIKE 'Quirinus%')")
+        )
     account_id = world.account()
     data = (
         HEADER
-        + f"{TOO_LONG},,E1,quirinus.private@acme.example,1971-03-04,2020-01-01,,\n"
+        + f"{PRIVATE},,E1,quirinus.private@acme.example,1971-03-04,2020-01-01,,\n"
         + "Berenike Unlisted,,E2,berenike.unlisted@acme.example,1980-02-02,2020-01-01,,\n"
     ).encode()
     jobs = world.jobs()
@@ -47,11 +54,11 @@ def test_a_failed_import_logs_no_employee_data(on_postgres: World, tmp_path: Pat
         )
     finally:
         stop(worker)
-    assert "DataError" in (failed.error or "")
+    assert "IntegrityError" in (failed.error or "")
     written = log.read_text()
     assert "sync.stage.crashed" in written
     assert "stage=apply" in written
-    assert "value too long for type character varying(500)" in written  # what broke
+    assert 'violates check constraint "no_quirinus"' in written  # what broke
     assert "huey Executing peoplesync.jobs.tasks.apply_plan" in written  # its own lines too
     for value in ("Quirinus", "Privatename", "quirinus.private", "Berenike", "1971-03-04"):
         assert value not in written, value

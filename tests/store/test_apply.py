@@ -14,7 +14,7 @@ from peoplesync.accounts.settings import SettingsChange, change_settings
 from peoplesync.core.employee import LeaverPolicy, SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.states import RunState
-from peoplesync.errors import RunActiveError, StalePlanError
+from peoplesync.errors import ReviewWaitingError, RunActiveError, StalePlanError
 from peoplesync.runs import service as runs
 from peoplesync.store.models import Account, ChangeLog, PersonDemographic, SyncRun
 from peoplesync.store.models import Person as PersonRow
@@ -226,15 +226,25 @@ def test_one_active_run_per_account(session: Session, account: Account) -> None:
         runs.start_run(session, account, trigger="automatic", source_kind="merge", now=NOW)
 
 
-def test_a_run_left_awaiting_review_expires_when_a_new_one_starts(
+def test_a_run_left_awaiting_review_is_replaced_only_when_asked(
     session: Session, account: Account
 ) -> None:
     first = runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
     runs.plan_run(session, account, first, snap(rec(1)), today=TODAY, now=NOW)
     session.flush()
-    runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
+    with pytest.raises(ReviewWaitingError, match=f"Sync {first.id} is waiting for your review"):
+        runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
+    assert first.state == "awaiting_review"
+    second = runs.start_run(
+        session, account, trigger="manual", source_kind="merge", now=NOW, replace_waiting=True
+    )
     session.refresh(first)
-    assert first.state == "expired"
+    assert (first.state, first.error) == ("cancelled", f"Replaced by sync {second.id}.")
+    runs.plan_run(session, account, second, snap(rec(1)), today=TODAY, now=NOW)
+    session.flush()
+    third = runs.start_run(session, account, trigger="automatic", source_kind="merge", now=NOW)
+    session.refresh(second)  # an automated sync replaces a waiting review without asking
+    assert (second.state, second.error) == ("cancelled", f"Replaced by sync {third.id}.")
 
 
 def test_validation_errors_block_and_record_issues(session: Session, account: Account) -> None:

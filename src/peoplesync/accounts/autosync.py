@@ -18,10 +18,8 @@ first (at the second, if the schedule was set between them).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -32,7 +30,6 @@ from sqlalchemy.orm import Session
 from peoplesync.accounts.history import record_event
 from peoplesync.accounts.settings import SettingsChange, change_settings
 from peoplesync.errors import InputError
-from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account, AutoSyncMark, Connection
 
 log = structlog.get_logger(__name__)
@@ -205,15 +202,6 @@ def claim_due(session: Session, now: datetime) -> list[int]:
             continue
         if claim_day(session, account.id, schedule.local(now).date(), now):
             due.append(account.id)
-    return due
-
-
-def enqueue_due(session: Session, now: datetime, enqueue: Callable[[int], object]) -> list[int]:
-    """Claim the due accounts; their syncs are enqueued once this unit of work commits."""
-    due = claim_due(session, now)
-    for account_id in due:
-        log.info("autosync.due", account_id=account_id)
-        after_commit(session, "autosync.enqueue", partial(enqueue, account_id))
     return due
 
 

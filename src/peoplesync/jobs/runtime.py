@@ -28,6 +28,8 @@ class JobTimings:
     heartbeat_seconds: float = 10.0  # a working task stamps its run this often
     stale_after: timedelta = STALE_AFTER  # no heartbeat for this long: the worker died
     unclaimed_after: timedelta = UNCLAIMED_AFTER  # queued, and no worker took it up
+    lost_after: timedelta = timedelta(minutes=1)  # queued, the queue empty: its task was lost
+    max_requeues: int = 3  # a lost HRIS run is enqueued again at most this often
     email_retries: int = 6
     webhook_retries: int = 6
     retry_delay_seconds: float = 30.0  # the first retry; each next one waits `retry_backoff` x

@@ -10,11 +10,12 @@ run per account, so two requests racing past these checks still make one run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
 from peoplesync.core.states import RunState
-from peoplesync.jobs.tasks import Jobs
 from peoplesync.runs.service import (
     active_run,
     already_running,
@@ -25,6 +26,9 @@ from peoplesync.runs.service import (
 from peoplesync.sources.csv_source import without_columns
 from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account
+
+if TYPE_CHECKING:  # the tasks start syncs through this module too (the daily fan-out)
+    from peoplesync.jobs.tasks import Jobs
 
 
 def ensure_idle(session: Session, account_id: int) -> None:

@@ -6,7 +6,8 @@
     send_email(email_id)                            SMTP, retried with backoff
     deliver_webhook(delivery_id)                    POST, retried with backoff
     autosync_tick()            every minute         enqueue the accounts whose daily sync is due
-    reap_stale_runs()          every minute         fail the runs of workers that died
+    reap_stale_runs()          every minute         fail the runs of workers that died, and
+                                                    enqueue again what the queue lost
     refresh_initial_syncs()    every minute         ask Merge whether first syncs finished
 
 Every process that enqueues or consumes builds the same `Jobs`, so task names agree. The tasks
@@ -18,21 +19,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import structlog
 from huey import crontab
 from sqlalchemy.orm import Session, sessionmaker
 
-from peoplesync.accounts.autosync import enqueue_due
+from peoplesync.accounts.autosync import claim_due
+from peoplesync.accounts.service import get_account
 from peoplesync.config import Settings
 from peoplesync.errors import ConflictError, ImportBlockedError, NotFoundError, PeoplesyncError
 from peoplesync.jobs.queue import make_huey
 from peoplesync.jobs.runtime import Runtime
+from peoplesync.jobs.service import request_sync
 from peoplesync.notify.service import Notifier
 from peoplesync.notify.smtp import deliver_email
 from peoplesync.notify.webhooks import deliver_webhook
+from peoplesync.runs.heartbeat import lost_runs
+from peoplesync.runs.service import fail_run
 from peoplesync.store.db import unit_of_work
+from peoplesync.store.effects import after_commit
 
 log = structlog.get_logger(__name__)
 
@@ -99,13 +106,14 @@ class Jobs:
 
         def autosync_tick() -> None:
             with unit_of_work(rt.factory) as session:
-                enqueue_due(session, rt.clock(), lambda a: self.enqueue_sync(a, "automatic"))
+                self.start_due_syncs(session)
 
         def refresh_initial_syncs() -> None:
             self.syncs.refresh_initial_syncs()
 
         def reap_stale_runs() -> None:
             self.syncs.reap(stale_after=t.stale_after, unclaimed_after=t.unclaimed_after)
+            self.recover_lost_runs()
 
         self._sync = huey.task(name="sync_account")(sync_account)
         self._plan_file = huey.task(name="plan_file")(plan_file)
@@ -159,6 +167,67 @@ class Jobs:
     def pending(self) -> int:
         """Tasks waiting in the queue (not counting scheduled retries)."""
         return int(self.huey.pending_count())
+
+    def start_due_syncs(self, session: Session) -> list[int]:
+        """Claim the accounts whose daily sync is due and start each one's run, queued, in the
+        claim's own transaction (the tasks are enqueued after the commit): a queue that loses its
+        tasks (a Redis restart mid-fan-out) loses no account's day, as the runs say what to
+        enqueue again. An account that cannot start now (a run active, a connection to redo) is
+        left to the sync task, which says why (and emails the admins where it must)."""
+        now = self.runtime.clock()
+        started: list[int] = []
+        for account_id in claim_due(session, now):
+            log.info("autosync.due", account_id=account_id)
+            try:
+                with session.begin_nested():
+                    account = get_account(session, account_id)
+                    started.append(
+                        request_sync(session, self, account, actor=None, trigger="automatic")
+                    )
+            except PeoplesyncError as err:
+                log.info("autosync.not_started", account_id=account_id, reason=err.code)
+                after_commit(
+                    session, "autosync.enqueue", partial(self.enqueue_sync, account_id, "automatic")
+                )
+        return started
+
+    def recover_lost_runs(self) -> list[int]:
+        """When the queue is empty, a run still queued and never taken up has lost its task (a
+        Redis restart keeps nothing): an HRIS run is enqueued again (at most `max_requeues`
+        times; a worker taking up a duplicate finds the run moved on and stops), a file's run
+        fails saying so (its bytes were only in the queue). Returns the runs enqueued again."""
+        if self.pending():
+            return []
+        rt, t = self.runtime, self.runtime.timings
+        again: list[tuple[int, str, str | None, int]] = []
+        failed: list[tuple[int, int]] = []
+        with unit_of_work(rt.factory) as session:
+            for run in lost_runs(session, now=rt.clock(), grace=t.lost_after):
+                done = int((run.progress or {}).get("requeued", 0))
+                if run.source_kind == "merge" and done < t.max_requeues:
+                    run.progress = {**(run.progress or {}), "requeued": done + 1}
+                    again.append((run.account_id, run.trigger, run.started_by, run.id))
+                    continue
+                fail_run(run, _lost_reason(run.source_kind), rt.clock())
+                failed.append((run.account_id, run.id))
+        for account_id, trigger, actor, run_id in again:
+            log.warning("jobs.run.requeued", account_id=account_id, run_id=run_id)
+            self.enqueue_sync(account_id, trigger, actor, run_id)
+        for account_id, run_id in failed:
+            self.syncs.conclude(account_id, run_id)
+        return [run_id for *_, run_id in again]
+
+
+def _lost_reason(source_kind: str) -> str:
+    if source_kind == "merge":
+        return (
+            "The queue lost this sync several times (its server restarted?). Nothing was "
+            "imported: run the sync again; if this repeats, ask your operator."
+        )
+    return (
+        "The queue lost this upload before a worker read it (its server restarted?). Nothing "
+        "was imported: upload the file again."
+    )
 
 
 @contextmanager

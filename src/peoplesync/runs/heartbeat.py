@@ -3,8 +3,14 @@
 A task stamps `heartbeat_at` on its account's active run every few seconds, from a thread of its
 own and in short transactions of its own. The reaper (a periodic task) fails the runs still in a
 working state whose last stamp is older than `stale_after`, and those no worker ever stamped
-after `unclaimed_after`. An automated run waiting between its plan and its apply counts as
-working; a manual run awaiting review does not (it waits for a person, and expires on its own).
+after `unclaimed_after` while no worker shows life (no run anywhere stamped within
+`stale_after`): while workers work through a long queue (the daily fan-out of a fleet), a queued
+run waits its turn. An automated run waiting between its plan and its apply counts as working; a
+manual run awaiting review does not (it waits for a person, and expires on its own).
+
+A queued run whose task the queue no longer holds (the queue is empty, yet the run was never
+taken up: a Redis restart loses what it held) is `lost_runs`: the jobs layer enqueues an HRIS
+run again and fails a file's (its bytes were only in the queue).
 """
 
 from __future__ import annotations
@@ -109,6 +115,9 @@ def stale_runs(
     account_id: int | None = None,
 ) -> list[SyncRun]:
     """Active runs no live worker holds (see the module docstring); of one account if given."""
+    never_claimed = and_(SyncRun.heartbeat_at.is_(None), SyncRun.created_at < now - unclaimed_after)
+    if workers_alive(session, now=now, within=stale_after):
+        never_claimed = and_(never_claimed, SyncRun.state != RunState.QUEUED.value)
     working = or_(
         SyncRun.state.in_(WORKING_STATES),
         and_(
@@ -118,11 +127,48 @@ def stale_runs(
     )
     silent = or_(
         and_(SyncRun.heartbeat_at.is_not(None), SyncRun.heartbeat_at < now - stale_after),
-        and_(SyncRun.heartbeat_at.is_(None), SyncRun.created_at < now - unclaimed_after),
+        never_claimed,
     )
     query = select(SyncRun).where(working, silent)
     if account_id is not None:
         query = query.where(SyncRun.account_id == account_id)
+    return list(session.scalars(query.order_by(SyncRun.id).with_for_update()))
+
+
+def claim_queued(session: Session, account_id: int, run_id: int, now: datetime) -> bool:
+    """Take up a queued run: True for the one task that does (its first stamp); False when the
+    run was taken up already or ended (a duplicate task, enqueued again after a queue lost it,
+    must not touch a run another worker is on)."""
+    claimed = session.execute(
+        update(SyncRun)
+        .where(
+            SyncRun.id == run_id,
+            SyncRun.account_id == account_id,
+            SyncRun.state == RunState.QUEUED.value,
+            SyncRun.heartbeat_at.is_(None),
+        )
+        .values(heartbeat_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def workers_alive(session: Session, *, now: datetime, within: timedelta) -> bool:
+    """Whether some worker shows life: a run of any account stamped within `within`."""
+    recent = select(SyncRun.id).where(
+        SyncRun.state.in_(WORKING_STATES), SyncRun.heartbeat_at >= now - within
+    )
+    return session.scalar(recent.limit(1)) is not None
+
+
+def lost_runs(session: Session, *, now: datetime, grace: timedelta) -> list[SyncRun]:
+    """Queued runs never taken up, older than `grace`: when the queue is empty, their tasks are
+    gone (the caller asks only then)."""
+    query = select(SyncRun).where(
+        SyncRun.state == RunState.QUEUED.value,
+        SyncRun.heartbeat_at.is_(None),
+        SyncRun.created_at < now - grace,
+    )
     return list(session.scalars(query.order_by(SyncRun.id).with_for_update()))
 
 

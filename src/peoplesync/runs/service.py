@@ -116,6 +116,7 @@ def start_run(
         raise already_running(active_run(session, account.id)) from None
     if waiting is not None:
         waiting.error = f"Replaced by sync {run.id}."
+        session.flush()
         log.info("sync.run.replaced", run_id=waiting.id, by=run.id, account_id=account.id)
     log.info("sync.run.started", run_id=run.id, account_id=account.id, trigger=trigger)
     return run

@@ -35,7 +35,7 @@ from peoplesync.errors import PeoplesyncError, ReconnectNeededError, StalePlanEr
 from peoplesync.notify.inline import inline_notifier
 from peoplesync.notify.service import Notifier
 from peoplesync.runs import hris
-from peoplesync.runs.heartbeat import Heartbeat, reap_stale_runs
+from peoplesync.runs.heartbeat import Heartbeat, claim_queued, reap_stale_runs
 from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.service import (
     AUTOMATED_TRIGGERS,
@@ -142,6 +142,8 @@ class Syncs:
                 actor=actor,
                 replace_waiting=replace_waiting,
             )
+        elif not self._claim(account_id, run_id):
+            return self._result(account_id, run_id)  # a duplicate task: another has the run
         with self._heartbeat(account_id, run_id):
             try:
                 source, status_http = self._stage(
@@ -490,6 +492,13 @@ class Syncs:
                 how(run, message, self.env.clock())
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _claim(self, account_id: int, run_id: int) -> bool:
+        with unit_of_work(self.env.factory) as session:
+            taken = claim_queued(session, account_id, run_id, self.env.clock())
+        if not taken:
+            log.info("sync.run.already_taken", account_id=account_id, run_id=run_id)
+        return taken
 
     @contextmanager
     def _heartbeat(self, account_id: int, run_id: int) -> Iterator[Heartbeat]:

@@ -42,7 +42,9 @@ class AfterCommit:
     def __len__(self) -> int:
         return len(self._actions)
 
-    def _run(self, _session: Session) -> None:
+    def _run(self, session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+            return
         actions, self._actions = self._actions, []
         for name, action in actions:
             try:
