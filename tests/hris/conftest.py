@@ -54,7 +54,11 @@ class World:
         return Syncs.in_process(self.factory, ctx or self.ctx)
 
     def sync(self, *, full: bool = False, trigger: str = "manual") -> SyncResult:
-        return self.syncs().from_hris(self.account_id, full=full, trigger=trigger)
+        """A new sync (a manual one replaces a run left waiting for review, as the admin's
+        "Replace it with a new sync" does)."""
+        return self.syncs().from_hris(
+            self.account_id, full=full, trigger=trigger, replace_waiting=True
+        )
 
     def sync_and_apply(self, *, full: bool = False, confirm: bool = False) -> SyncResult:
         """A manual sync, imported; `confirm` pushes guard findings through."""

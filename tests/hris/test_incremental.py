@@ -124,7 +124,7 @@ def test_an_incremental_sync_plans_only_what_changed_as_a_whole_plan_would(
     assert counts["create"] == 1
     assert counts["leave"] >= 1  # the deleted employee (and any churned leaver)
     assert outcome.state is RunState.AWAITING_REVIEW
-    world.sync_and_apply()  # the same changes again (a new run expires the reviewed one)
+    world.sync_and_apply()  # the same changes again (a new run replaces the reviewed one)
     people = world.people()
     assert people[gone].status == "former"
     assert people[mailed].email == "moved.on@example.com"
@@ -252,7 +252,8 @@ def test_changes_of_a_sync_never_imported_are_planned_by_the_next(world: World) 
 
     assert world.run(outcome.run_id).progress["fetched"] == 1
     assert world.run(outcome.run_id).timings["planned_records"] == 2
-    assert world.run(unreviewed.run_id).state == RunState.EXPIRED.value
+    replaced = world.run(unreviewed.run_id)
+    assert (replaced.state, replaced.error) == ("cancelled", f"Replaced by sync {outcome.run_id}.")
     assert outcome.plan is not None
     renamed = {i.person_id for i in outcome.plan.changed()}
     people = world.people()

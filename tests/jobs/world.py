@@ -204,7 +204,7 @@ class World:
     def manual_sync(self, account_id: int, *, confirm: bool = False) -> int:
         """A manual HRIS sync in this process, imported: how the directory gets its people."""
         outcome = Syncs.in_process(self.factory, self.hris()).from_hris(
-            account_id, trigger="manual", actor="admin@acme.example"
+            account_id, trigger="manual", actor="admin@acme.example", replace_waiting=True
         )
         if outcome.state.value == "awaiting_review":
             with unit_of_work(self.factory) as session:
