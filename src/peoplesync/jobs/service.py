@@ -10,7 +10,9 @@ run per account, so two requests racing past these checks still make one run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -27,8 +29,41 @@ from peoplesync.sources.csv_source import without_columns
 from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account
 
-if TYPE_CHECKING:  # the tasks start syncs through this module too (the daily fan-out)
-    from peoplesync.jobs.tasks import Jobs
+
+class _Clocked(Protocol):
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
+class Jobs(Protocol):
+    """What a request needs of the queue (`jobs.tasks.Jobs` is it): the time, and the tasks to
+    enqueue. The tasks start syncs through this module too (the daily fan-out)."""
+
+    @property
+    def runtime(self) -> _Clocked: ...
+
+    def enqueue_sync(
+        self,
+        account_id: int,
+        trigger: str = "manual",
+        actor: str | None = None,
+        run_id: int | None = None,
+        *,
+        full: bool = False,
+    ) -> None: ...
+
+    def enqueue_csv_plan(
+        self,
+        account_id: int,
+        data: bytes,
+        source_name: str | None,
+        actor: str | None,
+        run_id: int | None = None,
+    ) -> None: ...
+
+    def enqueue_apply(
+        self, account_id: int, run_id: int, actor: str | None, *, confirm: bool = False
+    ) -> None: ...
 
 
 def ensure_idle(session: Session, account_id: int) -> None:
