@@ -1,12 +1,11 @@
-"""The CSV source: the platform's employee-file layout.
+"""The CSV source: an employee file as text, in the layout of `sources.table`.
 
-    Name, Preferred Name, Employee Id, Email, Date of Birth, Start Date, End Date, Manager Email,
-    then any further columns as demographics (exact, case-sensitive header names).
-
-The core columns are the field schema's CSV headers (`core.fields`). Only the core columns present
-are "provided": a column left out of the file is never cleared in the directory. Dates are ISO
-`YYYY-MM-DD`; anything else is an error on that row, not a guess. UTF-8 with or without a BOM. A
-malformed file is one clear error with its line number.
+UTF-8 with or without a BOM; the separator is a comma, a semicolon (Excel in many European
+locales) or a tab, recognised from the header (the one that reads the required columns; where
+that is ambiguous, an error naming what it saw). UTF-16 ("Unicode Text") and the older one-byte
+encodings (Mac Roman, Windows-1252) are refused with how to save the file as UTF-8. A malformed
+file is one clear error with its line number; the rows' records and their issues come from
+`sources.table`, shared with the XLSX source.
 
 One reader (`read_table`) serves both the import (`CsvSource`) and the trimming of redacted
 columns before an upload is queued (`without_columns`).
@@ -16,25 +15,40 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 
-from peoplesync.core.employee import SourceEmployee, SourceSnapshot, Value, values_of
-from peoplesync.core.fields import BY_NAME, CSV_COLUMNS, FIELDS, REQUIRED_CSV_COLUMNS, Kind
-from peoplesync.core.issues import Issue, Severity
 from peoplesync.errors import CsvFormatError
 from peoplesync.sources.base import SourceBatch
+from peoplesync.sources.table import (
+    CONTROL,
+    MAX_COLUMNS,
+    TEMPLATE_HEADER,
+    Table,
+    check_header,
+    column_field,
+    missing_columns,
+    records_of,
+)
 
-TEMPLATE_HEADER = tuple(f.csv_header for f in sorted(FIELDS, key=lambda f: f.csv_position))
-MAX_COLUMNS = 500  # the core columns and hundreds of demographics; more is not an employee file
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line ends
-_LOWERED = {c.casefold(): c for c in CSV_COLUMNS}
+__all__ = [
+    "MAX_COLUMNS",
+    "TEMPLATE_HEADER",
+    "CsvSource",
+    "parse_csv",
+    "read_file_bytes",
+    "read_table",
+    "without_columns",
+]
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+UTF8_HINT = (
+    "Save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited)'; in Numbers, "
+    "File > Export To > CSV with Text Encoding 'Unicode (UTF-8)'; or export it from Google "
+    "Sheets (always UTF-8)."
+)
+_SNIFF = 1024 * 1024  # the header is found within the first megabyte
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -44,11 +58,6 @@ def read_file_bytes(path: Path) -> bytes:
         raise CsvFormatError(f"Cannot read {path}: {err.strerror or err}.") from None
 
 
-def column_field(header: str) -> str:
-    """What a column holds: a core field's name, or (any other header) a demographic's."""
-    return CSV_COLUMNS.get(header) or header
-
-
 class _Reader(Protocol):
     line_num: int
 
@@ -56,24 +65,17 @@ class _Reader(Protocol):
     def __next__(self) -> list[str]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class CsvTable:
-    """A file's checked header and its rows, read lazily: (first line of the row, its cells)."""
-
-    header: list[str]
-    rows: Iterator[tuple[int, list[str]]]
-
-
-def read_table(data: bytes) -> CsvTable:
-    """Decode the file and check its header; the rows follow as they are read."""
+def read_table(data: bytes) -> Table:
+    """Decode the file, find its separator and check its header; the rows follow as read."""
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header = _header(reader)
-    return CsvTable(header, _rows(reader, len(header)))
+    separator = _separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
+    header = _header(reader, separator)
+    return Table(header, _rows(reader, len(header)), may_hold_control=bool(CONTROL.search(text)))
 
 
 class CsvSource:
-    """An uploaded employee file, as a `Source`: always the whole company (a full import)."""
+    """An uploaded CSV employee file, as a `Source`."""
 
     kind = "csv"
 
@@ -87,26 +89,11 @@ class CsvSource:
 
 
 def parse_csv(data: bytes, *, redacted: frozenset[str] = frozenset()) -> SourceBatch:
-    table = read_table(data)
-    fields = {name: column_field(name) for name in table.header}
-    kept = [(i, name) for i, name in enumerate(table.header) if fields[name] not in redacted]
-    records: list[SourceEmployee] = []
-    issues: list[Issue] = []
-    for line, row in table.rows:
-        rec, row_issues = _record(line, {name: row[i] for i, name in kept})
-        records.append(rec)
-        issues.extend(row_issues)
-    if not records:
-        raise CsvFormatError("The file has a header but no employees.", line=2)
-    kept_fields = {fields[name] for _, name in kept}
-    provided = frozenset(f for f in kept_fields if f in BY_NAME)
-    snapshot = SourceSnapshot(
-        records=tuple(records),
-        provided=provided,
-        demographic_names=frozenset(kept_fields - provided),
-        kind="csv",
-    )
-    return SourceBatch(snapshot, tuple(issues))
+    return records_of(read_table(data), kind="csv", redacted=redacted, no_rows=_no_rows)
+
+
+def _no_rows() -> NoReturn:
+    raise CsvFormatError("The file has a header but no employees.", line=2)
 
 
 def without_columns(data: bytes, redacted: frozenset[str]) -> bytes:
@@ -128,158 +115,143 @@ def without_columns(data: bytes, redacted: frozenset[str]) -> bytes:
     return out.getvalue().encode()
 
 
-def _without(row: list[str], drop: set[int]) -> list[str]:
+def _without(row: Sequence[object], drop: set[int]) -> list[object]:
     return [cell for i, cell in enumerate(row) if i not in drop]
 
 
+# --- text and separator ------------------------------------------------------------------------
+
+
 def _decode(data: bytes) -> str:
+    if _is_utf16(data):
+        raise CsvFormatError(
+            "The file is UTF-16 text (Excel's 'Unicode Text'), not UTF-8.", line=1, hint=UTF8_HINT
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise CsvFormatError(
-            "The file is not UTF-8 text.",
+            f"The file is not UTF-8 text: it looks like {_old_encoding(data)}.",
             line=line,
-            hint="Save it as 'CSV UTF-8' (in Excel) or export it from Numbers or Google Sheets.",
+            hint=UTF8_HINT,
         ) from None
     if not text.strip():
         raise CsvFormatError("The file is empty.", line=1)
     return text
 
 
-def _header(reader: _Reader) -> list[str]:
+def _is_utf16(data: bytes) -> bool:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    head = data[:200]
+    # ASCII text in UTF-16 has a NUL in every other byte; a stray NUL in UTF-8 text does not.
+    return len(head) >= 8 and (
+        head[1::2].count(0) > len(head) // 3 or head[0::2].count(0) > len(head) // 3
+    )
+
+
+def _old_encoding(data: bytes) -> str:
+    """Which older encoding the bytes read as more plausibly (letters where the high bytes
+    are): Mac Roman (old Macs, Excel for Mac's 'CSV') or Windows-1252 (Excel on Windows)."""
+    high = bytes(b for b in data[:_SNIFF] if b >= 0x80)
+    scores = {}
+    for codec, label in (("mac_roman", "Mac Roman"), ("cp1252", "Windows-1252")):
+        try:
+            scores[label] = sum(ch.isalpha() for ch in high.decode(codec))
+        except UnicodeDecodeError:
+            scores[label] = -1
+    if b"\r" in data and b"\n" not in data:
+        scores["Mac Roman"] += len(high) + 1  # lines ended by CR alone: an old Mac's file
+    mac, windows = scores["Mac Roman"], scores["Windows-1252"]
+    if mac == windows:
+        return "an older encoding (Mac Roman or Windows-1252)"
+    return "Mac Roman, an older Mac encoding" if mac > windows else "Windows-1252 (ANSI)"
+
+
+def _separator(text: str) -> str:
+    """The separator that reads the required columns from the header line."""
+    first = text[:_SNIFF].lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    fits = []
+    for sep in SEPARATORS:
+        try:
+            cells = next(csv.reader([first], delimiter=sep))
+        except (csv.Error, StopIteration):
+            continue
+        if len(cells) > 1 and not missing_columns(c.strip() for c in cells):
+            fits.append(sep)
+    if len(fits) == 1:
+        return fits[0]
+    counts = {sep: first.count(sep) for sep in SEPARATORS}
+    seen = [f"{counts[s]} {SEPARATORS[s]}{'s' if counts[s] != 1 else ''}" for s in SEPARATORS]
+    if len(fits) > 1:
+        _refuse_separator(
+            "The header reads as "
+            + " and as ".join(f"{SEPARATORS[s]}-separated" for s in fits)
+            + f" (it holds {', '.join(seen)}).",
+        )
+    most = max(counts.values())
+    best = [s for s in SEPARATORS if counts[s] == most]
+    if most == 0:
+        other = _other_separator(first)
+        if other is not None:
+            _refuse_separator(
+                f"The header is separated by '{other}', which peoplesync does not read."
+            )
+        return ","  # one column: the header check says which columns are missing
+    if len(best) > 1:
+        _refuse_separator(
+            f"The separator is ambiguous: the header holds {', '.join(seen)}, and none of "
+            "them reads the columns 'Name' and 'Email'."
+        )
+    return best[0]
+
+
+def _other_separator(line: str) -> str | None:
+    found = [ch for ch in line if ch in "|:^~/#!"]
+    return max(set(found), key=found.count) if found else None
+
+
+def _refuse_separator(message: str) -> NoReturn:
+    raise CsvFormatError(
+        message,
+        line=1,
+        hint="Separate the columns with commas, semicolons or tabs (one of them throughout); "
+        "the header must be: " + ", ".join(TEMPLATE_HEADER) + ", then demographics.",
+    )
+
+
+def _header(reader: _Reader, separator: str) -> list[str]:
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as err:
         raise CsvFormatError(f"The header row cannot be read ({err}).", line=1) from None
     except StopIteration:
         raise CsvFormatError("The file is empty.", line=1) from None
-    if len(header) > MAX_COLUMNS:
-        raise CsvFormatError(
-            f"The header has {len(header):,} columns; peoplesync reads at most {MAX_COLUMNS}.",
-            line=1,
-            hint="Keep the employee columns and the demographics you use; check the separator.",
-        )
-    problems = _header_problems(header)
-    if problems:
-        raise CsvFormatError(
-            " ".join(problems),
-            line=1,
-            hint="The header must be: " + ", ".join(TEMPLATE_HEADER) + ", then demographics.",
-        )
-    return header
 
+    def refuse(message: str, hint: str) -> NoReturn:
+        if separator != ",":
+            message += f" (The file was read as {SEPARATORS[separator]}-separated.)"
+        raise CsvFormatError(message, line=1, hint=hint)
 
-def _header_problems(header: list[str]) -> list[str]:
-    problems = []
-    for position, name in enumerate(header, start=1):
-        if not name:
-            problems.append(f"Column {position} has no header.")
-        elif name not in CSV_COLUMNS and name.casefold() in _LOWERED:
-            problems.append(
-                f"Column '{name}' should be spelt '{_LOWERED[name.casefold()]}' "
-                "(headers are case-sensitive)."
-            )
-    times = Counter(n for n in header if n)
-    duplicates = sorted(n for n, count in times.items() if count > 1)
-    if duplicates:
-        problems.append("Columns appear twice: " + ", ".join(f"'{d}'" for d in duplicates) + ".")
-    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in times]
-    if missing:
-        problems.append("Missing required columns: " + ", ".join(f"'{m}'" for m in missing) + ".")
-    return problems
+    return check_header(header, refuse)
 
 
 def _rows(reader: _Reader, width: int) -> Iterator[tuple[int, list[str]]]:
     """(first line of the row, its cells); blank lines skipped, ragged rows refused."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            raise CsvFormatError(f"The file cannot be read ({err}).", line=start) from None
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != width:
-            raise CsvFormatError(
-                f"This row has {len(row)} fields but the header has {width}.",
-                line=start,
-                hint="Check for a stray comma or an unclosed quote.",
-            )
-        yield start, row
-
-
-def _record(line: int, cells: Mapping[str, str]) -> tuple[SourceEmployee, list[Issue]]:
-    values: dict[str, Value] = {}
-    demographics: dict[str, str] = {}
-    manager_email: str | None = None
-    issues: list[Issue] = []
-    location = f"row {line}"
-    for column, raw in cells.items():
-        value = raw.strip() or None
-        if value is not None and (bad := _CONTROL.search(value)):
-            issues.append(_control_issue(location, column, bad.group(), cells))  # blocks it
-        name = CSV_COLUMNS.get(column)
-        if name is None:
-            if value is not None:
-                demographics[column] = value
-            continue
-        kind = BY_NAME[name].kind
-        if kind is Kind.DATE:
-            values[name] = _date(value, location, name, cells, issues)
-        elif kind is Kind.PERSON:
-            manager_email = value
-        else:
-            values[name] = value
-    record = SourceEmployee(location, None, values_of(values), None, manager_email, demographics)
-    return record, issues
-
-
-def _who(cells: Mapping[str, str]) -> str:
-    name, email = cells.get("Name", "").strip(), cells.get("Email", "").strip()
-    return f"{name or '(no name)'}" + (f" <{email}>" if email else "")
-
-
-def _control_issue(location: str, column: str, char: str, cells: Mapping[str, str]) -> Issue:
-    """A cell holding a control character (a NUL byte, a bell...): never stored, always named."""
-    field = CSV_COLUMNS.get(column) or column
-    who = _who({k: _CONTROL.sub("", v) for k, v in cells.items() if k in ("Name", "Email")})
-    return Issue(
-        severity=Severity.ERROR,
-        code="control_character",
-        message=f"{location} ({who}): {column} holds a control character (U+{ord(char):04X}), "
-        "which is not text.",
-        hint="Remove it from the cell (it often comes from a copy from another program), or "
-        "save the file again as CSV UTF-8.",
-        location=location,
-        field=field,
-        who=who,
-    )
-
-
-def _date(
-    value: str | None, location: str, field: str, cells: Mapping[str, str], issues: list[Issue]
-) -> date | None:
-    if value is None:
-        return None
-    if _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    who = _who(cells)
-    issues.append(
-        Issue(
-            severity=Severity.ERROR,
-            code="invalid_date",
-            message=f"{location} ({who}): {BY_NAME[field].label} '{value}' is not a date in "
-            "YYYY-MM-DD form.",
-            hint="Write dates as YYYY-MM-DD, e.g. 2024-03-31; ambiguous dates are not guessed.",
-            location=location,
-            field=field,
-            who=who,
-        )
-    )
-    return None
+    end = reader.line_num  # the last line read so far: a row starts on the next one
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if len(row) != width:
+                if not "".join(row).strip():
+                    continue
+                raise CsvFormatError(
+                    f"This row has {len(row)} fields but the header has {width}.",
+                    line=start,
+                    hint="Check for a stray separator or an unclosed quote.",
+                )
+            if row[0].strip() or "".join(row).strip():
+                yield start, row
+    except csv.Error as err:
+        raise CsvFormatError(f"The file cannot be read ({err}).", line=end + 1) from None
