@@ -159,7 +159,9 @@ class _RowReader:
         at = {c.index: c.position for c in columns if c.index is not None}
         self.cells = itemgetter(*(at.get(i, width) for i in range(len(NO_VALUES))))
         self.width = width
-        self.dates = tuple((c.index, c.field) for c in columns if c.kind is Kind.DATE)
+        self.dates = tuple(
+            (c.index, c.field) for c in columns if c.kind is Kind.DATE and c.index is not None
+        )
         self.demographics = tuple((c.header, c.position) for c in columns if c.kind is None)
         self.manager = next((c.position for c in columns if c.kind is Kind.PERSON), width)
         self.name = next((c.position for c in columns if c.header == _NAME_COLUMN), width)
@@ -172,12 +174,13 @@ class _RowReader:
         row.append("")  # the cell of every column the file does not carry
         if self.checks_control and CONTROL.search("\n".join([row[p] for p in self.positions])):
             issues.extend(self._control_issues(location, row))
-        values: list[Value] = [cell.strip() or None for cell in self.cells(row)]
+        texts: list[str | None] = [cell.strip() or None for cell in self.cells(row)]
+        values: list[Value] = texts  # type: ignore[assignment]  # the dates are parsed next
         seen = self.seen_dates
         for index, field in self.dates:
-            text = values[index]
+            text = texts[index]
             if text is not None:
-                values[index] = seen.get(text) or self._date(text, location, field, row, issues)  # type: ignore[call-overload]
+                values[index] = seen.get(text) or self._date(text, location, field, row, issues)
         demographics = {
             header: value
             for header, position in self.demographics
