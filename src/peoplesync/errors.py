@@ -11,7 +11,8 @@
     │   ├── RunCancelledError                an admin cancelled the run while it worked
     │   └── InitialSyncInProgressError       the provider's first sync is still running
     ├── InputError                      422  bad input, with where (record / field / line)
-    │   └── CsvFormatError                   a malformed CSV file (line number)
+    │   ├── CsvFormatError                   a malformed CSV file (line number)
+    │   └── WorkbookFormatError              a workbook that cannot be read (sheet, row, cell)
     ├── ImportBlockedError              422  validation errors or a guard stop the import
     ├── RateLimitedError                429  too many failed attempts lately     (transient)
     ├── SourceError                     502  the HRIS (through Merge) failed us
@@ -118,6 +119,22 @@ class CsvFormatError(InputError):
         where = f"Line {line}: " if line is not None else ""
         super().__init__(f"{where}{message}", hint=hint, line=line)
         self.line = line
+
+
+class WorkbookFormatError(InputError):
+    code = "invalid_workbook"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        sheet: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = f"Sheet '{sheet}', row {row}: " if sheet and row else f"Row {row}: " if row else ""
+        super().__init__(f"{where}{message}", hint=hint, row=row, sheet=sheet)
+        self.row = row
 
 
 class ImportBlockedError(PeoplesyncError):

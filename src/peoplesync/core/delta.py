@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -244,6 +244,8 @@ def plan_changes(
 ) -> ChangePlan | None:
     """The changed part of the whole company's plan, the rest counted; None when it cannot be
     planned alone (see the module's docstring)."""
+    if policy.partial:  # nobody leaves, not even the person of a deleted record
+        changes = replace(changes, deleted=frozenset())
     with gc_paused():
         return _plan_changes(
             changes, company, import_date, policy.leaver_policy, new_id or NewIds()

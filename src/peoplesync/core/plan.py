@@ -118,6 +118,7 @@ def plan(
             directory,
             import_date=import_date,
             leaver_policy=policy.leaver_policy,
+            leavers=snapshot.complete and not policy.partial,
             index=index,
             new_id=new_id,
         )
@@ -129,6 +130,7 @@ def _plan(
     *,
     import_date: date,
     leaver_policy: LeaverPolicy,
+    leavers: bool,
     index: RecordIndex | None,
     new_id: Callable[[], str] | None,
 ) -> Plan:
@@ -153,7 +155,7 @@ def _plan(
     claimed = {p.id for p in matched if p}
     for person in directory:
         if person.id not in claimed:
-            items.append(plan_absent(person, snapshot.complete, import_date, leaver_policy))
+            items.append(plan_absent(person, leavers, import_date, leaver_policy))
     issues = taken_emails(
         records,
         index,

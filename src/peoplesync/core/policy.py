@@ -13,9 +13,11 @@ DEFAULT_LEAVER_SHARE = 0.2  # the mass-leaver safeguard: a fifth of the active p
 class SyncPolicy:
     """`leaver_policy`: what people missing from a full import become. The mass-leaver
     safeguard flags more leavers than `leaver_share` of the active people (or, when set,
-    than `leaver_count`). `redacted`: the fields the account never keeps."""
+    than `leaver_count`). `redacted`: the fields the account never keeps. `partial`: a partial
+    import (a file of only some people): it creates and updates, and nobody leaves."""
 
     leaver_policy: LeaverPolicy = LeaverPolicy.FORMER
     leaver_share: float = DEFAULT_LEAVER_SHARE
     leaver_count: int | None = None
     redacted: frozenset[str] = frozenset()
+    partial: bool = False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -196,8 +196,10 @@ def plan_company(
     *,
     today: date,
     source_issues: Sequence[Issue] = (),
+    partial: bool = False,
 ) -> Planned:
-    """Validate and plan the whole company against the directory. Only reads."""
+    """Validate and plan the whole company against the directory (`partial`: nobody leaves).
+    Only reads."""
     clock = _Laps()
     version = account.directory_version
     directory = load_directory(session, account.id)
@@ -208,9 +210,8 @@ def plan_company(
     clock.lap("validate")
     result = None
     if report.ok:
-        result = plan(
-            snapshot, directory, import_date=today, policy=policy_of(account), index=index
-        )
+        policy = replace(policy_of(account), partial=partial)
+        result = plan(snapshot, directory, import_date=today, policy=policy, index=index)
         clock.lap("plan")
     return Planned(report, result, directory, None, version, today, clock.timings)
 

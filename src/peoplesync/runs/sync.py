@@ -53,7 +53,7 @@ from peoplesync.runs.service import (
     start_run,
 )
 from peoplesync.sources.base import Source, SourceBatch
-from peoplesync.sources.csv_source import CsvSource
+from peoplesync.sources.files import open_file
 from peoplesync.sources.merge.source import MergeSource
 from peoplesync.store.db import checkpoint_meanwhile, reading, unit_of_work
 from peoplesync.store.models import Connection, SyncRun
@@ -168,9 +168,13 @@ class Syncs:
         trigger: str = "csv",
         actor: str | None = None,
         run_id: int | None = None,
+        partial: bool = False,
+        sheet: str | None = None,
     ) -> SyncResult:
-        """A sync from an employee file (a manual run: it waits for review). Uploading a file
-        replaces a run left waiting for review (which then says so)."""
+        """A sync from an employee file, CSV or XLSX (`sheet`: the workbook's sheet to read), a
+        manual run: it waits for review. A new run is `partial` (runs/files.py) or not; a run
+        already started says so itself. Uploading a file replaces a run left waiting for review
+        (which then says so)."""
         if run_id is None:
             run_id = self.start(
                 account_id,
@@ -180,9 +184,12 @@ class Syncs:
                 actor=actor,
                 replace_waiting=True,
             )
+            self._mark_partial(account_id, run_id, partial)
         with self._heartbeat(account_id, run_id):
             try:
-                source = self._stage(account_id, run_id, Stage.READ, self._open_file, data, name)
+                source = self._stage(
+                    account_id, run_id, Stage.READ, self._open_file, data, name, sheet
+                )
                 batch = self._read(account_id, run_id, source, None)
                 outcome = self._stage(account_id, run_id, Stage.PLAN, self._plan_file, batch)
                 result = self._auto_apply(account_id, outcome)
@@ -355,10 +362,16 @@ class Syncs:
             source = hris.open_source(session, account, connection, env.hris, full=full)
         return source, status_http
 
-    def _open_file(self, account_id: int, run_id: int, data: bytes, name: str | None) -> Source:
+    def _mark_partial(self, account_id: int, run_id: int, partial: bool) -> None:
         with unit_of_work(self.env.factory) as session:
-            account = get_account(session, account_id)
-            return CsvSource(data, name=name, redacted=frozenset(account.redacted_fields))
+            get_run(session, account_id, run_id).partial = partial
+
+    def _open_file(
+        self, account_id: int, run_id: int, data: bytes, name: str | None, sheet: str | None
+    ) -> Source:
+        with unit_of_work(self.env.factory) as session:
+            redacted = frozenset(get_account(session, account_id).redacted_fields)
+        return open_file(data, name=name, redacted=redacted, sheet=sheet)
 
     def _read(
         self,
@@ -403,15 +416,23 @@ class Syncs:
         return self._record(account_id, run_id, planned, state)
 
     def _plan_file(self, account_id: int, run_id: int, batch: SourceBatch) -> PlanOutcome:
-        """Plan (only reads: no write lock while it computes), then store the plan."""
+        """Plan (only reads: no write lock while it computes), then store the plan; a partial
+        import makes nobody leave."""
         env = self.env
         with unit_of_work(env.factory) as session:
-            move(get_run(session, account_id, run_id), RunState.PLANNING, env.clock())
+            run = get_run(session, account_id, run_id)
+            move(run, RunState.PLANNING, env.clock())
+            partial = run.partial
         with reading(env.factory) as session:
             account = get_account(session, account_id)
             today = local_today(account, env.clock())
             planned = plan_company(
-                session, account, batch.snapshot, today=today, source_issues=batch.issues
+                session,
+                account,
+                batch.snapshot,
+                today=today,
+                source_issues=batch.issues,
+                partial=partial,
             )
         return self._record(account_id, run_id, planned, None)
 

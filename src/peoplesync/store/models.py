@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -249,6 +250,8 @@ class SyncRun(Base):
     import_date: Mapped[date | None] = mapped_column(Date)
     base_version: Mapped[int | None] = mapped_column(Integer)
     mirror_basis: Mapped[str | None] = mapped_column(String(64))  # what an HRIS plan compared
+    # A partial import (a file of only some people): nobody leaves.
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     issues: Mapped[list[Any]] = mapped_column(default=list)
     findings: Mapped[list[Any]] = mapped_column(default=list)  # guard findings (issue 5)
