@@ -32,10 +32,12 @@ from peoplesync.cli.hris import plan_from_hris
 from peoplesync.config import load_settings
 from peoplesync.core.issues import Issue
 from peoplesync.core.states import RunState
+from peoplesync.errors import InputError
 from peoplesync.logs import configure_logging
 from peoplesync.people.rows import core_values
 from peoplesync.people.service import list_people
 from peoplesync.runs import service as runs
+from peoplesync.runs.files import import_mode
 from peoplesync.runs.review import review_page
 from peoplesync.runs.sync import SyncResult, Syncs
 from peoplesync.sources.csv_source import read_file_bytes
@@ -164,7 +166,9 @@ def accounts_set(
 @handles_errors
 def sync(
     ctx: typer.Context,
-    csv: Annotated[Path | None, typer.Option("--csv", help="Employee file (CSV).")] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", "--file", help="Employee file (CSV or XLSX).")
+    ] = None,
     account: AccountOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Import without asking.")] = False,
     confirm_flagged: Annotated[
@@ -175,7 +179,12 @@ def sync(
         ),
     ] = False,
     full: Annotated[
-        bool, typer.Option("--full", help="Refetch the whole company from the HRIS.")
+        bool,
+        typer.Option(
+            "--full",
+            help="HRIS: refetch the whole company. File: a full import (everyone not in the "
+            "file leaves; the default without an HRIS).",
+        ),
     ] = False,
     replace: Annotated[
         bool,
@@ -184,20 +193,48 @@ def sync(
             help="Replace a sync waiting for review (it is cancelled; nothing of it is imported).",
         ),
     ] = False,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="File: create and update the people in it, nobody leaves (the default "
+            "with an HRIS connected).",
+        ),
+    ] = False,
+    replace_hris: Annotated[
+        bool,
+        typer.Option(
+            "--replace-hris",
+            help="File, with --full beside a connected HRIS: confirm that the file replaces "
+            "the HRIS as the source of truth for everyone not in it.",
+        ),
+    ] = False,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="XLSX: the sheet to read, by name.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate, review and import: from a CSV file, or (without --csv) the connected HRIS."""
+    """Validate, review and import: from a file, or (without --csv) the connected HRIS."""
     st = state(ctx)
     syncs = st.syncs()
+    if partial and full:
+        raise InputError("Choose --partial or --full, not both.", field="partial")
     with st.uow() as session:
         account_id = accounts.resolve_account(session, account).id
+        if csv is not None:
+            mode = True if partial else (False if full else None)
+            is_partial = import_mode(session, account_id, partial=mode, replace_hris=replace_hris)
     if csv is None:
         result = plan_from_hris(
             syncs, account_id, actor=_actor(), full=full, quiet=as_json, replace_waiting=replace
         )
     else:
         data = read_file_bytes(csv)
-        result = syncs.from_file(account_id, data, name=csv.name, actor=_actor())
+        if not as_json:
+            out.print(_MODE_LINE[is_partial], markup=False)
+        result = syncs.from_file(
+            account_id, data, name=csv.name, actor=_actor(), partial=is_partial, sheet=sheet
+        )
     _finish_sync(
         st, syncs, account_id, result, yes=yes, confirm_flagged=confirm_flagged, as_json=as_json
     )
@@ -286,6 +323,11 @@ def _report(st: State, account_id: int, run_id: int, as_json: bool) -> None:
         out.print(f"[red]{escape(run.error)}[/]")
 
 
+_MODE_LINE = {
+    True: "Partial import: the people in the file are created or updated; nobody leaves.",
+    False: "Full import: everyone not in the file leaves.",
+}
+
 FLAGGED = (
     "Not imported: the safeguards flagged changes. Check them, then sync again with "
     "--confirm-flagged to push them through."
@@ -299,6 +341,7 @@ def _run_dict(run: SyncRun) -> dict[str, object]:
         "state": run.state,
         "trigger": run.trigger,
         "source": run.source_name or run.source_kind,
+        "partial": run.partial,
         "started_by": run.started_by,
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from peoplesync.connections import service as connections
 from peoplesync.core.states import RunState
+from peoplesync.runs.files import import_mode
 from peoplesync.runs.service import (
     active_run,
     already_running,
@@ -25,7 +26,7 @@ from peoplesync.runs.service import (
     get_run,
     start_run,
 )
-from peoplesync.sources.csv_source import without_columns
+from peoplesync.sources.files import without_columns
 from peoplesync.store.effects import after_commit
 from peoplesync.store.models import Account
 
@@ -59,6 +60,8 @@ class Jobs(Protocol):
         source_name: str | None,
         actor: str | None,
         run_id: int | None = None,
+        *,
+        sheet: str | None = None,
     ) -> None: ...
 
     def enqueue_apply(
@@ -117,10 +120,16 @@ def request_csv_plan(
     *,
     source_name: str | None,
     actor: str | None,
+    partial: bool | None = None,
+    replace_hris: bool = False,
+    sheet: str | None = None,
 ) -> int:
-    """Plan an uploaded file in the background; returns its run's id. Redacted columns are cut
-    before the file is queued. A run waiting for review is replaced (and says so)."""
+    """Plan an uploaded file (CSV or XLSX: `sheet`) in the background; returns its run's id.
+    `partial` None: the account's default (runs/files.py); a full import beside a connected HRIS
+    needs `replace_hris`. Redacted columns are cut before the file is queued. A run waiting for
+    review is replaced (and says so)."""
     ensure_idle(session, account.id)
+    is_partial = import_mode(session, account.id, partial=partial, replace_hris=replace_hris)
     run = start_run(
         session,
         account,
@@ -131,13 +140,14 @@ def request_csv_plan(
         now=jobs.runtime.clock(),
         replace_waiting=True,
     )
+    run.partial = is_partial
     session.flush()
-    kept = without_columns(data, frozenset(account.redacted_fields))
+    kept = without_columns(data, frozenset(account.redacted_fields), sheet=sheet)
     account_id, run_id = account.id, run.id
     after_commit(
         session,
         "jobs.csv",
-        lambda: jobs.enqueue_csv_plan(account_id, kept, source_name, actor, run_id),
+        lambda: jobs.enqueue_csv_plan(account_id, kept, source_name, actor, run_id, sheet=sheet),
     )
     return run_id
 

@@ -82,9 +82,13 @@ class Jobs:
             source_name: str | None,
             actor: str | None,
             run_id: int | None = None,
+            *,
+            sheet: str | None = None,
         ) -> None:
             with _refusals("csv", account_id):
-                self.syncs.from_file(account_id, data, name=source_name, actor=actor, run_id=run_id)
+                self.syncs.from_file(
+                    account_id, data, name=source_name, actor=actor, run_id=run_id, sheet=sheet
+                )
 
         def apply_plan(account_id: int, run_id: int, actor: str | None, confirm: bool) -> None:
             with _refusals("apply", account_id, run_id=run_id):
@@ -149,8 +153,10 @@ class Jobs:
         source_name: str | None,
         actor: str | None,
         run_id: int | None = None,
+        *,
+        sheet: str | None = None,
     ) -> None:
-        self._plan_file(account_id, data, source_name, actor, run_id)
+        self._plan_file(account_id, data, source_name, actor, run_id, sheet=sheet)
 
     def enqueue_apply(
         self, account_id: int, run_id: int, actor: str | None, *, confirm: bool = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -213,7 +213,19 @@ def start_sync(ctx: Ctx, principal: ApiAdmin, body: SyncIn | None = None) -> Jso
 
 
 @router.post("/syncs/csv", status_code=202, response_model=schemas.QueuedOut)
-def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, File()]) -> Json:
+def start_csv(
+    ctx: Ctx,
+    principal: ApiAdmin,
+    file: Annotated[UploadFile, File(description="The employee file: CSV or XLSX.")],
+    partial: Annotated[
+        bool | None,
+        Form(description="Create and update only (nobody leaves); default: true beside an HRIS."),
+    ] = None,
+    replace_hris: Annotated[
+        bool, Form(description="Confirm a full import that replaces the connected HRIS.")
+    ] = False,
+    sheet: Annotated[str | None, Form(max_length=200, description="XLSX: the sheet.")] = None,
+) -> Json:
     # A plain `def`: reading, minimising and enqueueing 50 MB run in a worker thread, not on
     # the event loop every other request waits on.
     data = file.file.read(MAX_CSV_BYTES + 1)
@@ -223,7 +235,15 @@ def start_csv(ctx: Ctx, principal: ApiAdmin, file: Annotated[UploadFile, File()]
     with ctx.uow() as session:
         account = accounts.get_account(session, principal.account_id)
         run_id = request_csv_plan(
-            session, ctx.jobs, account, data, source_name=file.filename, actor=principal.actor
+            session,
+            ctx.jobs,
+            account,
+            data,
+            source_name=file.filename,
+            actor=principal.actor,
+            partial=partial,
+            replace_hris=replace_hris,
+            sheet=sheet.strip() or None if sheet else None,
         )
     return {"queued": True, "run_id": run_id, "poll": f"/api/v1/runs/{run_id}"}
 

@@ -192,6 +192,8 @@ class RunOut(Answer):
     trigger_label: str
     source_kind: str
     source_name: str | None
+    partial: bool = Field(description="A partial import (a file): nobody left.")
+    import_label: str | None = Field(description="A file run's kind of import, in words.")
     started_by: str | None
     state: str
     colour: str

@@ -39,7 +39,7 @@ TRIGGER_LABELS = {
     "manual": "Manual",
     "automatic": "Automatic",
     "webhook": "Automatic (Merge webhook)",
-    "csv": "CSV upload",
+    "csv": "File upload",
     "cli": "Command line",
 }
 
@@ -159,6 +159,15 @@ def next_step(run: SyncRun) -> str | None:
     return NEXT_STEPS.get(run.state)
 
 
+def import_label(run: SyncRun) -> str | None:
+    """A file run's kind of import, in words (an HRIS sync has one kind: None)."""
+    if run.source_kind != "csv":
+        return None
+    if run.partial:
+        return "Partial import: the people in the file are created or updated; nobody leaves."
+    return "Full import: the file is the whole company; everyone not in it leaves."
+
+
 def run_view(run: SyncRun) -> dict[str, Any]:
     issues = list(run.issues or [])
     return {
@@ -167,6 +176,8 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "trigger_label": TRIGGER_LABELS.get(run.trigger, run.trigger),
         "source_kind": run.source_kind,
         "source_name": run.source_name,
+        "partial": run.partial,
+        "import_label": import_label(run),
         "started_by": run.started_by,
         "state": run.state,
         "colour": run_colour(run.state, [i for i in issues if i.get("severity") == "warning"]),

@@ -60,9 +60,21 @@ def sync_status(ctx: Ctx, principal: Admin) -> JSONResponse:
         )
 
 
+MODES = {"partial": True, "full": False, "": None}
+
+
 @router.post("/sync/csv")
-def upload_csv(ctx: Ctx, principal: AdminForm, file: Annotated[UploadFile, File()]) -> Response:
+def upload_csv(
+    ctx: Ctx,
+    principal: AdminForm,
+    file: Annotated[UploadFile, File()],
+    mode: Annotated[str, Form(max_length=20)] = "",
+    sheet: Annotated[str, Form(max_length=200)] = "",
+    replace_hris: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     # A plain `def`: the file's work runs in a worker thread, off the event loop.
+    if mode not in MODES:
+        raise InputError(f"'{mode}' is not a kind of import.", hint="Choose partial or full.")
     data = file.file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         raise InputError("The file is larger than 50 MB.", hint="Split it or use the HRIS sync.")
@@ -72,7 +84,15 @@ def upload_csv(ctx: Ctx, principal: AdminForm, file: Annotated[UploadFile, File(
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
         request_csv_plan(
-            session, ctx.jobs, account, data, source_name=file.filename, actor=principal.actor
+            session,
+            ctx.jobs,
+            account,
+            data,
+            source_name=file.filename,
+            actor=principal.actor,
+            partial=MODES[mode],
+            replace_hris=replace_hris == "yes",
+            sheet=sheet.strip() or None,
         )
     return redirect("/sync?started=1")
 
