@@ -174,6 +174,8 @@ def _separator(text: str) -> str:
     first = text[:_SNIFF].lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
     fits = []
     for sep in SEPARATORS:
+        if sep not in first:
+            continue  # it splits nothing
         try:
             cells = next(csv.reader([first], delimiter=sep))
         except (csv.Error, StopIteration):
