@@ -2,9 +2,10 @@
 
 A source maps its own records to canonical `SourceEmployee`s (redacted fields already dropped,
 each record's `location` saying where it came from: "row 12", "employee 7f3a…"), and says which
-core fields and demographics it provides. The built-in sources are the CSV file
-(`sources.csv_source.CsvSource`) and the Merge HRIS API (`sources.merge.source.MergeSource`); a new
-one (a spreadsheet, another API) is one module implementing this protocol.
+core fields and demographics it provides. The built-in sources are the employee files
+(`sources.csv_source.CsvSource`, `sources.xlsx_source.XlsxSource`, chosen from the bytes by
+`sources.files.open_file`) and the Merge HRIS API (`sources.merge.source.MergeSource`); a new one
+(another API) is one module implementing this protocol.
 """
 
 from __future__ import annotations
