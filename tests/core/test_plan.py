@@ -170,10 +170,20 @@ def test_an_end_date_in_the_past_makes_a_leaver_keeping_that_date() -> None:
     )
 
 
-def test_an_end_date_on_the_import_date_makes_a_leaver() -> None:
+def test_a_person_is_active_through_their_end_date() -> None:
     result = run([source_employee(1, end_date=TODAY)], [person(1)])
 
+    assert item(result, "p-1").kind is ChangeKind.UPDATE
+    assert item(result, "p-1").changes == (FieldChange("end_date", None, TODAY.isoformat()),)
+
+
+def test_a_person_is_former_from_the_day_after_their_end_date() -> None:
+    yesterday = TODAY - timedelta(days=1)
+
+    result = run([source_employee(1, end_date=yesterday)], [person(1)])
+
     assert item(result, "p-1").kind is ChangeKind.LEAVE
+    assert item(result, "p-1").changes[-1] == status(ACTIVE, FORMER)
 
 
 def test_an_end_date_in_the_future_is_an_update_that_stays_active() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -87,7 +87,7 @@ def test_missing_email_is_an_error_on_the_email_field() -> None:
     assert not report.ok
 
 
-@pytest.mark.parametrize("address", ["ada.example.com", "ada@", "ada@@example.com", "ada@example"])
+@pytest.mark.parametrize("address", ["ada.example.com", "ada@", "ada@@example.com", "ada@ex ample.com"])
 def test_malformed_email_is_an_error_quoting_the_address(address: str) -> None:
     bad = source_employee(5, email=address, manager_source_id="src-1")
 
@@ -325,11 +325,19 @@ def test_several_without_manager_names_ten_and_counts_the_rest() -> None:
 
 
 def test_leavers_without_a_manager_do_not_count_as_tops() -> None:
-    leaver = source_employee(5, end_date=TODAY)
+    leaver = source_employee(5, end_date=TODAY - timedelta(days=1))
 
     report = check(*company(leaver))
 
     assert report.issues == ()
+
+
+def test_a_person_on_their_last_day_still_counts_as_active() -> None:
+    last_day = source_employee(5, end_date=TODAY)
+
+    report = check(*company(last_day))
+
+    assert [i.code for i in report.issues] == ["several_without_manager"]
 
 
 def test_hierarchy_rules_are_skipped_when_the_source_has_no_managers() -> None:

@@ -427,6 +427,7 @@ def change_cases(draw: st.DrawFn, *, max_people: int = 8) -> ChangeCase:
     directory = tuple(directory_after(start.directory, first))
     records, changed, deleted = draw(changed_records(start.snapshot, directory))
     today = IMPORT_DATE + timedelta(days=draw(st.sampled_from((0, 1, 30, 45))))
-    come = {r.source_id or "" for r in records if r.end_date and IMPORT_DATE < r.end_date <= today}
+    # active through the end date (core.employee.has_left): former once a day has passed it
+    come = {r.source_id or "" for r in records if r.end_date and IMPORT_DATE <= r.end_date < today}
     after = replace(start.snapshot, records=by_source_id(records))
     return ChangeCase(start.snapshot, directory, after, changed | come, deleted, today)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
+from peoplesync.core.emails import RESERVED_TLDS
 from peoplesync.core.employee import (
     LeaverPolicy,
     Person,
@@ -37,7 +38,9 @@ from peoplesync.core.employee import (
     SourceEmployee,
     SourceSnapshot,
     fold,
+    has_left,
 )
+from peoplesync.core.identity import People
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.limits import length_issues
@@ -48,9 +51,9 @@ from peoplesync.core.plan import (
     NewIds,
     Plan,
     PlanContext,
+    identify_records,
     plan_absent,
     plan_record,
-    taken_emails,
 )
 from peoplesync.core.policy import SyncPolicy
 from peoplesync.core.validate import (
@@ -61,6 +64,7 @@ from peoplesync.core.validate import (
     first_lowest,
     loop_issue,
     record_issues,
+    reserved_email,
     tops_issue,
 )
 
@@ -90,6 +94,11 @@ class Company(Protocol):
         """Every record whose manager is one of these source IDs."""
         ...
 
+    def records_on_domains(self, tlds: Collection[str]) -> Sequence[SourceEmployee]:
+        """Every record whose folded email ends in one of these top-level domains (".local"),
+        or has none ("@localhost"): the few whose warning stays while they are unchanged."""
+        ...
+
     def tops(self, today: date) -> Collection[str]:
         """The source IDs of the active records (no end date on or before `today`) that name no
         manager."""
@@ -100,6 +109,10 @@ class Company(Protocol):
     ) -> tuple[Mapping[str, Person], Mapping[str, Person]]:
         """The directory's people with these source IDs (by source ID), and those holding these
         folded emails (by folded email)."""
+        ...
+
+    def people_with_employee_ids(self, ids: Collection[str]) -> Sequence[Person]:
+        """The directory's people whose trimmed Employee Id is one of `ids`."""
         ...
 
     def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
@@ -158,6 +171,10 @@ def _issues(changes: Changes, company: Company, today: date) -> Iterator[Issue]:
     for rec in records:
         yield from record_issues(rec, snapshot.provided, today)
     yield from length_issues(records)
+    mine = {r.source_id for r in records}
+    for rec in ordered(company.records_on_domains(RESERVED_TLDS)):
+        if rec.source_id not in mine and (warning := reserved_email(rec)) is not None:
+            yield warning  # an unchanged record's warning: a whole validation gives it too
     emails = {key for r in records if (key := r.email_key)}
     yield from duplicates(
         ordered(company.records_sharing_emails(emails)), "email", lambda i, r: r.email_key
@@ -177,17 +194,22 @@ def _hierarchy(
 ) -> Iterator[Issue]:
     changed = {r.source_id or "": r for r in records}
     up = _ancestors(records, company)
+    missing = {m for sid, m in up.items() if sid in changed and m and m not in up}
+    orphans = [r for r in company.records_managed_by(deleted) if r.source_id not in changed]
+    missing.update(m for r in orphans if (m := r.manager_source_id))
+    known = company.people(missing, ())[0] if missing else {}
     parent: dict[str, str | None] = {}
     for sid, manager in up.items():
         target = manager if manager in up else None
         if sid in changed:
-            target, issue = check_manager(changed[sid], sid, target)
+            named = known.get(manager) if manager and target is None else None
+            target, issue = check_manager(changed[sid], sid, target, named)
             if issue:
                 yield issue
         parent[sid] = None if target == sid else target
-    orphans = (r for r in company.records_managed_by(deleted) if r.source_id not in changed)
     for rec in ordered(orphans):
-        _, issue = check_manager(rec, rec.source_id, None)
+        m = rec.manager_source_id
+        _, issue = check_manager(rec, rec.source_id, None, known.get(m) if m else None)
         if issue:
             yield issue
     yield from _loops(records, parent, company)
@@ -266,11 +288,17 @@ def _plan_changes(
     managers = {m for r in records if (m := r.manager_source_id) and m not in mine}
     keys = {k for k in index.email_keys if k}
     by_source, by_email = company.people(mine | changes.deleted, keys)
+    ids = {k for k in index.employee_keys if k} if "employee_id" in snapshot.provided else set()
+    by_employee = company.people_with_employee_ids(ids) if ids else ()
     manager_people = company.person_ids(managers)
-    # People holding a changed record's email who are some unchanged record's person.
-    elsewhere = set(company.managers({p.source_id for p in by_email.values() if p.source_id}))
+    loaded = {p.id: p for p in (*by_source.values(), *by_email.values(), *by_employee)}
+    # People holding a changed record's identifier who are some unchanged record's person.
+    elsewhere = set(company.managers({s for p in loaded.values() if (s := p.source_id)}))
     elsewhere -= mine
-    matched = _match(records, index, by_source, by_email, elsewhere)
+    found = identify_records(
+        records, index, People(loaded.values()), snapshot.provided, elsewhere=elsewhere
+    )
+    matched = found.people
     person_ids = [p.id if p else new_id() for p in matched]
     manager_records = company.managers(managers)  # those in the company
     manager_ids: list[str | None] = []
@@ -291,45 +319,37 @@ def _plan_changes(
         for i, (rec, manager) in enumerate(zip(records, manager_ids, strict=True))
     ]
     claimed = {p.id for p in matched if p}
-    for sid in sorted(changes.deleted):
-        person = by_source.get(sid)
-        if person is not None and person.id not in claimed:
-            item = plan_absent(person, True, import_date, leaver_policy)
-            if item.changes:
-                items.append(item)
-    unclaimed = [p for p in by_email.values() if p.source_id not in elsewhere]
-    issues = taken_emails(
-        records,
-        index,
-        person_ids=person_ids,
-        directory=unclaimed,
-        claimed=claimed,
-        provided=snapshot.provided,
-    )
+    unlinked = {p.id for p in found.relinked.values()}
+    absent = {p.id: p for sid in changes.deleted if (p := by_source.get(sid)) is not None}
+    absent.update((pid, loaded[pid]) for pid in (*found.released, *unlinked))
+    for pid in sorted(absent.keys() - claimed):
+        item = plan_absent(
+            absent[pid],
+            True,
+            import_date,
+            leaver_policy,
+            released=found.released.get(pid, ()),
+            unlink=pid in unlinked,
+        )
+        if item.changes:
+            items.append(item)
     creates = sum(1 for p in matched if p is None)
     unlisted = company.people_count() + creates - len(items)
-    people = {p.id: p for p in (*by_source.values(), *by_email.values())}
-    result = Plan(import_date=import_date, items=tuple(items), issues=issues, unlisted=unlisted)
-    return ChangePlan(result, tuple(people.values()), company.active_people())
+    result = Plan(
+        import_date=import_date,
+        items=tuple(items),
+        issues=(*found.issues, *found.notes),
+        unlisted=unlisted,
+    )
+    return ChangePlan(result, tuple(loaded.values()), company.active_people())
 
 
-def _match(
-    records: Sequence[SourceEmployee],
-    index: RecordIndex,
-    by_source: Mapping[str, Person],
-    by_email: Mapping[str, Person],
-    elsewhere: Collection[str],
-) -> list[Person | None]:
-    """`core.plan.match`, with the rest of the company's claims given as `elsewhere`."""
-    result = [by_source.get(r.source_id) if r.source_id else None for r in records]
-    claimed = {p.id for p in result if p}
-    for i, key in enumerate(index.email_keys):
-        if result[i] is None and key is not None:
-            person = by_email.get(key)
-            if person and person.id not in claimed and person.source_id not in elsewhere:
-                result[i] = person
-                claimed.add(person.id)
-    return result
+def on_domains(email_key: str | None, tlds: Collection[str]) -> bool:
+    """Whether a folded email's domain ends in one of `tlds` or has no top-level domain."""
+    if not email_key:
+        return False
+    domain = email_key.rpartition("@")[2]
+    return "." not in domain or domain.rpartition(".")[2] in tlds
 
 
 class MemoryCompany:
@@ -357,12 +377,15 @@ class MemoryCompany:
     def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
         return [r for r in self._records.values() if r.manager_source_id in source_ids]
 
+    def records_on_domains(self, tlds: Collection[str]) -> Sequence[SourceEmployee]:
+        return [r for r in self._records.values() if on_domains(r.email_key, tlds)]
+
     def tops(self, today: date) -> Collection[str]:
         return [
             sid
             for sid, r in self._records.items()
             if not r.manager_source_id and not r.manager_email
-            if not (r.end_date and r.end_date <= today)
+            if not has_left(r.end_date, today)
         ]
 
     def people(
@@ -374,6 +397,9 @@ class MemoryCompany:
             {s: by_source[s] for s in source_ids if s in by_source},
             {k: by_email[k] for k in email_keys if k in by_email},
         )
+
+    def people_with_employee_ids(self, ids: Collection[str]) -> Sequence[Person]:
+        return [p for p in self._people if employee_id_key(p.employee_id) in ids]
 
     def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
         return {s: p.id for p in self._people if (s := p.source_id) is not None and s in source_ids}

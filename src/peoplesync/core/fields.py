@@ -62,6 +62,7 @@ FIELDS: tuple[CoreField, ...] = (
         ("employee_number",),
         max_length=255,
         redactable=True,
+        identity=True,
     ),
     CoreField(
         "name",

@@ -1,22 +1,23 @@
 """Plan a sync: match records to people, classify each exactly once, diff field by field.
 
-Matching: the stable source ID first, then the case-insensitive email among people no source ID
-claimed. Classes: create, update, rehire (a former or deactivated person back in the source),
-leave, unchanged. Only fields the source provides are compared; a field it does not provide is
-never cleared. Pure: the directory comes in as plain `Person` snapshots.
+Matching: core/identity.py (source ID, then Employee Id, then the case-insensitive email).
+Classes: create, update, rehire (a former or deactivated person back in the source), leave,
+unchanged. Only fields the source provides are compared; a field it does not provide is never
+cleared. Pure: the directory comes in as plain `Person` snapshots.
 """
 
 from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from typing import NamedTuple
 
 from peoplesync.core.employee import (
+    END_DATE_AT,
     NO_VALUES,
     LeaverPolicy,
     Person,
@@ -28,8 +29,9 @@ from peoplesync.core.employee import (
     values_of,
 )
 from peoplesync.core.fields import DATE_FIELDS, VALUE_NAMES
+from peoplesync.core.identity import Identified, People, identify
 from peoplesync.core.index import RecordIndex
-from peoplesync.core.issues import Issue, Severity
+from peoplesync.core.issues import Issue
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.policy import SyncPolicy
 
@@ -137,10 +139,12 @@ def _plan(
     records = snapshot.records
     index = index or RecordIndex.build(records)
     new_id = new_id or NewIds()
-    matched = match(records, directory, index)
+    found = identify_records(records, index, People(directory), snapshot.provided)
+    matched = found.people
     person_ids = [p.id if p else new_id() for p in matched]
     known = ((name, value) for p in directory for name, value in p.demographics.items())
     ctx = PlanContext(snapshot, DemographicCanon(known), import_date)
+    manager = index.manager
     items = [
         plan_record(
             ctx,
@@ -148,86 +152,45 @@ def _plan(
             rec,
             person=matched[i],
             person_id=person_ids[i],
-            manager_id=None if (m := index.manager[i]) is None else person_ids[m],
+            manager_id=None if (m := manager[i]) is None else person_ids[m],
         )
         for i, rec in enumerate(records)
     ]
     claimed = {p.id for p in matched if p}
+    unlinked = {p.id for p in found.relinked.values()}
+    released = found.released
     for person in directory:
         if person.id not in claimed:
-            items.append(plan_absent(person, leavers, import_date, leaver_policy))
-    issues = taken_emails(
-        records,
-        index,
-        person_ids=person_ids,
-        directory=directory,
-        claimed=claimed,
-        provided=snapshot.provided,
-    )
+            items.append(
+                plan_absent(
+                    person,
+                    leavers,
+                    import_date,
+                    leaver_policy,
+                    released=released.get(person.id, ()),
+                    unlink=person.id in unlinked,
+                )
+            )
+    issues = (*found.issues, *found.notes)
     return Plan(import_date=import_date, items=tuple(items), issues=issues)
 
 
-def taken_emails(
+def identify_records(
     records: Sequence[SourceEmployee],
     index: RecordIndex,
-    *,
-    person_ids: Sequence[str],
-    directory: Sequence[Person],
-    claimed: set[str],
+    people: People,
     provided: frozenset[str],
-) -> tuple[Issue, ...]:
-    """An email the source gives one person while a person it lacks still holds it.
-
-    People the source does not contain keep their emails (a former employee is still a
-    record), so the address cannot move; the admin decides (like Culture Amp's swapped
-    identifiers, this blocks the import rather than guessing).
-    """
-    if "email" not in provided:
-        return ()
-    holders = {fold(p.email): p for p in directory if p.email and p.id not in claimed}
-    issues = []
-    for i, key in enumerate(index.email_keys):
-        holder = holders.get(key) if key else None
-        if holder is not None and holder.id != person_ids[i]:
-            rec = records[i]
-            issues.append(
-                Issue(
-                    severity=Severity.ERROR,
-                    code="email_taken",
-                    message=f"{rec.describe()}: Email '{rec.email}' belongs to "
-                    f"{holder.describe()} in the directory, who is not in this import.",
-                    hint=f"Give {holder.name or 'that person'} another email on the Users page "
-                    "(or deactivate them), or fix the email in the HRIS; then sync again.",
-                    location=rec.location,
-                    field="email",
-                    who=f"{rec.name or '(no name)'} <{rec.email}>",
-                )
-            )
-    return tuple(issues)
-
-
-def match(
-    records: Sequence[SourceEmployee], directory: Iterable[Person], index: RecordIndex
-) -> list[Person | None]:
-    """For each record, the person it is (or None): by source ID, then by unclaimed email."""
-    by_source: dict[str, Person] = {}
-    by_email: dict[str, Person] = {}
-    for p in directory:
-        if p.source_id:
-            by_source[p.source_id] = p
-        if p.email:
-            by_email[fold(p.email)] = p
-    result: list[Person | None] = [
-        by_source.get(r.source_id) if r.source_id else None for r in records
-    ]
-    claimed = {p.id for p in result if p}
-    for i, key in enumerate(index.email_keys):
-        if result[i] is None and key is not None:
-            person = by_email.get(key)
-            if person and person.id not in claimed:
-                result[i] = person
-                claimed.add(person.id)
-    return result
+    elsewhere: Collection[str] = frozenset(),
+) -> Identified:
+    """`core.identity.identify`, with only the identifiers the source provides."""
+    none = (None,) * len(records)
+    return identify(
+        records,
+        index.email_keys if "email" in provided else none,
+        index.employee_keys if "employee_id" in provided else none,
+        people,
+        elsewhere=elsewhere,
+    )
 
 
 class DemographicCanon:
@@ -252,7 +215,8 @@ class DemographicCanon:
 
 
 def _target_status(rec: SourceEmployee, import_date: date) -> PersonStatus:
-    if rec.end_date and rec.end_date <= import_date:
+    end = rec.values[END_DATE_AT]
+    if end is not None and end < import_date:  # type: ignore[operator] # has_left, inlined
         return PersonStatus.FORMER
     return PersonStatus.ACTIVE
 
@@ -354,10 +318,23 @@ def item_label(name: str | None, email: str | None) -> str:
 
 
 def plan_absent(
-    person: Person, complete: bool, import_date: date, policy: LeaverPolicy
+    person: Person,
+    complete: bool,
+    import_date: date,
+    policy: LeaverPolicy,
+    *,
+    released: Sequence[tuple[str, str]] = (),
+    unlink: bool = False,
 ) -> PlannedChange:
+    """A person the source lacks. `released`: identifiers (field, value) they give up to a
+    record of this import; `unlink`: their HRIS record moved to another profile (re-linked)."""
     label = item_label(person.name, person.email)
+    given_up = [FieldChange(f, before, None) for f, before in released]
+    if unlink:
+        given_up.append(FieldChange("source_id", person.source_id, None))
     if not complete or person.status is not PersonStatus.ACTIVE:
+        if given_up:
+            return PlannedChange(ChangeKind.UPDATE, person.id, label, tuple(given_up))
         return PlannedChange(ChangeKind.UNCHANGED, person.id, label)
     changes: tuple[FieldChange, ...]
     if policy is LeaverPolicy.DEACTIVATED:
@@ -367,7 +344,7 @@ def plan_absent(
             FieldChange("end_date", _text(person.end_date), import_date.isoformat()),
             FieldChange("status", person.status.value, PersonStatus.FORMER.value),
         )
-    return PlannedChange(ChangeKind.LEAVE, person.id, label, changes)
+    return PlannedChange(ChangeKind.LEAVE, person.id, label, (*given_up, *changes))
 
 
 def directory_after(directory: Sequence[Person], result: Plan) -> list[Person]:

@@ -7,13 +7,24 @@ Errors block the import; warnings do not.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TypeVar
 
-from peoplesync.core.emails import email_problem
-from peoplesync.core.employee import SourceEmployee, SourceSnapshot
+from peoplesync.core.emails import RESERVED_TLDS, email_problem, reserved_domain
+from peoplesync.core.employee import (
+    BIRTH_DATE_AT,
+    EMAIL_AT,
+    END_DATE_AT,
+    NAME_AT,
+    START_DATE_AT,
+    Person,
+    SourceEmployee,
+    SourceSnapshot,
+    has_left,
+)
 from peoplesync.core.fields import FIELD_LABELS
+from peoplesync.core.identity import employee_key
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, Severity, ValidationReport
 from peoplesync.core.limits import length_issues
@@ -27,13 +38,21 @@ Order = TypeVar("Order", int, str)
 
 
 def validate(
-    snapshot: SourceSnapshot, *, today: date, index: RecordIndex | None = None
+    snapshot: SourceSnapshot,
+    *,
+    today: date,
+    index: RecordIndex | None = None,
+    directory: Iterable[Person] = (),
 ) -> ValidationReport:
+    """`directory`: the people the records are planned against (a missing manager the directory
+    knows is named by name and email, not by an HRIS id)."""
     with gc_paused():
-        return _validate(snapshot, today, index or RecordIndex.build(snapshot.records))
+        return _validate(snapshot, today, index or RecordIndex.build(snapshot.records), directory)
 
 
-def _validate(snapshot: SourceSnapshot, today: date, index: RecordIndex) -> ValidationReport:
+def _validate(
+    snapshot: SourceSnapshot, today: date, index: RecordIndex, directory: Iterable[Person]
+) -> ValidationReport:
     records = snapshot.records
     issues: list[Issue] = []
     for rec in records:
@@ -41,15 +60,15 @@ def _validate(snapshot: SourceSnapshot, today: date, index: RecordIndex) -> Vali
     issues.extend(length_issues(records))
     keys = index.email_keys
     issues.extend(duplicates(records, "email", lambda i, r: keys[i]))
-    issues.extend(duplicates(records, "employee_id", lambda i, r: employee_id_key(r.employee_id)))
+    ids = index.employee_keys
+    issues.extend(duplicates(records, "employee_id", lambda i, r: ids[i]))
     issues.extend(duplicates(records, "source_id", lambda i, r: r.source_id))
     if "manager" in snapshot.provided:
-        issues.extend(_hierarchy(records, index, today))
+        issues.extend(_hierarchy(records, index, today, directory))
     return ValidationReport(tuple(issues))
 
 
-def employee_id_key(value: str | None) -> str | None:
-    return value.strip() or None if value else None
+employee_id_key = employee_key  # the identity rule's Employee Id key
 
 
 def _issue(
@@ -73,9 +92,11 @@ def _who(rec: SourceEmployee) -> str:
 
 
 def record_issues(rec: SourceEmployee, provided: frozenset[str], today: date) -> Iterator[Issue]:
-    if "name" in provided and not (rec.name and rec.name.strip()):
+    values = rec.values  # read by position: this runs once per record of every import
+    name, email = values[NAME_AT], values[EMAIL_AT]
+    if "name" in provided and not (name and name.strip()):  # type: ignore[union-attr]
         yield _issue(rec, "name", "missing_name", "is missing.", "Add the employee's full name.")
-    if not rec.email or not rec.email.strip():
+    if not email or not email.strip():  # type: ignore[union-attr]
         yield _issue(
             rec,
             "email",
@@ -83,24 +104,53 @@ def record_issues(rec: SourceEmployee, provided: frozenset[str], today: date) ->
             "is missing.",
             "Add the employee's work email: it is how people are matched and sign in.",
         )
-    elif problem := email_problem(rec.email):
+    elif problem := email_problem(email):  # type: ignore[arg-type]
         yield _issue(
             rec,
             "email",
             "invalid_email",
-            f"'{rec.email}' is not a valid email address ({problem})",
+            f"'{email}' is not a valid email address ({problem})",
             "Correct the address in the HRIS, e.g. name@company.com.",
         )
-    if rec.start_date and rec.end_date and rec.end_date < rec.start_date:
+    else:
+        tld = email.rpartition(".")[2]  # type: ignore[union-attr] # reserved_email's fast path
+        if (len(tld) < 2 or "@" in tld or tld.lower() in RESERVED_TLDS) and (
+            reserved := reserved_email(rec)
+        ) is not None:
+            yield reserved
+    start, end, born = values[START_DATE_AT], values[END_DATE_AT], values[BIRTH_DATE_AT]
+    if start and end and end < start:  # type: ignore[operator]
         yield _issue(
             rec,
             "end_date",
             "end_before_start",
-            f"{rec.end_date.isoformat()} is before the Start Date {rec.start_date.isoformat()}.",
+            f"{end.isoformat()} is before the Start Date {start.isoformat()}.",  # type: ignore[union-attr]
             "Fix the End Date or the Start Date; an end date cannot come before the start.",
         )
-    if rec.birth_date:
-        yield from _birth_date_issues(rec, rec.birth_date, today)
+    if born:
+        yield from _birth_date_issues(rec, born, today)  # type: ignore[arg-type]
+
+
+def reserved_email(rec: SourceEmployee) -> Issue | None:
+    """The warning for a valid email on a reserved domain (None for the usual public ones)."""
+    email = rec.values[EMAIL_AT]
+    if not email:
+        return None
+    tld = email.rpartition(".")[2]  # type: ignore[union-attr]
+    if "@" not in tld and len(tld) >= 2 and tld.lower() not in RESERVED_TLDS:
+        return None  # the usual public domain, without reserved_domain's work
+    reserved = reserved_domain(email)  # type: ignore[arg-type]
+    if reserved is None:
+        return None
+    return _issue(
+        rec,
+        "email",
+        "reserved_email_domain",
+        f"'{email}' cannot receive mail from outside the company: {reserved}.",
+        "Nothing blocks the import. If this person should get email from the people "
+        "platform (invitations, surveys), give them an address on a public domain.",
+        warning=True,
+    )
 
 
 def _birth_date_issues(rec: SourceEmployee, born: date, today: date) -> Iterator[Issue]:
@@ -156,11 +206,20 @@ def _named(records: Sequence[SourceEmployee]) -> str:
 
 
 def _hierarchy(
-    records: Sequence[SourceEmployee], index: RecordIndex, today: date
+    records: Sequence[SourceEmployee],
+    index: RecordIndex,
+    today: date,
+    directory: Iterable[Person],
 ) -> Iterator[Issue]:
+    managers = index.manager
+    missing = {
+        ref for i, r in enumerate(records) if managers[i] is None and (ref := r.manager_source_id)
+    }
+    known = {s: p for p in directory if (s := p.source_id) in missing} if missing else {}
     parent: list[int | None] = []
     for i, rec in enumerate(records):
-        target, issue = check_manager(rec, i, index.manager[i])
+        ref = rec.manager_source_id
+        target, issue = check_manager(rec, i, managers[i], known.get(ref) if ref else None)
         parent.append(target)
         if issue:
             yield issue
@@ -168,18 +227,36 @@ def _hierarchy(
     yield from _several_tops(records, parent, today)
 
 
-def check_manager(rec: SourceEmployee, me: K, target: K | None) -> tuple[K | None, Issue | None]:
+def check_manager(
+    rec: SourceEmployee, me: K, target: K | None, known: Person | None = None
+) -> tuple[K | None, Issue | None]:
     """A record's manager link (`target`: the manager's record, or None when the reference does
-    not resolve), checked. Records are named by any key: their index, or their source ID."""
+    not resolve), checked. Records are named by any key: their index, or their source ID.
+    `known`: the directory's person the unresolved reference names, if any."""
     ref = rec.manager_source_id or rec.manager_email
     if not ref:
         return None, None
     if target is None:
+        if known is not None:
+            return None, _issue(
+                rec,
+                "manager",
+                "manager_not_found",
+                f"{known.describe()} is not in your employee list (they are in the directory, "
+                "but not in this import).",
+                f"Every manager must be an employee in the same import: add {known.name or 'them'}"
+                " to the HRIS data you sync, or give the employee another manager in the HRIS.",
+            )
+        named = (
+            f"'{ref}'"
+            if rec.manager_email and not rec.manager_source_id
+            else (f"with HRIS ID '{ref}'")
+        )
         return None, _issue(
             rec,
             "manager",
             "manager_not_found",
-            f"'{ref}' is not in your employee list.",
+            f"{named} is not in your employee list.",
             "Every manager must be an employee in the same import: add the manager, or fix "
             "the employee's manager in the HRIS.",
         )
@@ -240,7 +317,7 @@ def _several_tops(
         r
         for r, p in zip(records, parent, strict=True)
         if p is None and not r.manager_email and not r.manager_source_id
-        if not (r.end_date and r.end_date <= today)
+        if not has_left(r.end_date, today)
     ]
     if len(tops) >= 2:
         yield tops_issue(len(tops), tops[:MAX_NAMED])

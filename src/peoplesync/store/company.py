@@ -10,9 +10,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, func, select, text
+from sqlalchemy import Table, Text, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from peoplesync.core.delta import on_domains
 from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, fold
 from peoplesync.store.bulk import chunks
 from peoplesync.store.directory import demographic_ids, load_people
@@ -97,13 +98,24 @@ class MirrorCompany:
     def records_managed_by(self, source_ids: Collection[str]) -> Sequence[SourceEmployee]:
         return self._records_where("manager_source_id", source_ids)
 
+    def records_on_domains(self, tlds: Collection[str]) -> Sequence[SourceEmployee]:
+        """A scan of the email column (a suffix has no index); only reserved domains match."""
+        key = _mirror.c.email_key
+        query = select(_mirror.c.record.cast(Text)).where(
+            _mirror.c.connection_id == self._connection_id,
+            _mirror.c.record.is_not(None),
+            or_(~key.like("%@%.%"), *(key.like(f"%.{tld}") for tld in sorted(tlds))),
+        )
+        found = decode_records(self._session.scalars(query).all())
+        return [r for r in found if on_domains(r.email_key, tlds)]
+
     def tops(self, today: date) -> Collection[str]:
         return self._session.scalars(
             select(_mirror.c.source_id).where(
                 _mirror.c.connection_id == self._connection_id,
                 _mirror.c.manager_source_id.is_(None),
                 _mirror.c.record.is_not(None),
-                _mirror.c.end_date.is_(None) | (_mirror.c.end_date > today),
+                _mirror.c.end_date.is_(None) | (_mirror.c.end_date >= today),  # has_left
             )
         ).all()
 
@@ -116,6 +128,9 @@ class MirrorCompany:
         by_source = {s: p for p in found if (s := p.source_id) is not None and s in source_ids}
         by_email = {k: p for p in found if (k := p.email_key) is not None and k in email_keys}
         return by_source, by_email
+
+    def people_with_employee_ids(self, ids: Collection[str]) -> Sequence[Person]:
+        return load_people(self._session, self._account_id, employee_ids=ids)
 
     def person_ids(self, source_ids: Collection[str]) -> Mapping[str, str]:
         found: dict[str, str] = {}

@@ -74,14 +74,17 @@ def load_people(
     *,
     source_ids: Collection[str] = (),
     email_keys: Collection[str] = (),
+    employee_ids: Collection[str] = (),
 ) -> list[Person]:
-    """The people with these source IDs or folded emails, with their demographics (indexed
-    look-ups, for planning only what changed). Emails are looked up only where the people found
-    by source ID do not already hold them."""
+    """The people with these source IDs, folded emails or Employee Ids, with their demographics
+    (indexed look-ups, for planning only what changed). Emails are looked up only where the
+    people found by source ID do not already hold them."""
     found = _people_where(session, account_id, "source_id", source_ids)
     held = {fold(r[_EMAIL_AT]) for r in found.values() if r[_EMAIL_AT]}
     wanted = [k for k in email_keys if k not in held]
     found.update(_people_where(session, account_id, "email_key", wanted))
+    if employee_ids:  # every holder: Employee Ids are not unique (core.identity ranks them)
+        found.update(_people_where(session, account_id, "employee_id", employee_ids))
     names = {v: k for k, v in demographic_ids(session, account_id).items()}
     values: dict[str, dict[str, str]] = defaultdict(dict)
     for chunk in chunks(found):

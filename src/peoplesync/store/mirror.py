@@ -268,7 +268,8 @@ def pending_changes(
     rows: dict[str, str | None] = {}
     for due in (
         _mirror.c.source_id.in_(select(_pending.c.source_id).where(pending)),
-        (_mirror.c.end_date > stepped) & (_mirror.c.end_date <= today),
+        # core.plan.has_left: active through the end date, former from the next day
+        (_mirror.c.end_date >= stepped) & (_mirror.c.end_date < today),
     ):
         query = select(_mirror.c.source_id, _mirror.c.record.cast(Text))
         found = session.execute(query.where(_mirror.c.connection_id == connection.id, due))

@@ -1,0 +1,364 @@
+"""Who a record is: the identity rules, in one place, for both sources and both planners.
+
+A record's identifiers are its source ID (Merge's remote id; a file has none), its Employee Id
+(trimmed) and its email (case-insensitive). A record is matched to a person of the directory:
+
+    1. by source ID. The HRIS says who the record is; its Employee Id or email pointing at
+       someone else is a move the privacy safeguard flags (core/guard.py), not a guess.
+       Re-linking: when the person tied to the record is deactivated and no longer carries the
+       record's email or Employee Id, and another profile (tied to no record of this import)
+       carries them, the record moves to that profile (the seed's duplicate clean-up).
+    2. otherwise by Employee Id, then by email, among the people no record claimed by source ID.
+       When the Employee Id points at one person and the email at another, the identifiers are
+       swapped: an error that blocks the import, naming both people.
+       A former or deactivated person (or one tied to another HRIS record) is taken only when
+       the identifiers both carry agree, and, with only one in common, the name agrees too; else
+       the record is a new person, and the review says whose identifier it re-uses.
+
+An identifier the record carries that a person outside the import still holds: an active holder
+blocks the import (the admin decides); a former or deactivated one gives an email up (the plan
+clears it on them, and says so) and keeps an Employee Id (not unique in the directory: the
+active holder is matched first). Pure: both planners (core/plan.py, core/delta.py) call `identify`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from peoplesync.core.employee import (
+    EMAIL_AT,
+    EMPLOYEE_ID_AT,
+    NAME_AT,
+    Person,
+    PersonStatus,
+    SourceEmployee,
+    fold,
+)
+from peoplesync.core.issues import Issue, Severity
+
+ACTIVE = PersonStatus.ACTIVE
+DEACTIVATED = PersonStatus.DEACTIVATED
+
+
+def employee_key(value: str | None) -> str | None:
+    """The Employee Id as matched: trimmed, case kept (an empty one is none)."""
+    return value.strip() or None if value else None
+
+
+def name_key(name: str) -> str:
+    """A name as compared: case, accents' case and spacing aside."""
+    return " ".join(fold(name).split())
+
+
+def _rank(person: Person) -> tuple[bool, str]:
+    """Among people sharing an Employee Id: the active first, then by id (a total order, so that
+    the full and the incremental planner pick alike)."""
+    return (person.status is not ACTIVE, person.id)
+
+
+class People:
+    """The directory's people by identifier (all of it, or the part an incremental plan loads).
+
+    An Employee Id is not unique in the directory (a former person may keep one a new hire
+    re-uses): `first_by_employee` holds its best holder, `shared_employee` every holder of the
+    few that several people hold, best first."""
+
+    __slots__ = ("by_email", "by_source", "first_by_employee", "shared_employee")
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        by_source: dict[str, Person] = {}
+        by_email: dict[str, Person] = {}
+        first: dict[str, Person] = {}
+        shared: dict[str, list[Person]] = {}
+        for p in people:  # by position, not properties: this runs once per person of the company
+            values = p.values
+            if sid := p.source_id:
+                by_source[sid] = p
+            if email := values[EMAIL_AT]:
+                by_email[email.strip().casefold()] = p  # type: ignore[union-attr] # fold
+            if (eid := values[EMPLOYEE_ID_AT]) and (key := eid.strip()):  # type: ignore[union-attr]
+                held = first.setdefault(key, p)
+                if held is not p:
+                    shared.setdefault(key, [held]).append(p)
+        for key, holders in shared.items():
+            holders.sort(key=_rank)
+            first[key] = holders[0]
+        self.by_source = by_source
+        self.by_email = by_email
+        self.first_by_employee = first
+        self.shared_employee = shared
+
+    def employee_holders(self, key: str) -> Sequence[Person]:
+        """Everyone holding this Employee Id, best first."""
+        shared = self.shared_employee.get(key)
+        if shared is not None:
+            return shared
+        one = self.first_by_employee.get(key)
+        return (one,) if one is not None else ()
+
+
+@dataclass(slots=True)
+class Identified:
+    """Who each record is, and what that means beyond the records."""
+
+    people: list[Person | None]  # per record: its person, or None (a new person)
+    issues: list[Issue] = field(default_factory=list)  # errors: swapped or taken identifiers
+    notes: list[Issue] = field(default_factory=list)  # warnings: re-used, re-linked
+    # People outside the import who give up an identifier: person id -> (field, before) pairs.
+    released: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    relinked: dict[str, Person] = field(default_factory=dict)  # person id -> profile it replaces
+
+
+def identify(
+    records: Sequence[SourceEmployee],
+    email_keys: Sequence[str | None],
+    employee_keys: Sequence[str | None],
+    people: People,
+    *,
+    elsewhere: Collection[str] = frozenset(),
+) -> Identified:
+    """Match every record (see the module's docstring). `elsewhere`: source IDs of records
+    outside `records` that are in the company (an incremental plan's unchanged records): their
+    people are claimed."""
+    by_source, by_email, holders = people.by_source, people.by_email, people.employee_holders
+    result: list[Person | None] = [None] * len(records)
+    claimed: set[str] = set()
+    sources = {sid for r in records if (sid := r.source_id)}
+    out = Identified(result)
+    pending: list[int] = []
+    for i, rec in enumerate(records):
+        sid = rec.source_id
+        person = by_source.get(sid) if sid else None
+        if person is None:
+            pending.append(i)
+            continue
+        if person.status is DEACTIVATED:
+            other = _relink(
+                person,
+                mkey=email_keys[i],
+                ekey=employee_keys[i],
+                people=people,
+                sources=sources,
+                elsewhere=elsewhere,
+            )
+            if other is not None and other.id not in claimed:
+                out.relinked[other.id] = person
+                out.notes.append(_relinked(rec, other, person))
+                person = other
+        result[i] = person
+        claimed.add(person.id)
+
+    unlinked = {p.id for p in out.relinked.values()}  # their record moved to another profile
+
+    def free(p: Person) -> bool:
+        s = p.source_id
+        if p.id in claimed:
+            return False
+        return p.id in unlinked or not (s and (s in sources or s in elsewhere))
+
+    picks: list[tuple[int, Person, bool]] = []  # record, person, through the Employee Id
+    for i in pending:
+        ekey, mkey = employee_keys[i], email_keys[i]
+        by_id = _by_employee(holders(ekey), mkey, free) if ekey else None
+        by_mail = by_email.get(mkey) if mkey else None
+        if by_mail is not None and not free(by_mail):
+            by_mail = None
+        if by_id is not None and by_mail is not None and by_id.id != by_mail.id:
+            out.issues.append(_swapped(records[i], by_id, by_mail))
+            continue
+        person = by_id or by_mail
+        if person is None:
+            continue
+        if _trusted(records[i], person, ekey, mkey):
+            picks.append((i, person, by_id is not None))
+        # else a new person: `_holders` says whose identifiers it re-uses
+    picks.sort(key=lambda pick: not pick[2])  # Employee Id matches claim first (stable order)
+    for i, person, _ in picks:
+        if person.id not in claimed:
+            result[i] = person
+            claimed.add(person.id)
+    _holders(records, email_keys, employee_keys, people, out, free)
+    return out
+
+
+def _by_employee(
+    held: Sequence[Person], mkey: str | None, free: Callable[[Person], bool]
+) -> Person | None:
+    """The person an Employee Id names: the one of its free holders that also has the email,
+    else the first (the active first: `People`)."""
+    first = None
+    for p in held:
+        if free(p):
+            if len(held) == 1 or (mkey and p.email_key == mkey):
+                return p
+            first = first or p
+    return first
+
+
+def _relink(
+    tied: Person,
+    *,
+    mkey: str | None,
+    ekey: str | None,
+    people: People,
+    sources: Collection[str],
+    elsewhere: Collection[str],
+) -> Person | None:
+    """The profile a record moves to from its deactivated `tied` person, if any."""
+    if (mkey and tied.email_key == mkey) or (ekey and employee_key(tied.employee_id) == ekey):
+        return None  # the tied person still carries the record's identifiers
+    candidates = [by_mail] if mkey and (by_mail := people.by_email.get(mkey)) else []
+    if ekey:
+        candidates.extend(people.employee_holders(ekey))
+    for p in candidates:
+        s = p.source_id
+        if p.id == tied.id or (s and (s in sources or s in elsewhere)):
+            continue
+        pe = employee_key(p.employee_id)
+        if ekey and pe and pe != ekey:
+            continue
+        if mkey and p.email_key and p.email_key != mkey:
+            continue
+        return p
+    return None
+
+
+def _trusted(rec: SourceEmployee, p: Person, ekey: str | None, mkey: str | None) -> bool:
+    """Whether a match by Employee Id or email alone may take `p`."""
+    sid = rec.source_id
+    if p.status is ACTIVE and not (sid and p.source_id and p.source_id != sid):
+        return True
+    common = 0
+    if ekey and (pe := employee_key(p.employee_id)):
+        if pe != ekey:
+            return False
+        common += 1
+    if mkey and (pm := p.email_key):
+        if pm != mkey:
+            return False
+        common += 1
+    if common >= 2:
+        return True
+    name, known = rec.values[NAME_AT], p.values[NAME_AT]
+    return not (name and known) or name_key(name) == name_key(known)  # type: ignore[arg-type]
+
+
+def _holders(  # noqa: PLR0917 - the private body of identify
+    records: Sequence[SourceEmployee],
+    email_keys: Sequence[str | None],
+    employee_keys: Sequence[str | None],
+    people: People,
+    out: Identified,
+    is_free: Callable[[Person], bool],
+) -> None:
+    """Identifiers the records carry that people outside the import still hold. (The usual
+    record's person holds both already: two look-ups, nothing more.)"""
+    by_email, first, shared = people.by_email, people.first_by_employee, people.shared_employee
+    for i, mine in enumerate(out.people):
+        mine_id = mine.id if mine is not None else None
+        key = email_keys[i]
+        holder = by_email.get(key) if key is not None else None
+        if holder is not None and holder.id != mine_id and is_free(holder):
+            _held(records[i], holder, "email", out, new=mine is None)
+        key = employee_keys[i]
+        if key is None or (one := first.get(key)) is None:
+            continue
+        if key not in shared:
+            if one.id != mine_id and is_free(one):
+                _held(records[i], one, "employee_id", out, new=mine is None)
+            continue
+        for holder in shared[key]:
+            if holder.id != mine_id and is_free(holder):
+                _held(records[i], holder, "employee_id", out, new=mine is None)
+
+
+def _held(rec: SourceEmployee, holder: Person, field: str, out: Identified, *, new: bool) -> None:
+    value = holder.email if field == "email" else holder.employee_id
+    if holder.id in out.relinked:
+        return  # the re-linked profile is the record's own
+    if holder.status is ACTIVE:
+        out.issues.append(_taken(rec, holder, field))
+        return
+    if field == "employee_id":  # not unique in the directory: kept, and said once, at the hire
+        if new:
+            out.notes.append(_reused(rec, holder, field, new=new))
+        return
+    released = out.released.setdefault(holder.id, [])
+    if all(f != field for f, _ in released):
+        released.append((field, value or ""))
+    out.notes.append(_reused(rec, holder, field, new=new))
+
+
+# --- what the admin reads --------------------------------------------------------------------
+
+_LABELS = {"email": "Email", "employee_id": "Employee Id"}
+
+
+def _who(rec: SourceEmployee) -> str:
+    who = rec.name or "(no name)"
+    return f"{who} <{rec.email}>" if rec.email else who
+
+
+def _swapped(rec: SourceEmployee, by_id: Person, by_mail: Person) -> Issue:
+    return Issue(
+        severity=Severity.ERROR,
+        code="swapped_identifiers",
+        message=f"{rec.describe()}: swapped identifiers: Employee Id '{rec.employee_id}' is "
+        f"{by_id.describe()}'s in the directory, but Email '{rec.email}' is "
+        f"{by_mail.describe()}'s.",
+        hint=f"If {by_id.name or 'one person'} and {by_mail.name or 'the other'} really swapped "
+        "these, change one of them on the Users page first (so that each identifier leads to "
+        "one person), then import again; otherwise correct the Employee Id or the email in the "
+        "HRIS or the file.",
+        location=rec.location,
+        field="employee_id",
+        who=_who(rec),
+    )
+
+
+def _taken(rec: SourceEmployee, holder: Person, field: str) -> Issue:
+    label = _LABELS[field]
+    value = rec.email if field == "email" else rec.employee_id
+    return Issue(
+        severity=Severity.ERROR,
+        code="email_taken" if field == "email" else "employee_id_taken",
+        message=f"{rec.describe()}: {label} '{value}' belongs to {holder.describe()} in the "
+        "directory, who is not in this import.",
+        hint=f"Give {holder.name or 'that person'} another {label} on the Users page (or "
+        f"deactivate them), or fix the {label} in the HRIS; then sync again.",
+        location=rec.location,
+        field=field,
+        who=_who(rec),
+    )
+
+
+def _reused(rec: SourceEmployee, former: Person, field: str, *, new: bool) -> Issue:
+    what = "email" if field == "email" else _LABELS[field]
+    status = former.status.value
+    who = "a new person; " if new else ""
+    return Issue(
+        severity=Severity.WARNING,
+        code="identifier_reused",
+        message=f"{rec.describe()}: {who}{what} previously used by {former.describe()} "
+        f"({status}), who gives it up.",
+        hint=f"If this is {former.name or 'that person'} coming back, give the record the same "
+        "Employee Id and email they had; otherwise nothing to do: "
+        f"{former.name or 'they'} keep their history.",
+        location=rec.location,
+        field=field,
+        who=_who(rec),
+    )
+
+
+def _relinked(rec: SourceEmployee, profile: Person, tied: Person) -> Issue:
+    return Issue(
+        severity=Severity.WARNING,
+        code="relinked",
+        message=f"{rec.describe()}: re-linked to {profile.describe()} (the HRIS record was tied "
+        f"to {tied.describe()}, deactivated).",
+        hint="Nothing to do: the profile you edited keeps its history and takes the HRIS record.",
+        location=rec.location,
+        field="source_id",
+        who=_who(rec),
+    )
