@@ -34,7 +34,9 @@ from tests.factories.employees import email_of, person, reporting_to, snapshot, 
 from tests.factories.strategies import IMPORT_DATE, ChangeCase, by_source_id, change_cases
 
 policies = st.sampled_from(LeaverPolicy)
-many = settings(max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
+many = settings(
+    max_examples=300, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow]
+)
 
 
 def _changes(case: ChangeCase) -> Changes:
@@ -199,7 +201,6 @@ def test_an_email_a_former_employee_still_holds_is_given_up_alike() -> None:
     moved = [company[0], source_employee(2, email=email_of(9), manager_source_id="src-1")]
 
     assert "identifier_reused" in assert_same(_case(company, moved, people=[former]))
-
 
 
 def test_an_end_date_that_has_come_makes_a_leaver_alike() -> None:

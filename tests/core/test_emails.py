@@ -9,7 +9,6 @@ from hypothesis import assume, example, given
 from peoplesync.core.emails import email_problem, reserved_domain
 from tests.factories.strategies import plausible_emails
 
-
 SPECIAL = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 

@@ -87,7 +87,9 @@ def test_missing_email_is_an_error_on_the_email_field() -> None:
     assert not report.ok
 
 
-@pytest.mark.parametrize("address", ["ada.example.com", "ada@", "ada@@example.com", "ada@ex ample.com"])
+@pytest.mark.parametrize(
+    "address", ["ada.example.com", "ada@", "ada@@example.com", "ada@ex ample.com"]
+)
 def test_malformed_email_is_an_error_quoting_the_address(address: str) -> None:
     bad = source_employee(5, email=address, manager_source_id="src-1")
 

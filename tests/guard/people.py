@@ -59,7 +59,7 @@ def check(
     directory: Sequence[Person],
     *records: SourceEmployee,
     share: float = 0.2,
-    count: int | None = None,
+    count: int = 5,
     redacted: frozenset[str] = frozenset(),
     source: SourceState | None = None,
 ) -> GuardReport:

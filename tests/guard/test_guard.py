@@ -93,7 +93,36 @@ def test_an_email_swap_is_one_finding_naming_both() -> None:
     report = check(TEN, *records)
     assert codes(report) == ["email_swapped"]
     assert set(report.findings[0].person_ids) == {"p2", "p5"}
-    assert "swap email addresses" in report.findings[0].message
+    message = report.findings[0].message
+    assert message.startswith(f"{p2.describe()}: email swapped with {p5.describe()}")
+    assert "name" not in message.replace(p2.describe(), "").replace(p5.describe(), "").lower()
+
+
+def test_an_employee_id_swap_is_one_finding_naming_both() -> None:
+    p2, p5 = TEN[1], TEN[4]
+    records = [
+        record(p, employee_id=p5.employee_id)
+        if p is p2
+        else record(p, employee_id=p2.employee_id)
+        if p is p5
+        else record(p)
+        for p in TEN
+    ]
+    report = check(TEN, *records)
+    assert codes(report) == ["employee_id_swapped"]
+    assert report.findings[0].message.startswith(
+        f"{p2.describe()}: Employee Id swapped with {p5.describe()}"
+    )
+
+
+def test_two_identity_fields_at_once_include_the_employee_id() -> None:
+    p3 = TEN[2]
+    records = [
+        record(p, employee_id="E-NEW", name="Someone Else") if p is p3 else record(p) for p in TEN
+    ]
+    report = check(TEN, *records)
+    assert codes(report) == ["identity_change"]
+    assert report.findings[0].fields == ("employee_id", "name")
 
 
 def test_an_email_moving_to_another_person_is_a_finding() -> None:
@@ -122,21 +151,38 @@ def test_a_new_person_taking_a_current_persons_email_is_a_finding() -> None:
     assert moved.message.startswith("A new person (Person 99")
 
 
-def test_mass_leavers_above_the_share() -> None:
+def test_mass_leavers_above_the_share_and_the_count() -> None:
     two_gone = [record(p) for p in TEN[2:]]  # 2 of 10 leave: 20%, not more
-    assert check(TEN, *two_gone).findings == ()
+    assert check(TEN, *two_gone, count=1).findings == ()
     three_gone = [record(p) for p in TEN[3:]]  # 30%
-    report = check(TEN, *three_gone)
+    report = check(TEN, *three_gone, count=1)
     assert codes(report) == ["mass_leavers"]
     assert set(report.findings[0].person_ids) == {"p1", "p2", "p3"}
     assert "3 of 10 active people would leave (30%)" in report.findings[0].message
 
 
+def test_mass_leavers_need_both_the_share_and_the_count() -> None:
+    thirty = [person(n) for n in range(1, 31)]
+    seven_gone = [record(p) for p in thirty[7:]]
+    report = check(thirty, *seven_gone)  # the defaults: more than 20% and at least 5
+    assert codes(report) == ["mass_leavers"]
+    assert report.findings[0].message.startswith(
+        "7 of 30 active people would leave (23%); the account flags more than 20% and at least 5"
+    )
+    nine = [person(n) for n in range(1, 10)]
+    assert check(nine, *(record(p) for p in nine[2:])).findings == ()  # 2 of 9: 22%, < 5
+    three = [person(n) for n in range(1, 4)]
+    assert check(three, *(record(p) for p in three[1:])).findings == ()  # 1 of 3
+    twenty = [person(n) for n in range(1, 21)]
+    assert codes(check(twenty, *(record(p) for p in twenty[5:]))) == ["mass_leavers"]  # 5, 25%
+    assert check(thirty, *(record(p) for p in thirty[6:])).findings == ()  # 6 of 30: 20%
+
+
 def test_mass_leavers_with_a_count_and_a_share() -> None:
     three_gone = [record(p) for p in TEN[3:]]
-    assert check(TEN, *three_gone, count=3).findings == ()
-    assert codes(check(TEN, *three_gone, count=2)) == ["mass_leavers"]
-    assert check(TEN, *three_gone, share=0.5).findings == ()
+    assert check(TEN, *three_gone, count=4).findings == ()
+    assert codes(check(TEN, *three_gone, count=3)) == ["mass_leavers"]
+    assert check(TEN, *three_gone, share=0.5, count=1).findings == ()
 
 
 def test_former_people_do_not_count_as_active() -> None:
@@ -161,7 +207,7 @@ def test_a_source_that_finished_is_fresh(status: str) -> None:
 
 def test_reasons_come_privacy_first_and_round_trip() -> None:
     records = [record(p, name="X", email=f"x{p.id}@acme.example") for p in TEN[4:]]
-    report = check(TEN, *records, source=SourceState(status="FAILED"))
+    report = check(TEN, *records, count=1, source=SourceState(status="FAILED"))
     assert report.reasons == (
         GuardReason.PRIVACY,
         GuardReason.MASS_LEAVER,

@@ -135,14 +135,15 @@ def test_mass_leavers_threshold_as_a_count(
     world = embedded
     account_id = setup(world, sandbox, company)
     with unit_of_work(world.factory) as session:
-        get_account(session, account_id).leaver_threshold_count = 1
+        account = get_account(session, account_id)
+        account.leaver_threshold_share, account.leaver_threshold_count = 0.01, 2
     for person in people(world, account_id)[:2]:
         sandbox.control.terminate(
             company.account_token, str(person.source_id), termination_date=date(2026, 11, 20)
         )
     run = world.run(automatic(world, account_id))
     assert (run.state, run.blocked_reason) == ("blocked", "mass_leaver")
-    assert "allows at most 1 in one sync" in run.findings[0]["message"]
+    assert "the account flags more than 1% and at least 2" in run.findings[0]["message"]
 
 
 def test_stale_source(world: World, sandbox: SandboxServer, company: SandboxAccount) -> None:

@@ -2,7 +2,8 @@
 
     leavers        what people missing from a full import become (former, or deactivated)
     time zone      the account's own: import dates, the daily sync's time, the emails' times
-    safeguards     the mass-leaver threshold (a share of the active people, or a count)
+    safeguards     the mass-leaver threshold: flagged when more than a share of the active people
+                   and at least a count leave (defaults 20% and 5)
     redaction      fields never kept (`accounts.redaction`: switching one on purges it)
     alerts         the addresses that get the admins' emails, beside the administrators
     auto-sync      on or off, its time of day (`accounts.autosync`: its schedule counts from
@@ -30,7 +31,7 @@ from peoplesync.core.policy import SyncPolicy
 from peoplesync.errors import InputError
 from peoplesync.store.models import Account, NotificationRecipient
 
-MAX_LEAVER_COUNT: Final = 1_000_000  # more people than any account has: "no count"
+MAX_LEAVER_COUNT: Final = 1_000_000  # more people than any account has
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class AccountSettings:
 
 
 class Unset:
-    """A setting the change leaves as it is (None is a value: "no leaver count")."""
+    """A setting the change leaves as it is."""
 
     def __repr__(self) -> str:
         return "UNSET"
@@ -69,7 +70,7 @@ class SettingsChange:
     leaver_policy: str | Unset = UNSET
     timezone: str | Unset = UNSET
     leaver_threshold_share: float | Unset = UNSET
-    leaver_threshold_count: int | Unset | None = UNSET
+    leaver_threshold_count: int | Unset = UNSET
 
 
 def policy_of(account: Account) -> SyncPolicy:
@@ -102,9 +103,12 @@ def change_settings(session: Session, account: Account, change: SettingsChange) 
             field="leaver_threshold_share",
         )
     count = change.leaver_threshold_count
-    if isinstance(count, int) and not 0 <= count <= MAX_LEAVER_COUNT:
+    if not isinstance(count, Unset) and (
+        isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_LEAVER_COUNT
+    ):
         raise InputError(
-            f"The leaver threshold's count must be between 0 and {MAX_LEAVER_COUNT:,}.",
+            f"The leaver threshold's count must be a whole number between 0 and "
+            f"{MAX_LEAVER_COUNT:,} (0: any number of leavers above the share).",
             field="leaver_threshold_count",
         )
     if policy is not None:

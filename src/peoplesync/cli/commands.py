@@ -126,19 +126,22 @@ def accounts_set(
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Paris.")] = None,
     leaver_share: Annotated[
         float | None,
-        typer.Option(help="Mass-leaver safeguard: flag more leavers than this % of active people."),
+        typer.Option(
+            help="Mass-leaver safeguard: flag more leavers than this % of active people "
+            "(and at least --leaver-count)."
+        ),
     ] = None,
     leaver_count: Annotated[
         int | None,
-        typer.Option(help="Mass-leaver safeguard: flag more leavers than this many (-1: none)."),
+        typer.Option(
+            help="Mass-leaver safeguard: flag only when at least this many leave (0: any number)."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change an account's settings (leavers, time zone, the mass-leaver safeguard)."""
     unset = settings.UNSET
-    count: int | settings.Unset | None = unset
-    if leaver_count is not None:
-        count = None if leaver_count < 0 else leaver_count
+    count: int | settings.Unset = unset if leaver_count is None else leaver_count
     change = settings.SettingsChange(
         leaver_policy=unset if leaver_policy is None else leaver_policy,
         timezone=unset if timezone is None else timezone,
@@ -153,11 +156,10 @@ def accounts_set(
         print_json({"account": name, **found.to_dict()})
         return
     policy = found.policy
-    limit = f", or more than {policy.leaver_count}" if policy.leaver_count is not None else ""
     out.print(
         f"{name}: leavers become {policy.leaver_policy}; time zone {found.timezone}; "
-        f"the safeguard flags more leavers than {policy.leaver_share:.0%} of active people"
-        f"{limit}.",
+        f"the safeguard flags more leavers than {policy.leaver_share:.0%} of active people "
+        f"and at least {policy.leaver_count}.",
         markup=False,
     )
 

@@ -1,29 +1,31 @@
 """Guard a plan before it is applied: privacy, mass leavers, a stale source. Pure; never raises.
 
-    privacy       a person already in the directory changes two or more of name, date of birth
-                  and email at once, or an email moves from one person to another (a swap, a
-                  one-way move, or a new record taking a current person's email)
-    mass_leaver   more people would leave than the account allows (a share of the active
-                  people, 20% by default, or a count)
+    privacy       a person already in the directory changes two or more of name, date of birth,
+                  email and Employee Id at once; an email or an Employee Id moves from one
+                  person to another (a swap, a one-way move, or a new person re-using a former
+                  person's); two people swap names (their records may have been swapped)
+    mass_leaver   more people would leave than the account allows: more than a share of the
+                  active people (20% by default) and at least a count (5 by default)
     stale_source  the provider says its own last sync failed, is paused or is not done
 
 An automated run with findings is blocked; a manual run shows them and needs the admin's explicit
 confirmation. A finding names the people and the fields that changed. It shows values only for
-name and email, never for a redacted field (nor the date of birth: the email to the admins says
-that it changed, not what it was).
+name, email and Employee Id, never for a redacted field (nor the date of birth: the email to the
+admins says that it changed, not what it was).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.fields import FIELD_LABELS, IDENTITY_FIELDS
+from peoplesync.core.identity import employee_key, name_key
 from peoplesync.core.plan import DEFAULT_POLICY, ChangeKind, FieldChange, Plan, PlannedChange
-from peoplesync.core.policy import DEFAULT_LEAVER_SHARE, SyncPolicy
+from peoplesync.core.policy import DEFAULT_LEAVER_COUNT, DEFAULT_LEAVER_SHARE, SyncPolicy
 
 
 class GuardReason(enum.StrEnum):
@@ -52,7 +54,7 @@ REASON_HINTS: Mapping[GuardReason, str] = {
     ),
 }
 
-SHOWN_VALUES = frozenset({"name", "email"})  # fields whose before/after a finding may show
+SHOWN_VALUES = frozenset({"name", "email", "employee_id"})  # values a finding may show
 MIN_IDENTITY_CHANGES = 2
 SOURCE_READY = frozenset({"DONE", "PARTIALLY_SYNCED"})  # Merge: finished (some fields may fail)
 MAX_NAMED = 10  # a message names at most this many people, then says how many more
@@ -145,7 +147,9 @@ def guard(
     by_id = {p.id: p for p in directory}
     findings = [
         *_identity_changes(plan.items, by_id, redacted),
-        *_email_moves(plan.items, directory, by_id, redacted),
+        *_moves(plan.items, directory, by_id, "email", redacted),
+        *_moves(plan.items, directory, by_id, "employee_id", redacted),
+        *_name_swaps(plan.items, by_id, redacted),
     ]
     if active is None:
         active = sum(1 for p in directory if p.status is PersonStatus.ACTIVE)
@@ -182,15 +186,16 @@ def _identity_changed(change: FieldChange, redacted: frozenset[str]) -> bool:
         return False
     if change.after is None:
         return True
-    if change.field == "email":
-        return fold(change.before) != fold(change.after)
-    if change.field == "name":
-        return _name_key(change.before) != _name_key(change.after)
-    return change.before != change.after
+    key = _IDENTITY_KEYS.get(change.field, str)
+    return key(change.before) != key(change.after)
 
 
-def _name_key(name: str) -> str:
-    return " ".join(fold(name).split())
+# How identity values compare: emails without case, names without case or spacing.
+_IDENTITY_KEYS: Mapping[str, Callable[[str], object]] = {
+    "email": fold,
+    "name": name_key,
+    "employee_id": employee_key,
+}
 
 
 def _identity_finding(
@@ -224,94 +229,159 @@ def _describe(field: str, before: str | None, after: str | None) -> str:
     return f"{label} '{before or ''}' -> '{after or ''}'"
 
 
-# --- privacy: an email moving from one person to another -----------------------------------
+# --- privacy: an email or an Employee Id moving from one person to another ---------------------
 
 
-def _email_moves(
+def _key(field: str, value: str) -> str | None:
+    return fold(value) if field == "email" else employee_key(value)
+
+
+def _moves(
     items: Iterable[PlannedChange],
     directory: Sequence[Person],
     by_id: Mapping[str, Person],
+    field: str,
     redacted: frozenset[str],
 ) -> list[Finding]:
-    if "email" in redacted:
+    """`field` values the plan gives a person while another person holds them now."""
+    if field in redacted:
         return []
-    owners = {p.email_key: p for p in directory if p.email_key}
-    moves: dict[tuple[str, str], tuple[PlannedChange, str]] = {}  # (from, to) -> item, email
+    owners: dict[str, list[Person]] = {}
+    for p in directory:
+        value = p.email if field == "email" else p.employee_id
+        if value and (key := _key(field, value)):
+            owners.setdefault(key, []).append(p)
+    moves: dict[tuple[str, str], tuple[PlannedChange, str]] = {}  # (from, to) -> item, value
     for item in items:
         for change in item.changes:
-            if change.field != "email" or change.demographic or not change.after:
+            if change.field != field or change.demographic or not change.after:
                 continue
-            owner = owners.get(fold(change.after))
-            if owner is not None and owner.id != item.person_id:
-                moves[(owner.id, item.person_id)] = (item, change.after)
+            for owner in owners.get(_key(field, change.after) or "", ()):
+                if owner.id != item.person_id:
+                    moves[(owner.id, item.person_id)] = (item, change.after)
     findings = []
-    for (source, target), (item, email) in moves.items():
+    for (source, target), (item, value) in moves.items():
         if (target, source) in moves:
             if source < target:
-                findings.append(_swap_finding(by_id[source], by_id[target]))
+                findings.append(_swap_finding(by_id[source], by_id[target], field))
             continue
-        findings.append(_move_finding(by_id[source], by_id.get(target), item, email))
+        findings.append(_move_finding(by_id[source], by_id.get(target), item, field, value))
     return findings
 
 
-def _swap_finding(first: Person, second: Person) -> Finding:
+def _value(person: Person, field: str) -> str | None:
+    return person.email if field == "email" else person.employee_id
+
+
+def _swap_finding(first: Person, second: Person, field: str) -> Finding:
+    label = FIELD_LABELS[field]
+    mine, theirs = _value(first, field), _value(second, field)
     return Finding(
         reason=GuardReason.PRIVACY,
-        code="email_swapped",
-        message=f"{first.describe()} and {second.describe()} would swap email addresses.",
+        code=f"{field}_swapped",
+        message=f"{first.describe()}: {label.lower() if field == 'email' else label} swapped "
+        f"with {second.describe()} ({first.name or 'the first'} would get '{theirs}', "
+        f"{second.name or 'the second'} '{mine}'). Each keeps their own record and history; "
+        f"only the {label} changes.",
         person_ids=(first.id, second.id),
         people=(first.describe(), second.describe()),
-        fields=("email",),
-        changes=(("email", first.email, second.email), ("email", second.email, first.email)),
+        fields=(field,),
+        changes=((field, mine, theirs), (field, theirs, mine)),
     )
 
 
-def _move_finding(owner: Person, target: Person | None, item: PlannedChange, email: str) -> Finding:
+def _move_finding(
+    owner: Person, target: Person | None, item: PlannedChange, field: str, value: str
+) -> Finding:
+    label = FIELD_LABELS[field]
     ids: tuple[str, ...] = (owner.id,)
     people: tuple[str, ...] = (owner.describe(),)
-    who = f"A new person ({item.label})"
-    if target is not None:
-        who = target.describe()
+    if target is None:
+        message = (
+            f"A new person ({item.label}) would re-use the {label} '{value}' of "
+            f"{owner.describe()} ({owner.status.value}): a new profile, not theirs."
+        )
+    else:
         ids, people = (*ids, target.id), (*people, target.describe())
+        message = f"{target.describe()} would take the {label} '{value}' from {owner.describe()}."
     return Finding(
         reason=GuardReason.PRIVACY,
-        code="email_moved",
-        message=f"{who} would take the email address {email} of {owner.describe()}.",
+        code=f"{field}_moved",
+        message=message,
         person_ids=ids,
         people=people,
-        fields=("email",),
-        changes=(("email", target.email if target else None, email),),
+        fields=(field,),
+        changes=((field, _value(target, field) if target else None, value),),
     )
+
+
+def _name_swaps(
+    items: Iterable[PlannedChange], by_id: Mapping[str, Person], redacted: frozenset[str]
+) -> list[Finding]:
+    """Two people taking each other's names: a file matched by email whose emails were swapped
+    (without an Employee Id, the file cannot say otherwise)."""
+    if "name" in redacted:
+        return []
+    renamed: dict[str, tuple[str, str]] = {}  # person id -> (name before, name after), as keys
+    for item in items:
+        if item.kind is ChangeKind.CREATE or item.person_id not in by_id:
+            continue
+        for c in item.changes:
+            if c.field == "name" and not c.demographic and c.before and c.after:
+                renamed[item.person_id] = (name_key(c.before), name_key(c.after))
+    by_old: dict[str, list[str]] = {}
+    for pid, (before, _) in renamed.items():
+        by_old.setdefault(before, []).append(pid)
+    findings = []
+    for pid, (before, after) in sorted(renamed.items()):
+        for other in by_old.get(after, ()):
+            if other > pid and renamed[other][1] == before:
+                first, second = by_id[pid], by_id[other]
+                findings.append(
+                    Finding(
+                        reason=GuardReason.PRIVACY,
+                        code="name_swapped",
+                        message=f"{first.describe()}: name swapped with {second.describe()}: "
+                        "if their emails were swapped in the file, each would get the other's "
+                        "record. Check both before you confirm.",
+                        person_ids=(first.id, second.id),
+                        people=(first.describe(), second.describe()),
+                        fields=("name",),
+                        changes=(
+                            ("name", first.name, second.name),
+                            ("name", second.name, first.name),
+                        ),
+                    )
+                )
+    return findings
 
 
 # --- mass leavers and a stale source --------------------------------------------------------
 
 
 def leaver_limit(active: int, share: float | None, count: int | None) -> float:
-    """How many leavers one sync may have: a count when set, else a share of the active."""
-    if count is not None:
-        return float(count)
-    return (DEFAULT_LEAVER_SHARE if share is None else share) * active
+    """How many leavers one sync may have before the safeguard flags it: more than `share` of
+    the active people and at least `count` are flagged (the larger bound of the two)."""
+    share = DEFAULT_LEAVER_SHARE if share is None else share
+    count = DEFAULT_LEAVER_COUNT if count is None else count
+    return max(share * active, count - 1)
 
 
 def _mass_leavers(
     items: Sequence[PlannedChange], active: int, share: float | None, count: int | None
 ) -> Finding | None:
     leavers = [i for i in items if i.kind is ChangeKind.LEAVE]
+    share = DEFAULT_LEAVER_SHARE if share is None else share
+    count = DEFAULT_LEAVER_COUNT if count is None else count
     if not leavers or len(leavers) <= leaver_limit(active, share, count):
         return None
-    allowed = (
-        f"at most {count}"
-        if count is not None
-        else f"at most {round((DEFAULT_LEAVER_SHARE if share is None else share) * 100)}% "
-        "of active people"
-    )
     percent = f" ({round(100 * len(leavers) / active)}%)" if active else ""
     return Finding(
         reason=GuardReason.MASS_LEAVER,
         code="mass_leavers",
         message=f"{len(leavers)} of {active} active people would leave{percent}; the account "
-        f"allows {allowed} in one sync: {_named([i.label for i in leavers])}.",
+        f"flags more than {share * 100:g}% and at least {count}: "
+        f"{_named([i.label for i in leavers])}.",
         person_ids=tuple(i.person_id for i in leavers),
         people=tuple(i.label for i in leavers),
         fields=("status",),

@@ -39,6 +39,7 @@ from peoplesync.core.issues import Issue, Severity
 
 ACTIVE = PersonStatus.ACTIVE
 DEACTIVATED = PersonStatus.DEACTIVATED
+_BLOCKED = Person("", ACTIVE)  # a record with swapped identifiers, while its holders are checked
 
 
 def employee_key(value: str | None) -> str | None:
@@ -121,65 +122,109 @@ def identify(
     """Match every record (see the module's docstring). `elsewhere`: source IDs of records
     outside `records` that are in the company (an incremental plan's unchanged records): their
     people are claimed."""
-    by_source, by_email, holders = people.by_source, people.by_email, people.employee_holders
-    result: list[Person | None] = [None] * len(records)
-    claimed: set[str] = set()
-    sources = {sid for r in records if (sid := r.source_id)}
-    out = Identified(result)
-    pending: list[int] = []
-    for i, rec in enumerate(records):
-        sid = rec.source_id
-        person = by_source.get(sid) if sid else None
-        if person is None:
-            pending.append(i)
-            continue
-        if person.status is DEACTIVATED:
-            other = _relink(
-                person,
-                mkey=email_keys[i],
-                ekey=employee_keys[i],
-                people=people,
-                sources=sources,
-                elsewhere=elsewhere,
-            )
-            if other is not None and other.id not in claimed:
-                out.relinked[other.id] = person
-                out.notes.append(_relinked(rec, other, person))
-                person = other
-        result[i] = person
-        claimed.add(person.id)
+    match = _Matching(records, email_keys, employee_keys, people, elsewhere)
+    pending = match.by_source_id()
+    match.by_other_identifiers(pending)
+    _holders(records, email_keys, employee_keys, people, match.out, match.free)
+    if match.swapped:
+        result = match.out.people
+        for i, p in enumerate(result):
+            if p is _BLOCKED:
+                result[i] = None
+    return match.out
 
-    unlinked = {p.id for p in out.relinked.values()}  # their record moved to another profile
 
-    def free(p: Person) -> bool:
-        s = p.source_id
-        if p.id in claimed:
+class _Matching:
+    """One `identify` call's state: who is claimed so far."""
+
+    def __init__(
+        self,
+        records: Sequence[SourceEmployee],
+        email_keys: Sequence[str | None],
+        employee_keys: Sequence[str | None],
+        people: People,
+        elsewhere: Collection[str],
+    ) -> None:
+        self.records, self.email_keys, self.employee_keys = records, email_keys, employee_keys
+        self.people, self.elsewhere = people, elsewhere
+        self.out = Identified([None] * len(records))
+        self.claimed: set[str] = set()
+        self.sources = {sid for r in records if (sid := r.source_id)}
+        self.unlinked: set[str] = set()  # people whose record moved to another profile
+        self.swapped = False
+
+    def free(self, p: Person) -> bool:
+        """Not claimed by a record of this import (nor by an unchanged one)."""
+        if p.id in self.claimed:
             return False
-        return p.id in unlinked or not (s and (s in sources or s in elsewhere))
+        s = p.source_id
+        return p.id in self.unlinked or not (s and (s in self.sources or s in self.elsewhere))
 
-    picks: list[tuple[int, Person, bool]] = []  # record, person, through the Employee Id
-    for i in pending:
-        ekey, mkey = employee_keys[i], email_keys[i]
-        by_id = _by_employee(holders(ekey), mkey, free) if ekey else None
-        by_mail = by_email.get(mkey) if mkey else None
-        if by_mail is not None and not free(by_mail):
-            by_mail = None
-        if by_id is not None and by_mail is not None and by_id.id != by_mail.id:
-            out.issues.append(_swapped(records[i], by_id, by_mail))
-            continue
-        person = by_id or by_mail
-        if person is None:
-            continue
-        if _trusted(records[i], person, ekey, mkey):
-            picks.append((i, person, by_id is not None))
-        # else a new person: `_holders` says whose identifiers it re-uses
-    picks.sort(key=lambda pick: not pick[2])  # Employee Id matches claim first (stable order)
-    for i, person, _ in picks:
-        if person.id not in claimed:
+    def by_source_id(self) -> list[int]:
+        """Step 1; returns the records left for step 2."""
+        by_source, result, claimed, out = (
+            self.people.by_source,
+            self.out.people,
+            self.claimed,
+            self.out,
+        )
+        pending: list[int] = []
+        for i, rec in enumerate(self.records):
+            sid = rec.source_id
+            person = by_source.get(sid) if sid else None
+            if person is None:
+                pending.append(i)
+                continue
+            if person.status is DEACTIVATED:
+                other = _relink(
+                    person,
+                    mkey=self.email_keys[i],
+                    ekey=self.employee_keys[i],
+                    people=self.people,
+                    sources=self.sources,
+                    elsewhere=self.elsewhere,
+                )
+                if other is not None and other.id not in claimed:
+                    out.relinked[other.id] = person
+                    out.notes.append(_relinked(rec, other, person))
+                    self.unlinked.add(person.id)
+                    person = other
             result[i] = person
             claimed.add(person.id)
-    _holders(records, email_keys, employee_keys, people, out, free)
-    return out
+        return pending
+
+    def by_other_identifiers(self, pending: Sequence[int]) -> None:
+        """Step 2: by Employee Id, then email; swapped identifiers are issues."""
+        free, by_email, holders = self.free, self.people.by_email, self.people.employee_holders
+        picks: list[tuple[int, Person, bool]] = []  # record, person, through the Employee Id
+        blocked: list[int] = []
+        involved: set[str] = set()
+        for i in pending:
+            ekey, mkey = self.employee_keys[i], self.email_keys[i]
+            by_id = _by_employee(holders(ekey), mkey, free) if ekey else None
+            by_mail = by_email.get(mkey) if mkey else None
+            if by_mail is not None and not free(by_mail):
+                by_mail = None
+            if by_id is not None and by_mail is not None and by_id.id != by_mail.id:
+                self.out.issues.append(_swapped(self.records[i], by_id, by_mail))
+                blocked.append(i)
+                involved.update((by_id.id, by_mail.id))
+                continue
+            person = by_id or by_mail
+            if person is not None and _trusted(self.records[i], person, ekey, mkey):
+                picks.append((i, person, by_id is not None))
+            # else a new person: `_holders` says whose identifiers it re-uses
+        picks.sort(key=lambda pick: not pick[2])  # Employee Id matches claim first (stable)
+        result, claimed = self.out.people, self.claimed
+        for i, person, _ in picks:
+            if person.id not in claimed:
+                result[i] = person
+                claimed.add(person.id)
+        if blocked:  # the import is blocked: its records' identifiers are not "taken" as well
+            self.swapped = True
+            claimed.update(involved)
+            for i in blocked:
+                result[i] = _BLOCKED
 
 
 def _by_employee(

@@ -113,9 +113,9 @@ class Account(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     auto_sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_sync_time: Mapped[str] = mapped_column(String(5), default="02:00")
-    # Mass-leaver guard: more leavers than this share of active people (or this count) blocks.
+    # Mass-leaver guard: more leavers than this share of active people and at least this count.
     leaver_threshold_share: Mapped[float] = mapped_column(default=0.2)
-    leaver_threshold_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    leaver_threshold_count: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     redacted_fields: Mapped[list[Any]] = mapped_column(default=list)
 
 

@@ -40,11 +40,16 @@ class AccountSettings(BaseModel):
     leaver_policy: Text | None = Field(None, description="former | deactivated")
     timezone: Text | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
     leaver_threshold_share: float | None = Field(None, gt=0, le=1)
-    leaver_threshold_count: int | None = Field(None, ge=0, le=settings.MAX_LEAVER_COUNT)
+    leaver_threshold_count: int | None = Field(
+        None,
+        ge=0,
+        le=settings.MAX_LEAVER_COUNT,
+        description="flag a sync only when at least this many leave (and more than the share)",
+    )
 
     def change(self) -> settings.SettingsChange:
-        """What the body changes: fields left out stay as they are; a null count clears it."""
-        unset, given = settings.UNSET, self.model_fields_set
+        """What the body changes: fields left out (or null) stay as they are."""
+        unset = settings.UNSET
         return settings.SettingsChange(
             leaver_policy=unset if self.leaver_policy is None else self.leaver_policy,
             timezone=unset if self.timezone is None else self.timezone,
@@ -52,7 +57,7 @@ class AccountSettings(BaseModel):
                 unset if self.leaver_threshold_share is None else self.leaver_threshold_share
             ),
             leaver_threshold_count=(
-                self.leaver_threshold_count if "leaver_threshold_count" in given else unset
+                unset if self.leaver_threshold_count is None else self.leaver_threshold_count
             ),
         )
 

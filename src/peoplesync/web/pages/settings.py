@@ -12,6 +12,7 @@ from peoplesync.access import service as access
 from peoplesync.access.service import Role
 from peoplesync.accounts import autosync, redaction, settings
 from peoplesync.accounts import service as accounts
+from peoplesync.core.policy import DEFAULT_LEAVER_COUNT, DEFAULT_LEAVER_SHARE
 from peoplesync.errors import InputError
 from peoplesync.notify import service as notify
 from peoplesync.people import demographics
@@ -88,11 +89,12 @@ def threshold(
     count: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        percent = float(share) if share.strip() else 20.0
-        limit = int(count) if count.strip() else None
+        percent = float(share) if share.strip() else DEFAULT_LEAVER_SHARE * 100
+        limit = int(count) if count.strip() else DEFAULT_LEAVER_COUNT
     except ValueError:
         raise InputError(
-            "The leaver threshold must be a number.", hint="E.g. 20 (%) or a count of people."
+            "The leaver threshold must be a number.",
+            hint="E.g. 20 (%) and 5 (people): more than 20% and at least 5 leavers are flagged.",
         ) from None
     change = settings.SettingsChange(
         leaver_threshold_share=percent / 100, leaver_threshold_count=limit
