@@ -419,12 +419,32 @@ def _changed(
 
 
 @st.composite
+def _long_gone(draw: st.DrawFn) -> Person:
+    k = draw(st.integers(80, 83))
+    return Person.of(
+        f"gone{k}",
+        draw(st.sampled_from((PersonStatus.FORMER, PersonStatus.DEACTIVATED))),
+        source_id=draw(st.none() | st.just(f"S{k}")),
+        employee_id=draw(st.none() | st.sampled_from(EMPLOYEE_IDS)),
+        name=draw(st.sampled_from(NAMES)),
+        email=base_email(k),
+        end_date=IMPORT_DATE - timedelta(days=90),
+    )
+
+
+@st.composite
 def change_cases(draw: st.DrawFn, *, max_people: int = 8) -> ChangeCase:
     """A directory in step with a company (planned from `steady_companies`), then changes."""
     start = draw(steady_companies(max_people=max_people))
     first = plan(start.snapshot, start.directory, import_date=IMPORT_DATE)
     assume(not first.issues and validate(start.snapshot, today=IMPORT_DATE).ok)
     directory = tuple(directory_after(start.directory, first))
+    # People who left long ago (issue 11): their emails and Employee Ids are there to re-use.
+    directory += tuple(draw(st.lists(_long_gone(), max_size=2, unique_by=lambda p: p.id)))
+    assume(
+        len({p.email_key for p in directory if p.email_key})
+        == sum(1 for p in directory if p.email_key)
+    )
     records, changed, deleted = draw(changed_records(start.snapshot, directory))
     today = IMPORT_DATE + timedelta(days=draw(st.sampled_from((0, 1, 30, 45))))
     # active through the end date (core.employee.has_left): former once a day has passed it

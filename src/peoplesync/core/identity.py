@@ -10,7 +10,8 @@ A record's identifiers are its source ID (Merge's remote id; a file has none), i
        carries them, the record moves to that profile (the seed's duplicate clean-up).
     2. otherwise by Employee Id, then by email, among the people no record claimed by source ID.
        When the Employee Id points at one person and the email at another, the identifiers are
-       swapped: an error that blocks the import, naming both people.
+       swapped: an error that blocks the import, naming both people. An email never matches a
+       person whose Employee Id is another one.
        A former or deactivated person (or one tied to another HRIS record) is taken only when
        the identifiers both carry agree, and, with only one in common, the name agrees too; else
        the record is a new person, and the review says whose identifier it re-uses.
@@ -271,13 +272,14 @@ def _relink(
 
 def _trusted(rec: SourceEmployee, p: Person, ekey: str | None, mkey: str | None) -> bool:
     """Whether a match by Employee Id or email alone may take `p`."""
+    pe = employee_key(p.employee_id)
+    if ekey and pe and pe != ekey:
+        return False  # an email match whose Employee Ids disagree: someone else
     sid = rec.source_id
     if p.status is ACTIVE and not (sid and p.source_id and p.source_id != sid):
         return True
     common = 0
-    if ekey and (pe := employee_key(p.employee_id)):
-        if pe != ekey:
-            return False
+    if ekey and pe:
         common += 1
     if mkey and (pm := p.email_key):
         if pm != mkey:
