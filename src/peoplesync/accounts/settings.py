@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from peoplesync.core.emails import email_problem
 from peoplesync.core.employee import LeaverPolicy
-from peoplesync.core.policy import SyncPolicy
+from peoplesync.core.policy import DEFAULT_LEAVER_COUNT, SyncPolicy
 from peoplesync.errors import InputError
 from peoplesync.store.models import Account, NotificationRecipient
 
@@ -77,7 +77,11 @@ def policy_of(account: Account) -> SyncPolicy:
     return SyncPolicy(
         leaver_policy=LeaverPolicy(account.leaver_policy),
         leaver_share=account.leaver_threshold_share,
-        leaver_count=account.leaver_threshold_count,
+        leaver_count=(
+            DEFAULT_LEAVER_COUNT
+            if account.leaver_threshold_count is None
+            else account.leaver_threshold_count
+        ),
         redacted=frozenset(str(f) for f in account.redacted_fields),
     )
 

@@ -115,7 +115,7 @@ class Account(Base):
     auto_sync_time: Mapped[str] = mapped_column(String(5), default="02:00")
     # Mass-leaver guard: more leavers than this share of active people and at least this count.
     leaver_threshold_share: Mapped[float] = mapped_column(default=0.2)
-    leaver_threshold_count: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    leaver_threshold_count: Mapped[int | None] = mapped_column(Integer, default=5)  # None: 5
     redacted_fields: Mapped[list[Any]] = mapped_column(default=list)
 
 

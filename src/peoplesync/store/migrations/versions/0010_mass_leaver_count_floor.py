@@ -25,26 +25,16 @@ DEFAULT_COUNT = 5
 
 
 def upgrade() -> None:
+    # Values only: no table rebuild (SQLite's batch mode would recreate `accounts`, and with
+    # foreign keys on, dropping the old table cascades to everything an account owns). The
+    # column stays nullable; the application reads a null as the default.
     accounts = sa.table("accounts", sa.column("leaver_threshold_count", sa.Integer()))
     count = accounts.c.leaver_threshold_count
     op.execute(accounts.update().where(count.is_not(None)).values(leaver_threshold_count=count + 1))
-    op.execute(
-        accounts.update().where(count.is_(None)).values(leaver_threshold_count=DEFAULT_COUNT)
-    )
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.alter_column(
-            "leaver_threshold_count",
-            existing_type=sa.Integer(),
-            nullable=False,
-            server_default=str(DEFAULT_COUNT),
-        )
+    op.execute(accounts.update().where(count.is_(None)).values(leaver_threshold_count=DEFAULT_COUNT))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.alter_column(
-            "leaver_threshold_count", existing_type=sa.Integer(), nullable=True, server_default=None
-        )
     accounts = sa.table("accounts", sa.column("leaver_threshold_count", sa.Integer()))
     count = accounts.c.leaver_threshold_count
     op.execute(accounts.update().values(leaver_threshold_count=count - 1))
