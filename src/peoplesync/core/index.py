@@ -18,30 +18,29 @@ class RecordIndex:
 
     @classmethod
     def build(cls, records: Sequence[SourceEmployee]) -> RecordIndex:
-        email_keys: list[str | None] = []
-        employee_keys: list[str | None] = []
-        add_email, add_employee = email_keys.append, employee_keys.append
-        by_email: dict[str, int] = {}
-        by_source: dict[str, int] = {}
-        for i, rec in enumerate(records):
-            values = rec.values
-            email = values[EMAIL_AT]
-            if email:
-                key = email.strip().casefold()  # type: ignore[union-attr]
-                add_email(key)
-                by_email.setdefault(key, i)
-            else:
-                add_email(None)
-            eid = values[EMPLOYEE_ID_AT]
-            add_employee(eid.strip() or None if eid else None)  # type: ignore[union-attr]
-            if sid := rec.source_id:
-                by_source.setdefault(sid, i)
-        manager: list[int | None] = []
-        for r in records:
-            if m := r.manager_source_id:
-                manager.append(by_source.get(m))
-            elif r.manager_email:
-                manager.append(by_email.get(fold(r.manager_email)))
-            else:
-                manager.append(None)
-        return cls(tuple(email_keys), tuple(employee_keys), by_email, by_source, tuple(manager))
+        # Comprehensions over the values tuples, not a loop of statements: this runs once per
+        # record of every import (100,000 in the benchmark), and a comprehension costs a third.
+        values = [r.values for r in records]
+        email_keys = tuple(
+            e.strip().casefold() if (e := v[EMAIL_AT]) else None  # type: ignore[union-attr]
+            for v in values
+        )
+        employee_keys = tuple(
+            (e.strip() or None) if (e := v[EMPLOYEE_ID_AT]) else None  # type: ignore[union-attr]
+            for v in values
+        )
+        by_email = _first(email_keys)
+        by_source = _first([r.source_id for r in records])
+        manager = tuple(
+            by_source.get(m)
+            if (m := r.manager_source_id)
+            else (by_email.get(fold(r.manager_email)) if r.manager_email else None)
+            for r in records
+        )
+        return cls(email_keys, employee_keys, by_email, by_source, manager)
+
+
+def _first(keys: Sequence[str | None]) -> dict[str, int]:
+    """Each key's first position (a comprehension over the reversed keys: the first wins)."""
+    last = len(keys) - 1
+    return {k: last - j for j, k in enumerate(reversed(keys)) if k}

@@ -17,7 +17,9 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from peoplesync.core.employee import (
+    EMAIL_AT,
     END_DATE_AT,
+    NAME_AT,
     NO_VALUES,
     LeaverPolicy,
     Person,
@@ -214,13 +216,6 @@ class DemographicCanon:
         return known
 
 
-def _target_status(rec: SourceEmployee, import_date: date) -> PersonStatus:
-    end = rec.values[END_DATE_AT]
-    if end is not None and end < import_date:  # type: ignore[operator] # has_left, inlined
-        return PersonStatus.FORMER
-    return PersonStatus.ACTIVE
-
-
 class PlanContext:
     """What every record's planning shares: the compared core values and their getter."""
 
@@ -256,8 +251,15 @@ def plan_record(
     person_id: str,
     manager_id: str | None,
 ) -> PlannedChange:
-    status = _target_status(rec, ctx.import_date)
-    label = item_label(rec.name, rec.email)
+    values = rec.values  # by position: once per record of every import
+    end = values[END_DATE_AT]
+    if end is not None and end < ctx.import_date:  # type: ignore[operator] # has_left, inlined
+        status = PersonStatus.FORMER
+    else:
+        status = PersonStatus.ACTIVE
+    email = values[EMAIL_AT]
+    who: str = values[NAME_AT] or "(no name)"  # type: ignore[assignment]
+    label = f"{who} <{email}>" if email else who  # item_label, inlined
     changes = _diff(ctx, rec, person, manager_id=manager_id, status=status)
     if person is None:
         kind = ChangeKind.CREATE

@@ -58,11 +58,11 @@ def _validate(
     for rec in records:
         issues.extend(record_issues(rec, snapshot.provided, today))
     issues.extend(length_issues(records))
-    keys = index.email_keys
-    issues.extend(duplicates(records, "email", lambda i, r: keys[i]))
-    ids = index.employee_keys
-    issues.extend(duplicates(records, "employee_id", lambda i, r: ids[i]))
-    issues.extend(duplicates(records, "source_id", lambda i, r: r.source_id))
+    keys, ids = index.email_keys, index.employee_keys
+    sources = [r.source_id for r in records]
+    for field, carried in (("email", keys), ("employee_id", ids), ("source_id", sources)):
+        if _repeats(carried):
+            issues.extend(duplicates(records, field, _at(carried)))
     if "manager" in snapshot.provided:
         issues.extend(_hierarchy(records, index, today, directory))
     return ValidationReport(tuple(issues))
@@ -169,6 +169,16 @@ def _birth_date_issues(rec: SourceEmployee, born: date, today: date) -> Iterator
         what,
         "Correct the Date of Birth (YYYY-MM-DD) or leave it empty.",
     )
+
+
+def _at(keys: Sequence[str | None]) -> Callable[[int, SourceEmployee], str | None]:
+    return lambda i, _: keys[i]
+
+
+def _repeats(keys: Sequence[str | None]) -> bool:
+    """Whether any key is carried twice (a set built in C: the usual import has none)."""
+    present = [k for k in keys if k]
+    return len(set(present)) != len(present)
 
 
 def duplicates(

@@ -31,7 +31,9 @@ def upgrade() -> None:
     accounts = sa.table("accounts", sa.column("leaver_threshold_count", sa.Integer()))
     count = accounts.c.leaver_threshold_count
     op.execute(accounts.update().where(count.is_not(None)).values(leaver_threshold_count=count + 1))
-    op.execute(accounts.update().where(count.is_(None)).values(leaver_threshold_count=DEFAULT_COUNT))
+    op.execute(
+        accounts.update().where(count.is_(None)).values(leaver_threshold_count=DEFAULT_COUNT)
+    )
 
 
 def downgrade() -> None:
