@@ -29,6 +29,16 @@ _SPECIAL_TLDS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 RESERVED_TLDS = frozenset({*_SPECIAL_TLDS, "internal"})
 
 
+def plain_public(email: str) -> bool:
+    """The fast path alone: a plain address on an ordinary public domain (no syntax problem and
+    no reserved domain), as most HR data has; False means: ask `email_problem` and
+    `reserved_domain`."""
+    if len(email) > 254 or (m := _PLAIN.fullmatch(email)) is None:
+        return False
+    local, _, domain = email.partition("@")
+    return len(local) <= 64 and "--" not in domain and m.group(1).lower() not in RESERVED_TLDS
+
+
 def email_problem(email: str) -> str | None:
     """None when `email` is a valid address (its domain may be reserved: `reserved_domain`),
     else why not (email-validator's words)."""

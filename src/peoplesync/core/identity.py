@@ -6,8 +6,9 @@ A record's identifiers are its source ID (Merge's remote id; a file has none), i
     1. by source ID. The HRIS says who the record is; its Employee Id or email pointing at
        someone else is a move the privacy safeguard flags (core/guard.py), not a guess.
        Re-linking: when the person tied to the record is deactivated and no longer carries the
-       record's email or Employee Id, and another profile (tied to no record of this import)
-       carries them, the record moves to that profile (the seed's duplicate clean-up).
+       record's email (or, for a record without one, its Employee Id), and another profile
+       (tied to no record of this import) carries it without contradicting the other, the
+       record moves to that profile (the seed's duplicate clean-up).
     2. otherwise by Employee Id, then by email, among the people no record claimed by source ID.
        When the Employee Id points at one person and the email at another, the identifiers are
        swapped: an error that blocks the import, naming both people. An email never matches a
@@ -250,8 +251,13 @@ def _relink(
     elsewhere: Collection[str],
 ) -> Person | None:
     """The profile a record moves to from its deactivated `tied` person, if any."""
-    if (mkey and tied.email_key == mkey) or (ekey and employee_key(tied.employee_id) == ekey):
-        return None  # the tied person still carries the record's identifiers
+    # The admin's clean-up changes the tied profile's email (the seed's "fake ID/email"): the
+    # email decides; a record without one, its Employee Id.
+    if mkey:
+        if tied.email_key == mkey:
+            return None  # the tied person still carries the record's email
+    elif not ekey or employee_key(tied.employee_id) == ekey:
+        return None
     candidates = [by_mail] if mkey and (by_mail := people.by_email.get(mkey)) else []
     if ekey:
         candidates.extend(people.employee_holders(ekey))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TypeVar
 
-from peoplesync.core.emails import RESERVED_TLDS, email_problem, reserved_domain
+from peoplesync.core.emails import RESERVED_TLDS, email_problem, plain_public, reserved_domain
 from peoplesync.core.employee import (
     BIRTH_DATE_AT,
     EMAIL_AT,
@@ -104,6 +104,8 @@ def record_issues(rec: SourceEmployee, provided: frozenset[str], today: date) ->
             "is missing.",
             "Add the employee's work email: it is how people are matched and sign in.",
         )
+    elif plain_public(email):  # type: ignore[arg-type]
+        pass  # the usual address: no regex or lookup beyond the fast path
     elif problem := email_problem(email):  # type: ignore[arg-type]
         yield _issue(
             rec,
@@ -112,12 +114,8 @@ def record_issues(rec: SourceEmployee, provided: frozenset[str], today: date) ->
             f"'{email}' is not a valid email address ({problem})",
             "Correct the address in the HRIS, e.g. name@company.com.",
         )
-    else:
-        tld = email.rpartition(".")[2]  # type: ignore[union-attr] # reserved_email's fast path
-        if (len(tld) < 2 or "@" in tld or tld.lower() in RESERVED_TLDS) and (
-            reserved := reserved_email(rec)
-        ) is not None:
-            yield reserved
+    elif (reserved := reserved_email(rec)) is not None:
+        yield reserved
     start, end, born = values[START_DATE_AT], values[END_DATE_AT], values[BIRTH_DATE_AT]
     if start and end and end < start:  # type: ignore[operator]
         yield _issue(
