@@ -76,7 +76,7 @@ def test_the_blocked_sync_email_reaches_a_real_smtp_server(
     assert "Nothing was imported: your directory is as it was." in body
     for who in (first, second):
         assert f"{who.name} <{who.email}>" in body
-    assert "would swap email addresses" in body
+    assert "email swapped with" in body
     assert "run a manual sync" in body
     assert not any(value in body for value in birth_dates)
     with unit_of_work(world.factory) as session:
