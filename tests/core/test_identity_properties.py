@@ -82,7 +82,13 @@ def test_stable_employee_ids_never_duplicate_or_move_anyone_silently(
                 continue
             eid = version.records[item.record_index].employee_id or ""
             first = owner.setdefault(eid, item.person_id)
-            if first != item.person_id:  # a new person re-using a former one's Employee Id
+            if first != item.person_id:
+                rec = version.records[item.record_index]
+                known = {p.id: p for p in directory}.get(item.person_id)
+                if known is not None and known.email_key == rec.email_key:
+                    owner[eid] = item.person_id  # both identifiers are that person's: theirs
+                    continue
+                # else a new person re-using a former one's Employee Id
                 assert item.kind is ChangeKind.CREATE
                 assert _flagged(result, directory, first), (eid, result)
                 owner[eid] = item.person_id  # the admin was told; it is theirs from now on
