@@ -1,10 +1,10 @@
 """Partial imports: a run says whether it was one (a file of only some people: nobody leaves)
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 02:45:00
 
-Built after 0009; the lead re-chains it after the revisions merged before it.
+(Chained after 0010 on merge.)
 Every run before this one was a full import.
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
