@@ -37,6 +37,10 @@ from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.sync import Syncs
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.serving import free_port
+from peoplesync.sources.merge.client import MergeClient
+from peoplesync.sources.merge.factory import account_pacer, merge_client
+from peoplesync.sources.merge.source import MergeSource
+from peoplesync.sources.merge.windows import windows_for
 from peoplesync.store.db import migrate, session_factory, unit_of_work
 
 
@@ -166,7 +170,62 @@ def summarise(label: str, figures: list[Figures]) -> None:
     )
 
 
+RATE_LIMIT_PER_MINUTE = 600  # Merge's Enterprise plan
+PAGE_LATENCY_SECONDS = 0.3  # real Merge pages take hundreds of milliseconds
+
+
+def rate_limited_first_fetch(size: int = 100_000) -> None:
+    """Issue 12: the first fetch of `size` employees under Merge's per-account budget and page
+    latency. The floor is the budget alone: `size / 100` pages at 10 a second; one cursor would
+    take pages x latency instead (300 s for 1,000 pages)."""
+    with sandbox_process() as (base_url, control):
+        company = control.create_company(
+            seed=5,
+            size=size,
+            initial_sync_seconds=0,
+            rate_limit_per_minute=RATE_LIMIT_PER_MINUTE,
+            page_latency_seconds=PAGE_LATENCY_SECONDS,
+        )
+        settings = Settings(merge_rate_limit_per_minute=RATE_LIMIT_PER_MINUTE)
+        pacer = account_pacer(settings)
+
+        def client() -> MergeClient:
+            return merge_client(
+                settings,
+                base_url=base_url,
+                api_key=DEFAULT_API_KEY,
+                account_token=company.account_token,
+                pacer=pacer,
+            )
+
+        source = MergeSource(
+            client(),
+            name="Justworks",
+            supported=None,
+            redacted=frozenset(),
+            modified_after=None,
+            windows=windows_for(RATE_LIMIT_PER_MINUTE),
+            client_for=client,
+        )
+        started = time.perf_counter()
+        batch = source.read()
+        took = time.perf_counter() - started
+    pages = -(-size // 100)
+    windows = windows_for(RATE_LIMIT_PER_MINUTE)
+    floor = pages / (RATE_LIMIT_PER_MINUTE / 60)
+    fetched = len(batch.snapshot.records)
+    assert fetched == size, f"fetched {fetched:,} of {size:,}"
+    print(
+        f"first fetch, {size:,} employees at {RATE_LIMIT_PER_MINUTE}/min and "
+        f"{PAGE_LATENCY_SECONDS * 1000:.0f} ms a page, {windows} windows: "
+        f"{took:6.1f} s; rate-limit floor {floor:6.1f} s ({took / floor:4.2f}x, target <= 1.10x); "
+        f"one cursor would take {pages * PAGE_LATENCY_SECONDS:5.0f} s; "
+        f"{int(batch.timings.get('pages', 0)):,} pages"
+    )
+
+
 def main() -> None:
+    rate_limited_first_fetch()
     one_company(10_000, churn=0)
     one_company(100_000, churn=1_000)
     postgres_url = os.environ.get("PEOPLESYNC_BENCH_POSTGRES_URL")

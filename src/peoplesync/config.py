@@ -38,8 +38,14 @@ class Settings(BaseSettings):
     merge_max_retries: int = 5
     merge_backoff_cap_seconds: float = 30.0
     merge_webhook_key: SecretStr | None = None
-    # Merge Link for the connect flow (None: <merge_base_url without /api>/link, the sandbox's).
-    merge_link_url: str | None = None
+    # Merge's request budget per linked account (100, 400 or 600 a minute by plan; None: not
+    # paced, 429s wait out Retry-After), and how many created_at windows a first sync walks at
+    # once (None: as many as the budget can keep busy, one without a budget).
+    merge_rate_limit_per_minute: int | None = None
+    merge_fetch_windows: int | None = None
+    # Merge Link's script for the connect flow (None: Merge's CDN for a merge.dev base URL, else
+    # <merge_base_url without /api>/link/initialize.js: the sandbox's stand-in).
+    merge_link_script_url: str | None = None
 
     # Jobs (Huey): "sqlite" (embedded) or "redis"
     queue_backend: str = "sqlite"

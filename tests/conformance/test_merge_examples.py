@@ -97,20 +97,15 @@ def test_merge_account_details_example_parses(merge_client: MergeClient) -> None
     assert not details.relink_needed
 
 
-# Facts of Merge's model that today's mapping contradicts (docs/merge-facts.md, "Where our
-# current code contradicts these facts"). Strict: when mapping.py follows them, these pass and
-# pytest says so, and the marker goes.
-MAPPING_TODO = "mapping.py does not follow this Merge fact yet (issue 12, for the lead)"
+# Facts of Merge's model that the mapping follows (docs/merge-facts.md).
 
 
-@pytest.mark.xfail(strict=True, reason=MAPPING_TODO)
 def test_the_legal_name_is_first_and_last_not_the_display_name() -> None:
     mapped = map_employee(merge.EMPLOYEE_AS_IDS | {"remote_was_deleted": False})
     assert mapped is not None
     assert mapped.name == "Greg Hirsch"
 
 
-@pytest.mark.xfail(strict=True, reason=MAPPING_TODO)
 def test_a_date_only_field_keeps_its_calendar_date_at_a_positive_offset() -> None:
     raw = merge.EMPLOYEE_AS_IDS | {"remote_was_deleted": False}
     mapped = map_employee(raw | {"start_date": "2021-03-02T00:00:00+09:00"})
@@ -118,7 +113,6 @@ def test_a_date_only_field_keeps_its_calendar_date_at_a_positive_offset() -> Non
     assert str(mapped.start_date) == "2021-03-02"
 
 
-@pytest.mark.xfail(strict=True, reason=MAPPING_TODO)
 def test_a_lower_case_z_is_a_date_like_any_other() -> None:
     raw = merge.EMPLOYEE_AS_IDS | {"remote_was_deleted": False}
     mapped = map_employee(raw | {"start_date": "2020-10-11T00:00:00z"})

@@ -189,3 +189,26 @@ def test_a_broken_answer_fails_the_run_and_touches_nothing(world: World, fault: 
     healed = world.sync_and_apply()
     assert healed.plan is not None
     assert (world.people()[victim].name or "").startswith("Changed")
+
+
+def test_a_budgeted_first_sync_walks_windows_and_reports_its_time_left(world: World) -> None:
+    """With Merge's budget set, the first read walks several created_at windows at once under
+    one pacer, through the whole sync (progress written on the run meanwhile), and imports the
+    same company a single cursor does."""
+    seen: list[dict[str, object]] = []
+
+    def look(fetched: int) -> None:
+        with unit_of_work(world.factory) as session:
+            run = session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
+            assert run is not None
+            seen.append(dict(run.progress))
+
+    settings = world.ctx.settings.model_copy(
+        update={"merge_rate_limit_per_minute": 6000, "merge_fetch_windows": 3}
+    )
+    ctx = replace(world.ctx, settings=settings, progress_every_seconds=0.0)
+    outcome = world.syncs(ctx).from_hris(world.account_id, trigger="manual", on_progress=look)
+    assert outcome.plan is not None
+    assert outcome.plan.counts()["create"] == COMPANY_SIZE
+    assert world.run(outcome.run_id).timings["pages"] > 3  # three cursors, each its own pages
+    assert any("share_done" in p for p in seen)  # the run page can show how far it has got

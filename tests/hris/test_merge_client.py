@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
+from peoplesync.core.issues import Issue
 from peoplesync.errors import (
     ProviderProtocolError,
     ReconnectNeededError,
@@ -234,8 +235,16 @@ def test_mapping_keeps_calendar_dates_and_drops_redacted_fields() -> None:
 
 
 def test_a_date_that_is_not_a_date_names_the_employee_and_field() -> None:
-    with pytest.raises(ProviderProtocolError, match="employee jw-1 has a start_date"):
-        map_employee({"id": "x", "remote_id": "jw-1", "start_date": "last tuesday"})
+    issues: list[Issue] = []
+    mapped = map_employee(
+        {"id": "x", "remote_id": "jw-1", "start_date": "last tuesday"}, issues=issues
+    )
+    assert mapped is not None
+    assert mapped.start_date is None
+    assert [(i.location, i.field, i.blocking) for i in issues] == [
+        ("employee jw-1", "start_date", True)
+    ]
+    assert "'last tuesday' is not a date" in issues[0].message
 
 
 def test_supported_fields_decide_what_is_provided() -> None:
@@ -255,6 +264,23 @@ def test_sync_status_phases() -> None:
     assert state(status="FAILED", last_sync_finished="x") == "failed"
     assert state(status="PAUSED", last_sync_finished="x") == "paused"
     assert state(status="SOMETHING_NEW", last_sync_finished="x") == "unknown"
+
+
+def test_freshness_is_the_last_finished_sync_not_the_status_of_the_moment() -> None:
+    def freshness(**fields: object) -> str:
+        base = {"model_id": "hris.Employee", "model_name": "Employee", **fields}
+        return str(employee_sync_state(parse_sync_statuses([base])).progress()["freshness"])
+
+    done = {"last_sync_finished": "2026-11-01T00:00:00Z", "is_initial_sync": False}
+    assert freshness(status="SYNCING", last_sync_result="DONE", **done) == "DONE"
+    assert freshness(status="SYNCING", last_sync_result="PARTIALLY_SYNCED", **done) == (
+        "PARTIALLY_SYNCED"
+    )
+    assert freshness(status="DONE", last_sync_result="FAILED", **done) == "FAILED"
+    assert freshness(status="PAUSED", last_sync_result="DONE", **done) == "PAUSED"
+    # The first sync: `is_initial_sync`, or no `last_sync_finished` yet, whatever the status.
+    assert freshness(status="DONE", last_sync_result="DONE", is_initial_sync=True) == "SYNCING"
+    assert freshness(status="DONE", last_sync_result="DONE") == "SYNCING"
 
 
 def test_a_fetch_sweeps_young_garbage_but_never_rescans_the_records(

@@ -156,6 +156,36 @@ def test_stale_source(world: World, sandbox: SandboxServer, company: SandboxAcco
     assert "Justworks reports that its last sync failed" in blocked.findings[0]["message"]
 
 
+def test_a_done_status_after_a_failed_sync_is_not_fresh(
+    world: World, sandbox: SandboxServer, company: SandboxAccount
+) -> None:
+    """Merge: `status` DONE with `last_sync_result` FAILED (two different syncs) is stale."""
+    account_id = setup(world, sandbox, company)
+    someone = people(world, account_id)[2]
+    sandbox.control.rename(company.account_token, str(someone.source_id), first_name="Renamed")
+    sandbox.control.set_sync_status(company.account_token, "DONE", last_sync_result="FAILED")
+    run = world.run(automatic(world, account_id))
+    assert (run.state, run.blocked_reason) == ("blocked", "stale_source")
+    assert "its last sync failed" in run.findings[0]["message"]
+
+
+def test_a_routine_resync_after_a_good_sync_does_not_block(
+    world: World, sandbox: SandboxServer, company: SandboxAccount
+) -> None:
+    """Merge: `status` SYNCING (a periodic re-sync) over `last_sync_result` DONE is fresh."""
+    account_id = setup(world, sandbox, company)
+    someone = people(world, account_id)[1]
+    sandbox.control.rename(company.account_token, str(someone.source_id), first_name="Yara")
+    statuses = sandbox.control.set_sync_status(company.account_token, "SYNCING", seconds=3600)
+    employee = next(s for s in statuses if s["model_name"] == "Employee")
+    assert (employee["status"], employee["last_sync_result"]) == ("SYNCING", "DONE")
+    assert employee["is_initial_sync"] is False
+    run = world.run(automatic(world, account_id))
+    assert run.state == RunState.SUCCEEDED, run.findings
+    with unit_of_work(world.factory) as session:
+        assert session.get(Person, someone.id).name.startswith("Yara")  # type: ignore[union-attr]
+
+
 def test_an_automated_run_with_nothing_to_block_applies_by_itself(
     world: World, sandbox: SandboxServer, company: SandboxAccount
 ) -> None:

@@ -56,7 +56,7 @@ def _mirror(world: World, account_id: int) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in rows]
 
 
-@pytest.mark.parametrize("key", ["team", "work_email", "employments", "date_of_birth"])
+@pytest.mark.parametrize("key", ["work_location", "work_email", "employments", "date_of_birth"])
 def test_an_automatic_sync_given_a_record_without_a_field_fails_and_changes_nothing(
     world: World, sandbox: SandboxServer, company: SandboxAccount, key: str
 ) -> None:

@@ -136,3 +136,42 @@ def test_people_already_stored_get_their_search_terms(tmp_path: Path) -> None:
     command.downgrade(config, "0007")
     assert "person_search_terms" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_connections_get_their_integration_and_keep_their_mirror_both_ways(tmp_path: Path) -> None:
+    """0011: an existing connection is a Justworks one; downgrading drops the two columns and
+    keeps the connection and its mirror rows (no table copy cascading through foreign keys)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0009")
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
+                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
+                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
+                "0, '06:00', 0.1, '[]')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO connections (id, account_id, provider, status, base_url, "
+                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
+                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO source_records (connection_id, source_id, record) "
+                "VALUES (1, 'a', '[]')"
+            )
+        )
+    command.upgrade(config, "0011")
+    with engine.connect() as db:
+        found = db.execute(text("SELECT integration_name, integration_slug FROM connections")).all()
+    assert found == [("Justworks", "justworks")]
+    command.downgrade(config, "0009")
+    with engine.connect() as db:
+        assert db.scalar(text("SELECT count(*) FROM connections")) == 1
+        assert db.scalar(text("SELECT count(*) FROM source_records")) == 1
+    engine.dispose()

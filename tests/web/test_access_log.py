@@ -60,7 +60,7 @@ def test_the_access_log_of_serve_shows_no_public_token(tmp_path: Path) -> None:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise AssertionError(log.read_text()) from None
                 time.sleep(0.1)
-        back = f"{url}/settings/integrations/justworks/callback"
+        back = f"{url}/settings/integrations/justworks"
         with httpx.Client(timeout=10, follow_redirects=True) as client:
             answer = client.get(back, params={"public_token": PUBLIC_TOKEN, "state": "s"})
         assert answer.url.path == "/login"  # via the sign-in page, whose `next` carries it too
@@ -69,6 +69,6 @@ def test_the_access_log_of_serve_shows_no_public_token(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=30)
     written = log.read_text()
-    assert "GET /settings/integrations/justworks/callback?public_token=[redacted]" in written
+    assert "GET /settings/integrations/justworks?public_token=[redacted]" in written
     assert "GET /login?next=[redacted]" in written
     assert PUBLIC_TOKEN not in written, written

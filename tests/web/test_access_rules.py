@@ -30,6 +30,8 @@ def _fill(path: str, other: Tenant) -> str:
         "demographic_id": other.demographic_id,
         "token_id": other.token_id,
         "login_id": other.login_id,
+        "slug": "justworks",
+        "provider": "justworks",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
@@ -37,13 +39,17 @@ def _fill(path: str, other: Tenant) -> str:
 # Routes whose path names something of the caller's own account, not another account's record
 # (a field name), or a record account B does not have (an outbox email).
 NOT_RECORDS = {"/api/v1/redaction/{field}", "/settings/outbox/{email_id}"}
+# An HR system's slug names the caller's own connection to it (every account may have one).
+PROVIDER_PARAMS = {"{slug}", "{provider}"}
 
 
 def _requests(other: Tenant) -> list[tuple[str, str]]:
     return [
         (method, _fill(path, other))
         for path, methods in _routes()
-        if "{" in path and path not in NOT_RECORDS
+        if "{" in path
+        and path not in NOT_RECORDS
+        and not set(re.findall(r"\{\w+\}", path)) <= PROVIDER_PARAMS
         for method in sorted(methods)
     ]
 

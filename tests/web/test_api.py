@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from peoplesync.cli.demo import sample_path
+from peoplesync.errors import ReconnectNeededError
 from peoplesync.jobs.merge_webhook import SIGNATURE_HEADER, expected_signature
 from peoplesync.web.app import MAX_BODY_BYTES
 from tests.web.site import WEBHOOK_KEY, Site
@@ -204,8 +205,12 @@ def test_an_account_token_connects_justworks_through_the_api(site: Site) -> None
     assert connected["connected"] is True
     assert connected["status"] in {"connected", "initial_sync"}
     assert company.account_token not in str(connected)  # never shown back
+    assert connected["linked_account_id"] == company.linked_account_id  # from account-details
+    assert (connected["provider"], connected["provider_name"]) == ("justworks", "Justworks")
     wrong = api.put("/api/v1/connections/justworks", json={"account_token": "not-a-token"})
-    assert wrong.json()["status"] == "reconnect_needed"
+    assert wrong.status_code == ReconnectNeededError.http_status  # Merge refused it: not saved
+    assert "Merge refused our credentials" in wrong.json()["error"]["message"]
+    assert api.get("/api/v1/connections").json()["linked_account_id"] == (company.linked_account_id)
 
 
 def test_an_oversized_upload_is_refused_before_it_is_read(site: Site) -> None:

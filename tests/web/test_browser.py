@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
+from peoplesync.connections.service import by_linked_account
 from tests.web.browsing import chromium, shoot
 from tests.web.site import PASSWORD, Site
 
@@ -106,11 +107,15 @@ def connect_justworks(page: Page, site: Site) -> str:
     expect(
         page.get_by_text("peoplesync would like to read your Justworks employee data")
     ).to_be_visible()
+    consent_url = page.url
     page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(re.compile(rf"^{re.escape(site.sandbox.url)}/link\?"))
-    expect(page.get_by_role("heading", name="Connect your Justworks account")).to_be_visible()
-    page.get_by_label("I added the service account and sent the invitation").check()
-    page.get_by_role("button", name="Submit").click()
+    # Embedded Link: the stand-in's initialize.js lays its dialog over our page (no redirect).
+    link = page.frame_locator("#merge-link-frame")
+    expect(link.get_by_role("heading", name="Connect your Justworks account")).to_be_visible()
+    assert page.url == consent_url
+    shoot(page, "merge-link")
+    link.get_by_label("I added the service account and sent the invitation").check()
+    link.get_by_role("button", name="Submit").click()
     expect(page).to_have_url(f"{site.url}/settings/integrations/justworks")
     expect(page.get_by_role("status").first).to_contain_text("Justworks is connected.")
     expect(page.get_by_text("Initial sync in progress.")).to_be_visible()
@@ -118,6 +123,14 @@ def connect_justworks(page: Page, site: Site) -> str:
     expect(page.get_by_role("button", name="Sync", exact=True)).to_be_disabled()
     tokens = list(site.sandbox.state.accounts)
     assert len(tokens) == 1, tokens
+    linked = site.sandbox.state.accounts[tokens[0]]
+    with site.web.uow() as session:  # the exchange's `id`: what Merge's webhooks name
+        connection = by_linked_account(session, linked.id)
+        assert connection is not None
+        assert (connection.integration_name, connection.integration_slug) == (
+            "Justworks",
+            "justworks",
+        )
     return tokens[0]
 
 
@@ -166,7 +179,7 @@ def first_sync_and_import(page: Page, site: Site, company: list[Json]) -> None:
     expect(tab.locator(".count")).to_have_text(str(everyone))
     rows = page.locator('tr[data-kind="create"]')
     expect(rows).to_have_count(min(everyone, 50))
-    someone = company[0]["display_full_name"]
+    someone = legal_name(company[0])
     expect(page.locator("table.review")).to_contain_text(someone)
     shoot(page, "review")
     import_reviewed(page, run_id)
@@ -175,13 +188,19 @@ def first_sync_and_import(page: Page, site: Site, company: list[Json]) -> None:
     expect(page.locator("h1 .muted")).to_have_text(str(everyone))
     users = page.locator("table.users")
     for person in company[:5]:
-        expect(users).to_contain_text(person["display_full_name"])
+        expect(users).to_contain_text(legal_name(person))
     shoot(page, "users")
     page.get_by_role("link", name=someone, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(someone)
     expect(page.locator(".facts").first).to_contain_text(someone_email(company[0]))
     expect(page.locator(".facts").first).to_contain_text("Justworks (Merge)")
     shoot(page, "user")
+
+
+def legal_name(person: Json) -> str:
+    """The name peoplesync imports: first + last (Merge's display name may carry the preferred
+    first name)."""
+    return f"{person['first_name']} {person['last_name']}"
 
 
 def someone_email(person: Json) -> str:
@@ -197,9 +216,9 @@ def sync_again(page: Page, site: Site) -> int:
 
 
 def rename_shows_as_update(page: Page, site: Site, token: str, person: Json) -> None:
-    before = person["display_full_name"]
+    before = legal_name(person)
     renamed = site.sandbox.control.rename(token, person["id"], last_name="Okafor-Lindqvist")
-    after = renamed["display_full_name"]
+    after = legal_name(renamed)
     assert after != before
     run_id = sync_again(page, site)
     assert count(page, "update") == 1
@@ -249,7 +268,7 @@ def switch_auto_sync(page: Page, site: Site) -> None:
 
 def hostile_name_is_text(page: Page, site: Site, token: str, person: Json) -> None:
     renamed = site.sandbox.control.rename(token, person["id"], first_name=HOSTILE)
-    shown = renamed["display_full_name"]
+    shown = legal_name(renamed)
     assert HOSTILE in shown
     run_id = sync_again(page, site)
     assert count(page, "update") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import pytest
 
 from peoplesync.sandbox import DEFAULT_API_KEY
 from peoplesync.serving import free_port
+from tests.web.linking import link_by_http
 from tests.web.site import csrf_of
 
 
@@ -35,22 +35,10 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60
     return seen
 
 
-def _link_justworks(client: httpx.Client) -> None:
-    """Continue setup -> consent -> the sandbox's Merge Link dialog -> back to the app."""
-    consent = client.get("/settings/integrations/justworks/consent")
-    link = client.post(
-        "/settings/integrations/justworks/link", data={"csrf_token": csrf_of(consent.text)}
-    )
-    assert link.status_code == 303, link.text
-    dialog = httpx.get(link.headers["location"])
-    fields = dict(re.findall(r'name="(link_token|redirect_uri)" value="([^"]+)"', dialog.text))
-    submitted = httpx.post(
-        link.headers["location"].split("?")[0],
-        data={**{k: html.unescape(v) for k, v in fields.items()}, "service_account_added": "yes"},
-    )
-    assert submitted.status_code == 303, submitted.text
-    back = client.get(submitted.headers["location"])
-    assert back.status_code == 303, back.text
+def _link_justworks(client: httpx.Client, sandbox_url: str) -> None:
+    """Continue setup -> consent -> the sandbox's embedded Merge Link -> connected."""
+    done = link_by_http(client, sandbox_url, str(client.base_url).rstrip("/"))
+    assert done.headers["location"] == "/settings/integrations/justworks"
 
 
 def test_the_demo_serves_the_app_and_shows_how_to_change_the_hris(tmp_path: Path) -> None:
@@ -92,7 +80,7 @@ def test_the_demo_serves_the_app_and_shows_how_to_change_the_hris(tmp_path: Path
             page = client.get("/settings/integrations/justworks")
             assert page.status_code == 200
             assert "Continue setup" in page.text
-            _link_justworks(client)
+            _link_justworks(client, sandbox)
         told = _read_until(process, "Try ")
         token = re.search(rf"Control   {re.escape(sandbox)}/control/accounts/(\S+)", told)
         assert token is not None, told

@@ -21,9 +21,10 @@ from peoplesync.accounts.service import create_account
 from peoplesync.config import Settings
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.serving import ServerThread
+from peoplesync.sources.merge.client import MERGE_REGIONS
 from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
 from peoplesync.web.app import MAX_BODY_BYTES, create_app
-from peoplesync.web.context import WebContext
+from peoplesync.web.context import WebContext, link_api_base_url, link_origins, link_script_url
 from tests.web.site import Site, now
 from tests.web.tenants import Tenant
 
@@ -104,11 +105,33 @@ def test_pages_and_api_answers_are_never_cached(tenants: tuple[Tenant, Tenant]) 
     assert static.headers.get("cache-control") != "no-store"  # no personal data: cacheable
 
 
-def test_forms_may_post_only_to_this_site_and_merge_link(site: Site) -> None:
+def test_forms_post_here_only_and_scripts_come_from_here_and_merge_link(site: Site) -> None:
     policy = site.client().get("/login").headers["content-security-policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
-    link = urlsplit(site.web.link_url)
-    assert directives["form-action"].split() == ["'self'", f"{link.scheme}://{link.netloc}"]
+    link = urlsplit(site.web.link_script_url)
+    assert link.path == "/link/initialize.js"  # the sandbox's stand-in (no merge.dev base URL)
+    here_and_link = ["'self'", f"{link.scheme}://{link.netloc}"]
+    assert directives["form-action"].split() == ["'self'"]
+    assert directives["script-src"].split() == here_and_link
+    assert directives["frame-src"].split() == here_and_link
+
+
+def test_link_loads_from_merges_cdn_in_every_region() -> None:
+    for base in ("https://api.merge.dev/api", "https://api-eu.merge.dev/api"):
+        settings = Settings(merge_base_url=base)
+        assert link_script_url(settings) == "https://cdn.merge.dev/initialize.js"
+        assert link_origins(settings) == ("https://cdn.merge.dev", "https://*.merge.dev")
+    regions = {
+        region: link_api_base_url(Settings(merge_base_url=url))
+        for region, url in MERGE_REGIONS.items()
+    }
+    assert regions == {
+        "us": None,
+        "eu": "https://api-eu.merge.dev",
+        "apac": "https://api-ap.merge.dev",
+    }
+    own = Settings(merge_link_script_url="https://link.example/initialize.js")
+    assert link_script_url(own) == "https://link.example/initialize.js"
 
 
 def test_a_body_too_large_gets_the_error_shape_of_its_room(site: Site) -> None:

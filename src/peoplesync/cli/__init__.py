@@ -2,12 +2,13 @@
 
 from peoplesync.cli.commands import app, main
 from peoplesync.cli.demo import demo
-from peoplesync.cli.hris import connect_app, list_connections, sandbox
+from peoplesync.cli.hris import connect_app, disconnect_hris, list_connections, sandbox
 from peoplesync.cli.web import logins_app, serve
 
 app.command()(demo)
 app.add_typer(connect_app, name="connect")
 app.command("connections")(list_connections)
+app.command("disconnect")(disconnect_hris)
 app.command()(sandbox)
 app.command()(serve)
 app.add_typer(logins_app, name="logins")

@@ -1,4 +1,4 @@
-"""HRIS commands: connect Justworks through Merge, list connections, sync from the HRIS."""
+"""HRIS commands: connect any Merge HRIS, disconnect, list connections, sync from the HRIS."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from peoplesync.accounts import service as accounts
 from peoplesync.cli.context import handles_errors, out, print_json, state, utcnow
+from peoplesync.connections import linking
 from peoplesync.connections import service as connections
 from peoplesync.crypto import secret_box
 from peoplesync.errors import InputError
+from peoplesync.runs.disconnect import disconnect
 from peoplesync.runs.hris import refresh_status
 from peoplesync.runs.sync import SyncResult, Syncs
-from peoplesync.sources.merge.client import MERGE_REGIONS
+from peoplesync.sources.merge.client import MERGE_REGIONS, MergeClient
 from peoplesync.sources.merge.factory import merge_client
 
 connect_app = typer.Typer(help="Connect an HRIS to an account.", no_args_is_help=True)
@@ -38,9 +40,8 @@ def _base_url(region: str | None, base_url: str | None, default: str) -> str:
     return default
 
 
-@connect_app.command("justworks")
 @handles_errors
-def connect_justworks(
+def connect_provider(
     ctx: typer.Context,
     account: AccountOpt = None,
     account_token: Annotated[
@@ -58,35 +59,59 @@ def connect_justworks(
         str | None, typer.Option(help="Any Merge API base URL ending in /api (e.g. a sandbox).")
     ] = None,
 ) -> None:
-    """Connect Justworks through Merge, with an account token or a Link public token."""
+    """Connect this HRIS through Merge, with an account token or a Link public token (the
+    integration Merge linked is recorded, with the linked account's id)."""
     st = state(ctx)
     settings = st.settings
     if settings.merge_api_key is None:
         raise InputError("No Merge API key is configured.", hint="Set PEOPLESYNC_MERGE_API_KEY.")
     api_key = settings.merge_api_key.get_secret_value()
     url = _base_url(region, base_url, settings.merge_base_url)
+
+    def client_for(token: str | None) -> MergeClient:
+        return merge_client(settings, base_url=url, account_token=token)
+
     if public_token:
-        with merge_client(settings, base_url=url) as client:
-            account_token = client.exchange_public_token(public_token).account_token
-    if not account_token:
+        linked = linking.from_public_token(client_for, public_token)
+    elif account_token:
+        linked = linking.from_account_token(client_for, account_token)
+    else:
         raise InputError(
             "Say how to connect.",
             hint="Pass --account-token (from Merge) or --public-token (from Merge Link).",
         )
     with st.uow() as session:
         acct = accounts.resolve_account(session, account)
-        connections.save_connection(
+        linking.save(
             session,
             acct,
+            linked,
             box=secret_box(settings),
             base_url=url,
             api_key=api_key,
-            account_token=account_token,
             now=utcnow(),
         )
         account_id = acct.id
     connection = refresh_status(st.factory(), account_id, st.hris())
-    out.print(f"Justworks connected: {connections.STATUS_LABELS[connection.status]}.")
+    name = connections.provider_name(connection)
+    out.print(f"{name} connected: {connections.STATUS_LABELS[connection.status]}.")
+
+
+for _slug, _name in connections.PROVIDERS.items():
+    connect_app.command(_slug, help=f"Connect {_name} through Merge (an account or public token).")(
+        connect_provider
+    )
+
+
+@handles_errors
+def disconnect_hris(ctx: typer.Context, account: AccountOpt = None) -> None:
+    """Disconnect the HRIS: Merge deletes the linked account, its credentials are removed here;
+    the directory and its history are kept."""
+    st = state(ctx)
+    with st.uow() as session:
+        account_id = accounts.resolve_account(session, account).id
+    name = disconnect(st.factory(), account_id, st.hris(), actor="cli")
+    out.print(f"{name} disconnected. The directory and its history are kept.")
 
 
 @handles_errors
@@ -103,6 +128,8 @@ def list_connections(
         rows = [
             {
                 "provider": c.provider,
+                "provider_name": connections.provider_name(c),
+                "linked_account_id": c.linked_account_id,
                 "status": c.status,
                 "status_label": connections.STATUS_LABELS[c.status],
                 "detail": c.status_detail,
@@ -120,7 +147,7 @@ def list_connections(
     for row in rows:
         latest = row["last_success_at"] or "never"
         out.print(
-            f"{connections.PROVIDERS[str(row['provider'])]}: {row['status_label']} "
+            f"{row['provider_name']}: {row['status_label']} "
             f"(latest sync: {latest}) — {escape(str(row['base_url']))}"
         )
         if row["detail"]:
@@ -143,7 +170,7 @@ def plan_from_hris(
         )
     with Progress(
         SpinnerColumn(),
-        TextColumn("Fetching employees from Justworks (through Merge): {task.completed} so far"),
+        TextColumn("Fetching employees from the HRIS (through Merge): {task.completed} so far"),
         TimeElapsedColumn(),
         console=out,
         transient=True,

@@ -1,5 +1,6 @@
-"""HRIS connections (Justworks through Merge): saved credentials and status (the mirror of
-what they fetch is in `mirror.py`).
+"""HRIS connections (any Merge HRIS: Justworks, BambooHR, HiBob...): saved credentials, the
+linked account and its integration, and status (the mirror of what they fetch is in
+`mirror.py`). An account has one HRIS connection; its `provider` is the integration's slug.
 
 Credentials are sealed with the settings' key before they touch the database and are opened only
 to build a client. The caller owns the transaction; network calls happen outside this module.
@@ -22,7 +23,38 @@ from peoplesync.errors import (
 )
 from peoplesync.store.models import Account, Connection, PendingRecord, SourceRecord
 
-PROVIDERS = {"justworks": "Justworks"}
+
+class _Catalog(dict[str, str]):
+    """Merge HRIS slugs -> names; a slug Merge adds later reads as itself, capitalised."""
+
+    def __missing__(self, slug: str) -> str:
+        return slug.replace("-", " ").title()
+
+
+# The HR systems offered on the Data Integrations page (Merge serves every one with the same
+# API). Slugs are Merge's integration slugs as `link-token`'s `integration` takes them.
+PROVIDERS: dict[str, str] = _Catalog(
+    {
+        "justworks": "Justworks",
+        "adp-workforce-now": "ADP Workforce Now",
+        "bamboohr": "BambooHR",
+        "gusto": "Gusto",
+        "hibob": "HiBob",
+        "paylocity": "Paylocity",
+        "personio": "Personio",
+        "rippling": "Rippling",
+        "ukg-pro": "UKG Pro",
+        "workday": "Workday",
+    }
+)
+DEFAULT_PROVIDER = "justworks"
+
+
+def provider_name(connection: Connection | None, slug: str = DEFAULT_PROVIDER) -> str:
+    """What pages and emails call the HRIS: the name Merge gave the linked integration."""
+    if connection is None:
+        return PROVIDERS[slug]
+    return connection.integration_name or PROVIDERS[connection.provider]
 
 
 class ConnectionStatus(enum.StrEnum):
@@ -30,9 +62,11 @@ class ConnectionStatus(enum.StrEnum):
     INITIAL_SYNC = "initial_sync"
     RECONNECT_NEEDED = "reconnect_needed"
     ERROR = "error"
+    DISCONNECTED = "disconnected"
 
 
 STATUS_LABELS: dict[str, str] = {
+    ConnectionStatus.DISCONNECTED: "Disconnected",
     ConnectionStatus.CONNECTED: "Connected",
     ConnectionStatus.INITIAL_SYNC: "Initial sync in progress",
     ConnectionStatus.RECONNECT_NEEDED: "Reconnect needed",
@@ -49,21 +83,28 @@ def save_connection(
     api_key: str,
     account_token: str,
     now: datetime,
-    provider: str = "justworks",
+    provider: str | None = None,
     linked_account_id: str | None = None,
+    integration_name: str | None = None,
 ) -> Connection:
-    """Create or replace the account's connection to `provider`. The mirror starts empty."""
-    connection = session.scalar(
-        select(Connection).where(
-            Connection.account_id == account.id, Connection.provider == provider
-        )
+    """Create or replace the account's HRIS connection. The mirror starts empty (a relink of
+    the same linked account keeps it: its ids are the same)."""
+    slug = provider or DEFAULT_PROVIDER
+    connection = find_connection(session, account.id)
+    same = (
+        connection is not None
+        and linked_account_id is not None
+        and connection.linked_account_id == linked_account_id
     )
     if connection is None:
-        connection = Connection(account_id=account.id, provider=provider, created_at=now)
+        connection = Connection(account_id=account.id, provider=slug, created_at=now)
         session.add(connection)
-    else:
+    elif not same:
         for table in (SourceRecord, PendingRecord):
             session.execute(delete(table).where(table.connection_id == connection.id))
+    connection.provider = slug
+    connection.integration_slug = slug
+    connection.integration_name = integration_name or PROVIDERS[slug]
     connection.base_url = base_url.rstrip("/")
     connection.api_key_encrypted = box.seal(api_key)
     connection.account_token_encrypted = box.seal(account_token)
@@ -71,30 +112,48 @@ def save_connection(
     connection.status = ConnectionStatus.INITIAL_SYNC.value
     connection.status_detail = "Waiting for Merge's first sync of this account."
     connection.initial_sync = {}
-    connection.last_fetch_started_at = None
-    connection.last_success_at = None
-    connection.in_step = None
+    if not same:
+        connection.last_fetch_started_at = None
+        connection.last_success_at = None
+        connection.in_step = None
     session.flush()
     return connection
 
 
-def find_connection(
-    session: Session, account_id: int, provider: str = "justworks"
-) -> Connection | None:
+def forget_credentials(connection: Connection) -> None:
+    """Disconnect: the sealed credentials go; the directory, its history and the connection's
+    record (what it last synced) stay. Merge's side is `delete-account` (the caller's)."""
+    connection.api_key_encrypted = None
+    connection.account_token_encrypted = None
+    connection.status = ConnectionStatus.DISCONNECTED.value
+    connection.status_detail = "Disconnected: the credentials were removed."
+    connection.in_step = None
+
+
+def by_linked_account(session: Session, linked_account_id: str) -> Connection | None:
     return session.scalar(
-        select(Connection).where(
-            Connection.account_id == account_id, Connection.provider == provider
-        )
+        select(Connection).where(Connection.linked_account_id == linked_account_id)
     )
 
 
-def get_connection(session: Session, account_id: int, provider: str = "justworks") -> Connection:
+def find_connection(
+    session: Session, account_id: int, provider: str | None = None
+) -> Connection | None:
+    """The account's HRIS connection (of `provider`, if named)."""
+    query = select(Connection).where(Connection.account_id == account_id)
+    if provider is not None:
+        query = query.where(Connection.provider == provider)
+    return session.scalar(query.order_by(Connection.id.desc()).limit(1))
+
+
+def get_connection(session: Session, account_id: int, provider: str | None = None) -> Connection:
     connection = find_connection(session, account_id, provider)
-    if connection is None:
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+        name = PROVIDERS[provider or DEFAULT_PROVIDER] if connection is None else None
         raise NotFoundError(
-            f"{PROVIDERS.get(provider, provider)} is not connected to this account.",
+            f"{name or provider_name(connection)} is not connected to this account.",
             hint="Connect it first (Settings > Data Integrations, or `peoplesync connect "
-            f"{provider}`).",
+            f"{provider or DEFAULT_PROVIDER}`).",
         )
     return connection
 
@@ -117,7 +176,7 @@ def credentials(connection: Connection, box: SecretBox) -> tuple[str, str]:
     """(api key, account token), opened for building a client. Never log them."""
     if connection.api_key_encrypted is None or connection.account_token_encrypted is None:
         raise ReconnectNeededError(
-            "This connection has no credentials.", hint="Reconnect Justworks."
+            "This connection has no credentials.", hint=f"Reconnect {provider_name(connection)}."
         )
     return box.open(connection.api_key_encrypted), box.open(connection.account_token_encrypted)
 
@@ -134,15 +193,20 @@ def record_initial_sync(
 
 def ensure_syncable(connection: Connection) -> None:
     """Refuse, with the reason, a sync the connection cannot serve now."""
+    name = provider_name(connection)
     if connection.status == ConnectionStatus.INITIAL_SYNC:
         raise InitialSyncInProgressError(
-            "Justworks is still doing its first sync with Merge; during this time you can't sync.",
+            f"{name} is still doing its first sync with Merge; during this time you can't sync.",
             hint="It can take a few hours. Come back later: the sync starts from this page.",
         )
     if connection.status == ConnectionStatus.RECONNECT_NEEDED:
         raise ReconnectNeededError(
             connection.status_detail or "Merge no longer accepts this connection's credentials.",
-            hint="Reconnect Justworks from Settings > Data Integrations.",
+            hint=f"Reconnect {name} from Settings > Data Integrations.",
+        )
+    if connection.status == ConnectionStatus.DISCONNECTED:
+        raise ReconnectNeededError(
+            f"{name} was disconnected.", hint=f"Connect {name} again to sync."
         )
 
 

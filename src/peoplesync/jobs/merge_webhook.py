@@ -1,4 +1,11 @@
-"""Merge -> us webhooks: `LinkedAccount.sync_completed` can start an automatic sync.
+"""Merge -> us webhooks: `LinkedAccount.linked` connects (or relinks) an account;
+`LinkedAccount.sync_completed` can start an automatic sync.
+
+`LinkedAccount.linked` is the only webhook that carries the account token (`data.account_token`,
+with `data.is_relink`): it is how a Magic Link connects, and how a relink made elsewhere reaches
+us. The account is the one whose `end_user_origin_id` our link token named
+(`connections.linking.origin_id`); its connection is saved with the linked account's `id` and
+integration, sealed like any other.
 
 `X-Merge-Webhook-Signature` is base64url(HMAC-SHA256(key, raw body)); we compare it in constant
 time, with or without `=` padding. A bad or missing signature is refused before the body is even
@@ -29,20 +36,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from peoplesync.config import Settings
+from peoplesync.connections import linking
+from peoplesync.connections import service as connections
+from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.errors import ConfigError, InputError, PermissionDeniedError
 from peoplesync.runs.service import active_run
 from peoplesync.store.effects import after_commit
-from peoplesync.store.models import Account, Connection, MergeWebhookReceipt
+from peoplesync.store.models import Account, MergeWebhookReceipt
 
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-Merge-Webhook-Signature"
 SYNC_COMPLETED = "LinkedAccount.sync_completed"
+LINKED = "LinkedAccount.linked"
 # Merge retries a failed delivery for about an hour at most (its docs disagree on the schedule);
 # six hours leave room for that, for clock skew and for a receiver that was down a while.
 MAX_DELIVERY_AGE = timedelta(hours=6)
@@ -65,7 +76,7 @@ class WebhookStaleError(PermissionDeniedError):
 
 @dataclass(frozen=True, slots=True)
 class WebhookOutcome:
-    action: str  # sync_enqueued, ignored
+    action: str  # sync_enqueued, connected, ignored
     reason: str  # why, in a few words (for the response body and the log)
     event: str | None = None
     account_id: int | None = None
@@ -94,6 +105,7 @@ def handle_merge_webhook(
     settings: Settings,
     enqueue_sync: Callable[[int, str], object],
     now: datetime,
+    box: SecretBox | None = None,
 ) -> WebhookOutcome:
     """Verify, read and act on one delivery. `enqueue_sync(account_id, trigger)` runs after the
     caller's commit (pass `Jobs.enqueue_sync`). Raises WebhookSignatureError on a bad signature,
@@ -109,17 +121,28 @@ def handle_merge_webhook(
         raise WebhookSignatureError("The webhook signature does not match.")
     envelope = _parse(raw_body)
     event = _event(envelope)
-    if event != SYNC_COMPLETED:
-        return _ignored("not a sync_completed event", event)
+    if event not in (SYNC_COMPLETED, LINKED):
+        return _ignored("not a linked or sync_completed event", event)
     _refuse_stale(envelope, now)
     if not _first_receipt(session, raw_body, now):
         return _ignored("a delivery already received", event)
     linked = envelope.get("linked_account")
-    linked_id = linked.get("id") if isinstance(linked, dict) else None
-    connection = session.scalar(
-        select(Connection).where(Connection.linked_account_id == str(linked_id))
-    )
-    if linked_id is None or connection is None:
+    linked = linked if isinstance(linked, dict) else {}
+    linked_id = _str(linked.get("id"))
+    if event == LINKED:
+        return _linked(
+            session, envelope, linked, settings=settings, box=box or secret_box(settings), now=now
+        )
+    return _sync_completed(session, linked_id, enqueue_sync)
+
+
+def _sync_completed(
+    session: Session, linked_id: str | None, enqueue_sync: Callable[[int, str], object]
+) -> WebhookOutcome:
+    """A sync for the linked account's account, if we know it and its auto-sync is on."""
+    event = SYNC_COMPLETED
+    connection = connections.by_linked_account(session, linked_id) if linked_id else None
+    if connection is None or connection.account_token_encrypted is None:
         return _ignored("unknown linked account", event)
     account = session.get(Account, connection.account_id)
     if account is None or not account.auto_sync_enabled:
@@ -130,6 +153,50 @@ def handle_merge_webhook(
     after_commit(session, "merge_webhook.sync", lambda: enqueue_sync(account_id, "webhook"))
     log.info("merge.webhook.sync_enqueued", account_id=account_id)
     return WebhookOutcome("sync_enqueued", "Merge finished syncing", event, account_id)
+
+
+def _linked(
+    session: Session,
+    envelope: dict[str, Any],
+    linked: dict[str, Any],
+    *,
+    settings: Settings,
+    box: SecretBox,
+    now: datetime,
+) -> WebhookOutcome:
+    """Connect (Magic Link) or relink the account our link token named."""
+    data = envelope.get("data")
+    data = data if isinstance(data, dict) else {}
+    token, linked_id = _str(data.get("account_token")), _str(linked.get("id"))
+    account_id = linking.account_of_origin(_str(linked.get("end_user_origin_id")))
+    account = session.get(Account, account_id) if account_id is not None else None
+    if account is None or token is None or linked_id is None or settings.merge_api_key is None:
+        return _ignored("not a linked account of ours", LINKED)
+    found = linking.LinkedAccount(
+        token,
+        linked_id,
+        _str(data.get("integration_name")) or _str(linked.get("integration")),
+        _str(data.get("integration_slug")) or _str(linked.get("integration_slug")),
+    )
+    linking.save(
+        session,
+        account,
+        found,
+        box=box,
+        base_url=settings.merge_base_url,
+        api_key=settings.merge_api_key.get_secret_value(),
+        now=now,
+    )
+    relink = data.get("is_relink") is True
+    log.info("merge.webhook.linked", account_id=account.id, is_relink=relink)
+    what = "relinked" if relink else "linked"
+    return WebhookOutcome(
+        "connected", f"{found.integration_name or 'HRIS'} {what}", LINKED, account.id
+    )
+
+
+def _str(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _parse(raw_body: bytes) -> dict[str, Any]:

@@ -32,9 +32,11 @@ from peoplesync.errors import PeoplesyncError, ReconnectNeededError, RunCancelle
 from peoplesync.runs.service import Planned, plan_company, plan_part
 from peoplesync.sources.base import SourceBatch
 from peoplesync.sources.merge.client import MergeClient
-from peoplesync.sources.merge.factory import merge_client
+from peoplesync.sources.merge.factory import account_pacer, merge_client
+from peoplesync.sources.merge.pacing import Pacer
 from peoplesync.sources.merge.source import MergeSource
 from peoplesync.sources.merge.status import employee_sync_state
+from peoplesync.sources.merge.windows import windows_for
 from peoplesync.store import mirror
 from peoplesync.store.company import MirrorCompany
 from peoplesync.store.db import unit_of_work
@@ -58,7 +60,7 @@ class HrisContext:
     clock: Callable[[], datetime] = field(default=_utcnow)
     progress_every_seconds: float = 1.0  # how often a fetch records its progress on the run
 
-    def client(self, connection: Connection) -> MergeClient:
+    def client(self, connection: Connection, pacer: Pacer | None = None) -> MergeClient:
         api_key, token = connections.credentials(connection, self.box)
         return merge_client(
             self.settings,
@@ -66,6 +68,7 @@ class HrisContext:
             api_key=api_key,
             account_token=token,
             transport=self.transport,
+            pacer=pacer,
         )
 
 
@@ -83,6 +86,13 @@ def refresh_status(
         client = ctx.client(connection)
     try:
         with client:
+            details = client.account_details()
+            if details.relink_needed:
+                name = connections.provider_name(connection)
+                raise ReconnectNeededError(
+                    f"Merge says the link to {name} needs its credentials again (RELINK_NEEDED).",
+                    hint=f"Reconnect {name} from Settings > Data Integrations.",
+                )
             state = employee_sync_state(client.sync_status())
             supported = client.available_actions()
     except ReconnectNeededError as err:
@@ -96,6 +106,7 @@ def refresh_status(
         connections.record_initial_sync(
             connection, done=state.ready, progress=state.progress(), now=ctx.clock()
         )
+        connection.linked_account_id = connection.linked_account_id or details.id
         connection.supported_fields = sorted(supported) if supported is not None else None
         return connection
 
@@ -105,12 +116,30 @@ def open_source(
 ) -> MergeSource:
     """The connection's source for this sync: everything (`full`, or a first fetch), or what
     changed since the last fetch began."""
+    pacer = account_pacer(ctx.settings)  # every client of this sync shares the budget
+    api_key, token = connections.credentials(connection, ctx.box)
+    base_url = connection.base_url
+
+    def client_for() -> MergeClient:  # built in the fetch's threads, after this unit of work
+        return merge_client(
+            ctx.settings,
+            base_url=base_url,
+            api_key=api_key,
+            account_token=token,
+            transport=ctx.transport,
+            pacer=pacer,
+        )
+
     return MergeSource(
-        ctx.client(connection),
-        name=connections.PROVIDERS[connection.provider],
+        ctx.client(connection, pacer),
+        name=connections.provider_name(connection),
         supported=connection.supported_fields,
         redacted=frozenset(account.redacted_fields),
         modified_after=None if full else connection.last_fetch_started_at,
+        windows=windows_for(
+            ctx.settings.merge_rate_limit_per_minute, ctx.settings.merge_fetch_windows
+        ),
+        client_for=client_for,
     )
 
 
@@ -119,10 +148,11 @@ def progress_reporter(
     run_id: int,
     also: Callable[[int], None] | None,
     every: float,
+    estimate: Callable[[], dict[str, float]] | None = None,
 ) -> Callable[[int], None]:
-    """Record on the run how many employees have been read so far (pages poll it), at most once
-    per `every` seconds, each in its own short unit of work; a run an admin cancelled meanwhile
-    stops the read there."""
+    """Record on the run how many employees have been read so far (pages poll it), with the
+    source's `estimate` of the time left if it has one, at most once per `every` seconds, each
+    in its own short unit of work; a run an admin cancelled meanwhile stops the read there."""
     last = time.monotonic()
 
     def report(fetched: int) -> None:
@@ -133,7 +163,8 @@ def progress_reporter(
             last = time.monotonic()
             with unit_of_work(factory) as session:
                 stamp = update(SyncRun).where(SyncRun.id == run_id, SyncRun.state.in_(_WORKING))
-                done = session.execute(stamp.values(progress={"fetched": fetched}))
+                progress = {"fetched": fetched, **(estimate() if estimate else {})}
+                done = session.execute(stamp.values(progress=progress))
             if not done.rowcount:  # type: ignore[attr-defined]
                 raise RunCancelledError(
                     "The sync was cancelled while it read the source; nothing was imported."
@@ -201,8 +232,8 @@ def plan_mirrored(
 def _source_state(connection: Connection) -> SourceState:
     """What Merge said of its Employee sync when this sync began (for the stale-source guard)."""
     seen = connection.initial_sync or {}
-    return SourceState(
-        status=str(seen.get("status") or "UNKNOWN").upper(),
-        provider=connections.PROVIDERS.get(connection.provider, connection.provider),
+    return SourceState(  # Merge's freshness (last_sync_result), not its `status` of the moment
+        status=str(seen.get("freshness") or seen.get("status") or "UNKNOWN").upper(),
+        provider=connections.provider_name(connection),
         detail=seen.get("reason"),
     )

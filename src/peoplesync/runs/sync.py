@@ -382,7 +382,11 @@ class Syncs:
     ) -> SourceBatch:
         env = self.env
         report = hris.progress_reporter(
-            env.factory, run_id, on_progress, env.hris.progress_every_seconds
+            env.factory,
+            run_id,
+            on_progress,
+            env.hris.progress_every_seconds,
+            getattr(source, "estimate", None),  # a windowed Merge read says how long is left
         )
 
         def read(account_id: int, run_id: int) -> SourceBatch:

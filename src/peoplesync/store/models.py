@@ -316,13 +316,15 @@ class Connection(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    provider: Mapped[str] = mapped_column(String(50))  # justworks
+    provider: Mapped[str] = mapped_column(String(50))  # the integration's slug: justworks...
     status: Mapped[str] = mapped_column(String(30))  # connected, initial_sync, reconnect_needed...
     status_detail: Mapped[str | None] = mapped_column(Text)
     base_url: Mapped[str] = mapped_column(String(500))
     api_key_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     account_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     linked_account_id: Mapped[str | None] = mapped_column(String(100))
+    integration_name: Mapped[str | None] = mapped_column(String(200))  # Merge's, e.g. BambooHR
+    integration_slug: Mapped[str | None] = mapped_column(String(100))  # e.g. bamboohr
     supported_fields: Mapped[list[Any] | None] = mapped_column(default=None)
     initial_sync: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_fetch_started_at: Mapped[datetime | None] = mapped_column()

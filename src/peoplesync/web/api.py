@@ -26,11 +26,10 @@ from peoplesync.people.service import PeoplePage
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import ReviewPage, review_page
 from peoplesync.web import schemas
-from peoplesync.web.connect import connect_with_token
 from peoplesync.web.deps import ApiAdmin, Ctx
 from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
 from peoplesync.web.schemas import FieldName, Limit, Offset, PersonId, RowId, Search, Text, Word
-from peoplesync.web.views import connection_view, iso, person_row, person_view, run_view
+from peoplesync.web.views import iso, person_row, person_view, run_view
 
 router = APIRouter(tags=["peoplesync"], responses=schemas.ERRORS)
 Json = dict[str, Any]
@@ -60,10 +59,6 @@ class AccountSettings(BaseModel):
                 unset if self.leaver_threshold_count is None else self.leaver_threshold_count
             ),
         )
-
-
-class AccountTokenIn(BaseModel):
-    account_token: Text = Field(min_length=1)
 
 
 class AutoSyncIn(BaseModel):
@@ -173,21 +168,6 @@ def remove_redaction(ctx: Ctx, principal: ApiAdmin, field: FieldName) -> Json:
         account = accounts.get_account(session, principal.account_id)
         done = redaction.unredact(session, account, field, now=ctx.clock(), actor=principal.actor)
         return {"redacted_fields": list(done.redacted)}
-
-
-# --- the HRIS connection -------------------------------------------------------------------
-
-
-@router.get("/connections/justworks", response_model=schemas.ConnectionOut)
-def get_justworks(ctx: Ctx, principal: ApiAdmin) -> Json:
-    with ctx.read() as session:
-        return connection_view(session, principal.account_id)
-
-
-@router.put("/connections/justworks", response_model=schemas.ConnectionOut)
-def connect_justworks(ctx: Ctx, principal: ApiAdmin, body: AccountTokenIn) -> Json:
-    connect_with_token(ctx, principal, body.account_token.strip())
-    return get_justworks(ctx, principal)
 
 
 # --- syncs and runs ------------------------------------------------------------------------
@@ -465,6 +445,7 @@ async def merge_webhook(request: Request, ctx: Ctx) -> JSONResponse:
                 settings=ctx.settings,
                 enqueue_sync=ctx.jobs.enqueue_sync,
                 now=ctx.clock(),
+                box=ctx.box,
             )
 
     outcome = await run_in_threadpool(handle)

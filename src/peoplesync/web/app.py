@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peoplesync import __version__
 from peoplesync.errors import PeoplesyncError
-from peoplesync.web import api, api_access
-from peoplesync.web.context import WebContext
+from peoplesync.web import api, api_access, api_connections
+from peoplesync.web.context import WebContext, link_origins
 from peoplesync.web.deps import LoginRequired, login_redirect
 from peoplesync.web.pages import auth, integrations, runs, settings, users
 from peoplesync.web.templating import HERE, render
@@ -30,7 +28,7 @@ log = structlog.get_logger(__name__)
 PAGE_ROUTERS = (auth.router, integrations.router, runs.router, users.router, settings.router)
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a 50 MB CSV and its multipart wrapping; more is refused (413)
-API_ROUTERS = (api.router, api_access.router)
+API_ROUTERS = (api.router, api_access.router, api_connections.router)
 
 
 def all_routes() -> list[tuple[str, APIRoute]]:
@@ -59,13 +57,8 @@ def create_app(ctx: WebContext) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     _add_error_handlers(app)
-    _add_middleware(app, form_targets=(_origin(ctx.link_url),))
+    _add_middleware(app, link_origins=link_origins(ctx.settings))
     return app
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_api(request: Request) -> bool:
@@ -120,13 +113,13 @@ SECURITY_HEADERS = (
 NO_STORE = (b"cache-control", b"no-store")
 
 
-def content_security_policy(form_targets: tuple[str, ...]) -> bytes:
-    """Only this site's styles and scripts; forms post here, or to Merge Link (Continue setup
-    posts here and is redirected there, which form-action covers too)."""
-    targets = " ".join(("'self'", *form_targets))
+def content_security_policy(link_origins: tuple[str, ...]) -> bytes:
+    """Only this site's styles and scripts, and Merge Link's script and dialog (embedded Link:
+    `initialize.js` opens an iframe); forms post here only."""
+    link = " ".join(("'self'", *link_origins))
     return (
-        "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-        f"form-action {targets}; frame-ancestors 'none'"
+        f"default-src 'self'; style-src 'self'; script-src {link}; img-src 'self' data:; "
+        f"frame-src {link}; form-action 'self'; frame-ancestors 'none'"
     ).encode()
 
 
@@ -134,9 +127,9 @@ class SecurityHeaders:
     """Adds the security headers to every response (a plain ASGI middleware: it sees the
     responses of the error handlers too)."""
 
-    def __init__(self, app: ASGIApp, form_targets: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, link_origins: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.csp = content_security_policy(form_targets)
+        self.csp = content_security_policy(link_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -248,7 +241,7 @@ def _crash_response(request: Request) -> Response:
     return render(request, "error.html", {"error": error}, status=500)
 
 
-def _add_middleware(app: FastAPI, *, form_targets: tuple[str, ...]) -> None:
+def _add_middleware(app: FastAPI, *, link_origins: tuple[str, ...]) -> None:
     app.add_middleware(BodyLimit)  # innermost of ours: its 413s get the headers below
     app.add_middleware(CrashBarrier)
-    app.add_middleware(SecurityHeaders, form_targets=form_targets)
+    app.add_middleware(SecurityHeaders, link_origins=link_origins)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import Request
@@ -62,10 +63,42 @@ class WebContext:
         return merge_client(self.settings, base_url=base_url, transport=self.transport)
 
     @property
-    def link_url(self) -> str:
-        """Where Merge Link (or the sandbox's stand-in) runs."""
-        found = self.settings.merge_link_url
-        return found or self.settings.merge_base_url.rstrip("/").removesuffix("/api") + "/link"
+    def link_script_url(self) -> str:
+        """Merge Link's `initialize.js`: Merge's CDN, or the sandbox's stand-in."""
+        return link_script_url(self.settings)
+
+    @property
+    def link_api_base_url(self) -> str | None:
+        """`tenantConfig.apiBaseURL` for Link (see `link_api_base_url`)."""
+        return link_api_base_url(self.settings)
+
+
+MERGE_US = "https://api.merge.dev"
+MERGE_CDN_SCRIPT = "https://cdn.merge.dev/initialize.js"
+
+
+def link_api_base_url(settings: Settings) -> str | None:
+    """`tenantConfig.apiBaseURL` for Link: the region's host without `/api` (EU, APAC, a
+    sandbox); None for Merge's US default."""
+    base = settings.merge_base_url.rstrip("/").removesuffix("/api")
+    return None if base == MERGE_US else base
+
+
+def link_script_url(settings: Settings) -> str:
+    if settings.merge_link_script_url:
+        return settings.merge_link_script_url
+    base = settings.merge_base_url.rstrip("/").removesuffix("/api")
+    host = urlsplit(base).hostname or ""
+    if host == "merge.dev" or host.endswith(".merge.dev"):
+        return MERGE_CDN_SCRIPT  # Merge's one script for every region (docs/merge-facts.md)
+    return f"{base}/link/initialize.js"
+
+
+def link_origins(settings: Settings) -> tuple[str, ...]:
+    """Where Link's script and its dialog come from (for the pages' CSP)."""
+    parts = urlsplit(link_script_url(settings))
+    own = f"{parts.scheme}://{parts.netloc}"
+    return (own, "https://*.merge.dev") if parts.netloc.endswith("merge.dev") else (own,)
 
 
 def web(request: Request) -> WebContext:

@@ -155,6 +155,9 @@ class ConnectionOut(BaseModel):
     last_success_at: str | None = None
     can_sync: bool | None = None
     sync_disabled_reason: str | None = None
+    integration_slug: str | None = None
+    linked_account_id: str | None = None
+    supported_fields: list[str] | None = None
 
 
 # --- syncs and runs ---------------------------------------------------------------------------

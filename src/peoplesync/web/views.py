@@ -49,13 +49,14 @@ def iso(value: Any) -> str | None:
 
 
 def connection_view(session: Session, account_id: int) -> dict[str, Any]:
-    """The account's Justworks connection as the pages and the API show it."""
+    """The account's HRIS connection as the pages and the API show it."""
     conn = connections.find_connection(session, account_id)
     active = active_run(session, account_id)
+    name = connections.provider_name(conn)
     base: dict[str, Any] = {
-        "provider": "justworks",
-        "provider_name": connections.PROVIDERS["justworks"],
-        "connected": conn is not None,
+        "provider": conn.provider if conn is not None else connections.DEFAULT_PROVIDER,
+        "provider_name": name,
+        "connected": conn is not None and conn.status != connections.ConnectionStatus.DISCONNECTED,
         "active_run": run_brief(active) if active is not None else None,
         "blocked_run": blocked_brief(session, account_id) if active is None else None,
         "latest_run": latest_brief(session, account_id),
@@ -63,28 +64,36 @@ def connection_view(session: Session, account_id: int) -> dict[str, Any]:
     if conn is None:
         return {**base, "status": "not_connected", "status_label": "Not connected"}
     initial = dict(conn.initial_sync or {})
+    label = connections.STATUS_LABELS.get(conn.status, conn.status)
+    if conn.status == connections.ConnectionStatus.RECONNECT_NEEDED:
+        label = f"Reconnect {name}"
     return {
         **base,
         "status": conn.status,
-        "status_label": connections.STATUS_LABELS.get(conn.status, conn.status),
+        "status_label": label,
         "status_detail": conn.status_detail,
+        "integration_slug": conn.integration_slug or conn.provider,
+        "linked_account_id": conn.linked_account_id,
         "initial_sync": initial,
         "last_success_at": iso(conn.last_success_at),
+        "supported_fields": list(conn.supported_fields or []) or None,
         "can_sync": conn.status
         in {connections.ConnectionStatus.CONNECTED, connections.ConnectionStatus.ERROR}
         and (active is None or active.state == RunState.AWAITING_REVIEW),
-        "sync_disabled_reason": _sync_disabled_reason(conn, active),
+        "sync_disabled_reason": _sync_disabled_reason(conn, active, name),
     }
 
 
-def _sync_disabled_reason(conn: Connection, active: SyncRun | None) -> str | None:
+def _sync_disabled_reason(conn: Connection, active: SyncRun | None, name: str) -> str | None:
     if conn.status == connections.ConnectionStatus.INITIAL_SYNC:
         return (
-            "The first sync of your Justworks data is still running. It can take a few hours; "
+            f"The first sync of your {name} data is still running. It can take a few hours; "
             "you can leave this page, it continues in the background."
         )
     if conn.status == connections.ConnectionStatus.RECONNECT_NEEDED:
-        return "Justworks must be reconnected first (Continue setup)."
+        return f"{name} must be reconnected first (Reconnect {name})."
+    if conn.status == connections.ConnectionStatus.DISCONNECTED:
+        return f"{name} is disconnected: connect it again to sync."
     if active is not None and active.state != RunState.AWAITING_REVIEW:
         return "Syncing data: a sync is running now."
     return None

@@ -73,6 +73,16 @@ class AccountToken:
 
 
 RELINK_NEEDED = "RELINK_NEEDED"
+MAGIC_LINK_MINUTES = 10080  # a week: Merge's longest for a Magic Link URL
+
+
+@dataclass(frozen=True, slots=True)
+class LinkToken:
+    """`POST /link-token`: the token for Link, and a Magic Link URL when one was asked for."""
+
+    token: str = field(repr=False)
+    integration_name: str | None
+    magic_link_url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +167,15 @@ class MergeClient:
     # --- calls ------------------------------------------------------------------------------
 
     def iter_employee_pages(
-        self, *, modified_after: datetime | None = None, include_deleted: bool = True
+        self,
+        *,
+        modified_after: datetime | None = None,
+        include_deleted: bool = True,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Every page of employees, following cursors; other parameters stay identical."""
+        """Every page of employees (of a `created_after`/`created_before` window, if given),
+        following cursors; other parameters stay identical."""
         params: dict[str, str] = {
             "page_size": str(self._page_size),
             "expand": EMPLOYEE_EXPAND,
@@ -167,6 +183,10 @@ class MergeClient:
         }
         if modified_after is not None:
             params["modified_after"] = merge_datetime(modified_after)
+        if created_after is not None:
+            params["created_after"] = merge_datetime(created_after)
+        if created_before is not None:
+            params["created_before"] = merge_datetime(created_before)
         seen: set[str] = set()
         cursor: str | None = None
         page = 0
@@ -244,24 +264,39 @@ class MergeClient:
         organization_name: str,
         email: str,
         *,
-        integration: str = "justworks",
+        integration: str | None = "justworks",
     ) -> str:
-        body = self._request_json(
-            "POST",
-            "hris/v1/link-token",
-            json={
-                "end_user_origin_id": end_user_origin_id,
-                "end_user_organization_name": organization_name,
-                "end_user_email_address": email,
-                "categories": ["hris"],
-                "integration": integration,
-            },
-            account=False,
-        )
-        token = body.get("link_token") if isinstance(body, dict) else None
+        """A link token for embedded Link (`integration` None: Merge's picker)."""
+        return self.create_link(end_user_origin_id, organization_name, email, integration).token
+
+    def create_link(
+        self,
+        end_user_origin_id: str,
+        organization_name: str,
+        email: str,
+        integration: str | None,
+        *,
+        magic: bool = False,
+    ) -> LinkToken:
+        """`POST /link-token`; `magic` asks for a Magic Link URL to send the end user."""
+        body: dict[str, Any] = {
+            "end_user_origin_id": end_user_origin_id,
+            "end_user_organization_name": organization_name,
+            "end_user_email_address": email,
+            "categories": ["hris"],
+        }
+        if integration:
+            body["integration"] = integration
+        if magic:
+            body |= {"should_create_magic_link_url": True, "link_expiry_mins": MAGIC_LINK_MINUTES}
+        found = self._request_json("POST", "hris/v1/link-token", json=body, account=False)
+        token = found.get("link_token") if isinstance(found, dict) else None
         if not isinstance(token, str) or not token:
             raise ProviderProtocolError("Merge's link-token answer has no link_token.")
-        return token
+        magic_url = _text(found.get("magic_link_url"))
+        if magic and magic_url is None:
+            raise ProviderProtocolError("Merge's link-token answer has no magic_link_url.")
+        return LinkToken(token, _text(found.get("integration_name")), magic_url)
 
     def exchange_public_token(self, public_token: str) -> AccountToken:
         """Link's public token -> the account token, with the linked account's id."""

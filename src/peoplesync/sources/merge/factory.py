@@ -6,6 +6,7 @@ import httpx
 
 from peoplesync.config import Settings
 from peoplesync.sources.merge.client import MergeClient, RetryPolicy
+from peoplesync.sources.merge.pacing import Pacer, RateBudget
 
 
 def merge_client(
@@ -15,6 +16,7 @@ def merge_client(
     api_key: str | None = None,
     account_token: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    pacer: Pacer | None = None,
 ) -> MergeClient:
     """A client of Merge's API: the settings' base URL and API key unless given (a connection
     keeps its own), their page size, timeout, retries and backoff cap. Without an account
@@ -32,4 +34,11 @@ def merge_client(
         retry=RetryPolicy(
             max_retries=settings.merge_max_retries, max_delay=settings.merge_backoff_cap_seconds
         ),
+        pacer=pacer,
     )
+
+
+def account_pacer(settings: Settings) -> Pacer | None:
+    """One pacer for every client of one linked account's sync (None: no budget set)."""
+    per_minute = settings.merge_rate_limit_per_minute
+    return None if per_minute is None else Pacer(RateBudget(per_minute))

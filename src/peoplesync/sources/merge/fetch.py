@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from peoplesync.core.employee import SourceEmployee
+from peoplesync.core.issues import Issue
 from peoplesync.core.perf import gc_paused
 from peoplesync.sources.merge.client import MergeClient
-from peoplesync.sources.merge.mapping import Expected, map_employee
+from peoplesync.sources.merge.mapping import Expected, is_leaver, map_employee
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
 
@@ -24,11 +25,12 @@ def _utcnow() -> datetime:
 class MergeFetch:
     started_at: datetime  # taken before the first page: the next fetch's modified_after
     records: tuple[SourceEmployee, ...]  # live records (mapped, redacted)
-    deleted_source_ids: frozenset[str]  # remote_was_deleted
+    deleted_source_ids: frozenset[str]  # remote_was_deleted, or INACTIVE without a date
     full: bool
     pages: int
     http_seconds: float  # waiting on Merge
     map_seconds: float  # our own work
+    issues: tuple[Issue, ...] = ()  # values that could not be read (each costs one field)
 
 
 def fetch_employees(
@@ -43,6 +45,7 @@ def fetch_employees(
     started_at = clock()
     records: dict[str, SourceEmployee] = {}
     deleted: set[str] = set()
+    issues: dict[str, list[Issue]] = {}
     pages, http_s, map_s = 0, 0.0, 0.0
     walk = client.iter_employee_pages(modified_after=modified_after)
     # The records pile up (100,000 of them in a large company): the collector's full passes would
@@ -58,12 +61,16 @@ def fetch_employees(
                 break
             pages += 1
             for raw in page:
-                mapped = map_employee(raw, redacted=redacted, expected=expected)
+                found: list[Issue] = []
+                mapped = map_employee(raw, redacted=redacted, expected=expected, issues=found)
                 merge_id = str(raw["id"])
-                if mapped is None:
+                issues.pop(merge_id, None)  # a record seen again: its last reading counts
+                if mapped is None or is_leaver(raw):
                     deleted.add(merge_id)
                     records.pop(merge_id, None)
                 else:
+                    if found:
+                        issues[merge_id] = found
                     deleted.discard(merge_id)
                     records[merge_id] = mapped  # a record seen twice (overlap): the last one wins
             if pages % YOUNG_SWEEP_PAGES == 0:
@@ -79,4 +86,5 @@ def fetch_employees(
         pages=pages,
         http_seconds=http_s,
         map_seconds=map_s,
+        issues=tuple(i for found in issues.values() for i in found),
     )

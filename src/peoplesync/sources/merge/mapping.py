@@ -1,30 +1,42 @@
 """Merge's Employee -> the canonical `SourceEmployee`. Pure.
 
 Only what the sync needs is kept (never the raw payload). A redacted field is dropped here, before
-anything is stored, logged or shown. Merge types date-only fields as date-times at UTC midnight;
-they become calendar dates with no time-zone shift.
+anything is stored, logged or shown. The rules follow Merge's definition (docs/merge-facts.md):
+
+- the legal name is `first_name` + `last_name` (`display_full_name` "will include the preferred
+  first name", so it is only the fallback); `preferred_name` is its own field;
+- the team is the employee's group of type TEAM (or one Merge marks `is_commonly_used_as_team`),
+  from the expanded `groups`; the deprecated `team` is the fallback;
+- `employment_status` INACTIVE without a termination date makes a leaver (`is_leaver`); PENDING
+  is a future start (an earlier employment's termination date is not carried over);
+- the latest employment is the one with the latest parsed `effective_date`, ties by `modified_at`;
+- date-only fields keep the calendar date as written (`sources.merge.dates`);
+- a value that cannot be read costs that field of that record, with an issue naming both, never
+  the fetch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Collection, Mapping
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
 from peoplesync.core.employee import SourceEmployee, Value
 from peoplesync.core.fields import CORE_FIELDS, FIELDS, VALUE_FIELDS, CoreField, Kind
+from peoplesync.core.issues import Issue, Severity
 from peoplesync.errors import ProviderProtocolError
+from peoplesync.sources.merge.dates import NotADateError, parse_date, sort_moment
 
 # Our demographics and the Merge Employee field each comes from (for supported_fields checks).
-DEMOGRAPHIC_SOURCES: Mapping[str, str] = {
-    "Team": "team",
-    "Work Location": "work_location",
-    "Job Title": "employments",
-    "Employment Type": "employments",
-    "Company": "company",
-    "Gender": "gender",
-    "Race/Ethnicity": "ethnicity",
+DEMOGRAPHIC_SOURCES: Mapping[str, tuple[str, ...]] = {
+    "Team": ("groups", "team"),
+    "Work Location": ("work_location",),
+    "Job Title": ("employments",),
+    "Employment Type": ("employments",),
+    "Company": ("company",),
+    "Gender": ("gender",),
+    "Race/Ethnicity": ("ethnicity",),
 }
 # Merge supported_fields -> our core fields (from the field schema).
 SUPPORTED_TO_CORE: Mapping[str, str] = MappingProxyType(
@@ -47,7 +59,7 @@ def expected_keys(provided: Collection[str], demographics: Collection[str]) -> E
     """For each core field and demographic a sync compares: the Merge Employee keys of which a
     record must carry at least one (`null` is a value: "empty"; a key left out is not)."""
     core = tuple((f.label, f.merge_fields) for f in FIELDS if f.name in provided)
-    named = tuple((n, (DEMOGRAPHIC_SOURCES[n],)) for n in sorted(demographics))
+    named = tuple((n, DEMOGRAPHIC_SOURCES[n]) for n in sorted(demographics))
     return core + named
 
 
@@ -56,12 +68,15 @@ def map_employee(
     *,
     redacted: frozenset[str] = frozenset(),
     expected: Expected = (),
+    issues: list[Issue] | None = None,
 ) -> SourceEmployee | None:
     """The canonical employee, or None when Merge says the record was deleted upstream.
 
-    A record without one of the `expected` keys fails the fetch: read as "empty", a field
-    missing from the answer would clear that value in the directory (or leave the record
-    unmatched), with no finding and no review."""
+    A value that cannot be read is left empty with an issue appended to `issues` (an error for a
+    core field, so that the import shows it instead of clearing the directory's value). A record
+    without one of the `expected` keys fails the fetch: read as "empty", a field missing from
+    the answer would clear that value in the directory (or leave the record unmatched), with no
+    finding and no review."""
     if raw.get("remote_was_deleted"):
         return None
     merge_id = _text(raw.get("id"))
@@ -78,22 +93,103 @@ def map_employee(
                 field=what,
                 record=where,
             )
-    values = [None if f.name in redacted else _value(raw, f, where) for f in VALUE_FIELDS]
+    reader = _Reader(raw, where, [] if issues is None else issues)
+    values = {f.name: None if f.name in redacted else reader.value(f) for f in VALUE_FIELDS}
+    if _status(raw) == "PENDING":
+        values["end_date"] = _pending_end(values)
     manager = None if "manager" in redacted else _ref(raw.get("manager"))
     return SourceEmployee(
-        where, merge_id, tuple(values), manager, None, _demographics(raw, redacted)
+        where,
+        merge_id,
+        tuple(values[f.name] for f in VALUE_FIELDS),
+        manager,
+        None,
+        _demographics(raw, redacted),
     )
 
 
-def _value(raw: Mapping[str, Any], field: CoreField, where: str) -> Value:
-    """One core value: by the field's own rule, or read from its Merge field by kind."""
-    special = _SPECIAL.get(field.name)
-    if special is not None:
-        return special(raw)
-    key = field.merge_fields[0]
-    if field.kind is Kind.DATE:
-        return _date(raw, key, where)
-    return _text(raw.get(key))
+def is_leaver(raw: Mapping[str, Any]) -> bool:
+    """INACTIVE without a termination date: gone, with no date of its own (the account's leaver
+    policy decides, as for anyone the HRIS no longer lists)."""
+    return _status(raw) == "INACTIVE" and raw.get("termination_date") in (None, "")
+
+
+def _status(raw: Mapping[str, Any]) -> str | None:
+    text = _text(raw.get("employment_status"))
+    return text.upper() if text else None
+
+
+def _pending_end(values: Mapping[str, Value]) -> Value:
+    """A pending (re)hire starts in the future: a termination date before that start is the
+    previous employment's, not this one's."""
+    start, end = values.get("start_date"), values.get("end_date")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        return None
+    return end
+
+
+class _Reader:
+    """Reads one record's core values, noting each value that cannot be read."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str, issues: list[Issue]) -> None:
+        self.raw, self.where, self.issues = raw, where, issues
+
+    def value(self, field: CoreField) -> Value:
+        if field.name == "name":
+            return _name(self.raw)
+        key = field.merge_fields[0]
+        if field.kind is Kind.DATE:
+            return self.date(field, key)
+        return _text(self.raw.get(key))
+
+    def date(self, field: CoreField, key: str) -> date | None:
+        value = self.raw.get(key)
+        if value is None or value == "":
+            return None
+        try:
+            parsed = parse_date(value)
+        except NotADateError:
+            shown = value[:40] if isinstance(value, str) else value
+            self.note(
+                Severity.ERROR,
+                "invalid_date",
+                field,
+                f"{field.label} ({key}) {shown!r} is not a date; the field was left out.",
+                f"Correct the {field.label} of this employee in the HRIS, then sync again.",
+            )
+            return None
+        if parsed.late_utc:
+            nxt = parsed.day + timedelta(days=1)
+            self.note(
+                Severity.WARNING,
+                "date_late_in_utc_day",
+                field,
+                f"{field.label} ({key}) {value!r} is late in the UTC day: it is read as "
+                f"{parsed.day.isoformat()}, as written, though it may mean {nxt.isoformat()} "
+                "(a midnight east of UTC stored in UTC).",
+                f"If {nxt.isoformat()} is meant, correct the date in the HRIS.",
+            )
+        return parsed.day
+
+    def note(self, severity: Severity, code: str, field: CoreField, what: str, hint: str) -> None:
+        who = _who(self.raw)
+        self.issues.append(
+            Issue(
+                severity=severity,
+                code=code,
+                message=f"Merge's {self.where} ({who}): {what}",
+                hint=hint,
+                location=self.where,
+                field=field.name,
+                who=who,
+            )
+        )
+
+
+def _who(raw: Mapping[str, Any]) -> str:
+    email = _text(raw.get("work_email"))
+    name = _name(raw) or "(no name)"
+    return f"{name} <{email}>" if email else name
 
 
 def _text(value: object) -> str | None:
@@ -104,33 +200,10 @@ def _text(value: object) -> str | None:
 
 
 def _name(raw: Mapping[str, Any]) -> str | None:
-    full = _text(raw.get("display_full_name"))
-    if full:
-        return full
+    """The legal name: first + last; `display_full_name` only when both are missing (it may
+    carry the preferred first name)."""
     parts = [p for p in (_text(raw.get("first_name")), _text(raw.get("last_name"))) if p]
-    return " ".join(parts) or None
-
-
-_SPECIAL: Mapping[str, Callable[[Mapping[str, Any]], Value]] = {"name": _name}
-
-
-def _date(raw: Mapping[str, Any], key: str, where: str) -> date | None:
-    value = raw.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ProviderProtocolError(f"Merge's {where} has a {key} that is not a date: {value!r}.")
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ProviderProtocolError(
-            f"Merge's {where} has a {key} that is not a date: {value[:40]!r}."
-        ) from None
-    if moment.tzinfo is None:
-        return moment.date()  # no zone given: the calendar date as written
-    return moment.astimezone(UTC).date()  # Merge's UTC midnight, never the local date
+    return " ".join(parts) or _text(raw.get("display_full_name"))
 
 
 def _ref(value: object) -> str | None:
@@ -143,7 +216,7 @@ def _ref(value: object) -> str | None:
 def _demographics(raw: Mapping[str, Any], redacted: frozenset[str]) -> dict[str, str]:
     employment = _latest_employment(raw.get("employments"))
     found = {
-        "Team": _named(raw.get("team"), "name"),
+        "Team": _team(raw.get("groups")) or _named(raw.get("team"), "name"),
         "Work Location": _named(raw.get("work_location"), "name"),
         "Job Title": _text(employment.get("job_title")) if employment else None,
         "Employment Type": enum_label(employment.get("employment_type")) if employment else None,
@@ -163,13 +236,34 @@ def _named(value: object, *keys: str) -> str | None:
     return None
 
 
+def _team(groups: object) -> str | None:
+    """The employee's team among its expanded groups: type TEAM first, else one Merge says is
+    commonly used as a team. Ids Merge did not expand are skipped, not looked up."""
+    if not isinstance(groups, list):
+        return None
+    live = [g for g in groups if isinstance(g, Mapping) and not g.get("remote_was_deleted")]
+    for chosen in (
+        [g for g in live if str(g.get("type") or "").upper() == "TEAM"],
+        [g for g in live if g.get("is_commonly_used_as_team") is True],
+    ):
+        for group in chosen:
+            if name := _text(group.get("name")):
+                return name
+    return None
+
+
 def _latest_employment(value: object) -> Mapping[str, Any] | None:
+    """Merge: order employments by `effective_date` (parsed, not as text); ties by
+    `modified_at`."""
     if not isinstance(value, list):
         return None
     expanded = [e for e in value if isinstance(e, Mapping)]
     if not expanded:
         return None
-    return max(expanded, key=lambda e: str(e.get("effective_date") or ""))
+    return max(
+        expanded,
+        key=lambda e: (sort_moment(e.get("effective_date")), sort_moment(e.get("modified_at"))),
+    )
 
 
 def enum_label(value: object) -> str | None:

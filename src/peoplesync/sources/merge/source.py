@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from peoplesync.core.employee import SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS
@@ -15,6 +16,7 @@ from peoplesync.sources.merge.mapping import (
     expected_keys,
     provided_fields,
 )
+from peoplesync.sources.merge.windows import earliest_created, fetch_windows, window_bounds
 
 
 class MergeSource:
@@ -31,22 +33,53 @@ class MergeSource:
         supported: Collection[str] | None,
         redacted: frozenset[str],
         modified_after: datetime | None,
+        windows: int = 1,
+        client_for: Callable[[], MergeClient] | None = None,
     ) -> None:
+        """`windows` > 1 with `client_for` (clients sharing one pacer): a full read walks that
+        many `created_at` windows at once (`sources.merge.windows`)."""
         self.client = client
+        self._walk: Any = None  # the windowed walk under way (for `estimate`)
+        self.windows = windows if client_for is not None else 1
+        self.client_for = client_for
         self.name = name
         self.redacted = redacted
         self.modified_after = modified_after
         self.basis = basis(supported, redacted)
 
+    def _follow(self, walk: Any) -> None:
+        self._walk = walk
+
+    def estimate(self) -> dict[str, float]:
+        """How far a windowed first read has got, and the seconds left (empty otherwise)."""
+        walk = self._walk
+        return {} if walk is None else dict(walk.estimate())
+
     def read(self, on_progress: Callable[[int], None] | None = None) -> SourceBatch:
+        expected = expected_keys(self.basis.provided, self.basis.demographic_names)
         with self.client:
-            fetched = fetch_employees(
-                self.client,
-                modified_after=self.modified_after,
-                redacted=self.redacted,
-                expected=expected_keys(self.basis.provided, self.basis.demographic_names),
-                on_page=on_progress,
-            )
+            if self.modified_after is None and self.windows > 1 and self.client_for is not None:
+                started_at = datetime.now(UTC)
+                since = earliest_created(self.client)
+                bounds = window_bounds(since, started_at, self.windows) if since else None
+                fetched = fetch_windows(
+                    self.client_for,
+                    bounds or [(None, None)],
+                    redacted=self.redacted,
+                    expected=expected,
+                    on_page=on_progress,
+                    started_at=started_at,
+                    since=since,
+                    progress=self._follow,
+                )
+            else:
+                fetched = fetch_employees(
+                    self.client,
+                    modified_after=self.modified_after,
+                    redacted=self.redacted,
+                    expected=expected,
+                    on_page=on_progress,
+                )
         snapshot = SourceSnapshot(
             records=fetched.records,
             provided=self.basis.provided,
@@ -61,6 +94,7 @@ class MergeSource:
         }
         return SourceBatch(
             snapshot,
+            issues=fetched.issues,
             deleted=fetched.deleted_source_ids,
             started_at=fetched.started_at,
             timings=timings,
@@ -74,8 +108,8 @@ def basis(supported: Collection[str] | None, redacted: frozenset[str]) -> Source
     provided = provided_fields(supported) - redacted
     demographics = frozenset(
         name
-        for name, merge_field in DEMOGRAPHIC_SOURCES.items()
-        if name not in redacted and (supported is None or merge_field in supported)
+        for name, merge_fields in DEMOGRAPHIC_SOURCES.items()
+        if name not in redacted and (supported is None or any(f in supported for f in merge_fields))
     )
     return SourceSnapshot(
         records=(),

@@ -64,9 +64,28 @@ class EmployeeSyncState:
     ready: bool = False  # the first sync has finished: our syncs may run
     fresh: bool = False  # the latest finished sync succeeded and Merge keeps syncing
 
+    @property
+    def freshness(self) -> str:
+        """What an automated run is told of the data: the latest finished sync's result when it
+        is fresh (DONE, PARTIALLY_SYNCED), else why not (SYNCING during the first sync,
+        FAILED, PAUSED, DISABLED, or what Merge said). A routine re-sync (`status` SYNCING)
+        over a good last sync is fresh."""
+        if self.status is None:
+            return "UNKNOWN"
+        result = self.status.last_sync_result
+        if self.fresh and result in FINISHED:
+            return result
+        if self.fresh:
+            return "DONE"
+        if self.phase == "initial_sync":
+            return "SYNCING"
+        if self.status.status in IDLE:
+            return self.status.status
+        return result or self.status.status
+
     def progress(self) -> dict[str, Any]:
         if self.status is None:
-            return {"phase": self.phase, "fresh": False}
+            return {"phase": self.phase, "fresh": False, "freshness": "UNKNOWN"}
         return {
             "phase": self.phase,
             "status": self.status.status,
@@ -76,6 +95,7 @@ class EmployeeSyncState:
             "next_sync_start": self.status.next_sync_start,
             "is_initial_sync": self.status.is_initial_sync,
             "fresh": self.fresh,
+            "freshness": self.freshness,
             "reason": self.status.sync_status_reason,
         }
 

@@ -1,17 +1,18 @@
-"""Settings > Data Integrations: providers, the Justworks connect flow, status, Sync, auto-sync.
+"""Settings > Data Integrations: every HRIS Merge serves, each one's connect flow, status, Sync,
+auto-sync and Disconnect.
 
-Connecting: "Continue setup" -> the consent step -> Merge Link (the sandbox's stand-in locally)
--> back here with a public token, exchanged for the account token (stored encrypted). The
-callback carries a `state` bound to the admin's session, so nobody can link an account into
-another admin's browser.
+Connecting is Merge's embedded Link (docs/merge-facts.md): "Continue setup" -> the consent step,
+whose Continue asks our server for a link token (CSRF-checked), loads Link's `initialize.js`
+(Merge's CDN; the sandbox's stand-in locally), calls `MergeLink.initialize({linkToken,
+onSuccess, onExit, tenantConfig})` and `openLink()`. `onSuccess(publicToken)` posts the public
+token back here in a form bound to the admin's session and CSRF token; the server exchanges it
+for the account token and the linked account's id. Magic Link instead gives the admin a URL to
+send to whoever holds the HRIS; the token arrives by the `LinkedAccount.linked` webhook.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,36 +20,28 @@ from fastapi.responses import JSONResponse, Response
 from peoplesync.access.service import Principal
 from peoplesync.accounts import autosync
 from peoplesync.accounts.service import get_account
+from peoplesync.connections import linking
 from peoplesync.connections import service as connections
-from peoplesync.errors import (
-    InputError,
-    PeoplesyncError,
-    PermissionDeniedError,
-    ReviewWaitingError,
-)
+from peoplesync.errors import InputError, NotFoundError, PeoplesyncError, ReviewWaitingError
 from peoplesync.jobs.service import request_sync
+from peoplesync.runs.disconnect import disconnect
 from peoplesync.runs.hris import refresh_status
-from peoplesync.web.connect import connect_with_token
+from peoplesync.web.connect import connect_with_public_token, connect_with_token
 from peoplesync.web.context import WebContext
 from peoplesync.web.deps import Admin, AdminForm, Ctx
 from peoplesync.web.templating import redirect, render
 from peoplesync.web.views import STATUS_REFRESH_EVERY, connection_view
 
 router = APIRouter(prefix="/settings/integrations")
+PAGES = "/settings/integrations"
 
-# The HR systems Merge serves with the same API; Justworks is the one set up here today.
-MERGE_PROVIDERS = (
-    "ADP Workforce Now",
-    "BambooHR",
-    "Gusto",
-    "HiBob",
-    "Paylocity",
-    "Personio",
-    "Rippling",
-    "UKG Pro",
-    "Workday",
-)
-JUSTWORKS = "/settings/integrations/justworks"
+
+def _provider(slug: str) -> dict[str, str]:
+    """A provider of the catalogue (`in` does not fall back to a made-up name)."""
+    if slug not in connections.PROVIDERS:
+        raise NotFoundError("There is no such HR system.", hint="Pick one on Data Integrations.")
+    name = connections.PROVIDERS[slug]
+    return {"slug": slug, "name": name, "page": f"{PAGES}/{slug}"}
 
 
 def _connection(ctx: WebContext, account_id: int) -> dict[str, Any]:
@@ -56,31 +49,44 @@ def _connection(ctx: WebContext, account_id: int) -> dict[str, Any]:
         return connection_view(session, account_id)
 
 
-def _link_state(principal: Principal) -> str:
-    key = (principal.csrf_token or "").encode()
-    return hmac.new(key, b"merge-link", hashlib.sha256).hexdigest()
+def _for(view: dict[str, Any], slug: str) -> dict[str, Any]:
+    """The connection as this provider's page shows it: another provider's is not this one's."""
+    if view["provider"] == slug:
+        return view
+    return {
+        **view,
+        "connected": False,
+        "status": "not_connected",
+        "status_label": "Not connected",
+        "latest_run": None,
+        "blocked_run": None,
+    }
 
 
 @router.get("")
 def providers(request: Request, ctx: Ctx, principal: Admin) -> Response:
+    """Every HR system; the connected one with its status and latest sync (when, how)."""
     view = _connection(ctx, principal.account_id)
-    return render(
-        request, "integrations.html", {"justworks": view, "merge_providers": MERGE_PROVIDERS}
-    )
+    catalogue = [_for(view, slug) | _provider(slug) for slug in connections.PROVIDERS]
+    return render(request, "integrations.html", {"connection": view, "providers": catalogue})
 
 
-@router.get("/justworks")
-def justworks(request: Request, ctx: Ctx, principal: Admin) -> Response:
+@router.get("/{slug}")
+def provider_page(slug: str, request: Request, ctx: Ctx, principal: Admin) -> Response:
+    provider = _provider(slug)
     view = _connection(ctx, principal.account_id)
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
         auto = autosync.auto_sync_status(session, account, ctx.clock())
-    return render(request, "justworks.html", {"justworks": view, "auto": auto})
+    other = view if view["connected"] and view["provider"] != slug else None
+    context = {"p": provider, "j": _for(view, slug), "auto": auto, "other": other}
+    return render(request, "provider.html", context)
 
 
-@router.get("/justworks/status.json")
-def justworks_status(ctx: Ctx, principal: Admin) -> JSONResponse:
+@router.get("/{slug}/status.json")
+def provider_status(slug: str, ctx: Ctx, principal: Admin) -> JSONResponse:
     """What the page polls: the connection (its first sync checked with Merge now and then)."""
+    _provider(slug)
     view = _connection(ctx, principal.account_id)
     if view["status"] == connections.ConnectionStatus.INITIAL_SYNC:
         checked = view["initial_sync"].get("checked_at")
@@ -90,57 +96,86 @@ def justworks_status(ctx: Ctx, principal: Admin) -> JSONResponse:
             except PeoplesyncError as err:
                 view["status_detail"] = err.admin_message()
             view = _connection(ctx, principal.account_id)
-    return JSONResponse(view)
+    return JSONResponse(_for(view, slug))
 
 
-@router.get("/justworks/consent")
-def consent(request: Request, principal: Admin) -> Response:
-    return render(request, "consent.html", {})
+@router.get("/{slug}/consent")
+def consent(slug: str, request: Request, ctx: Ctx, principal: Admin) -> Response:
+    link = {"script": ctx.link_script_url, "api_base_url": ctx.link_api_base_url or ""}
+    return render(request, "consent.html", {"p": _provider(slug), "link": link})
 
 
-@router.post("/justworks/link")
-def start_link(ctx: Ctx, principal: AdminForm) -> Response:
+def _link_token(ctx: WebContext, principal: Principal, slug: str, *, magic: bool) -> dict[str, Any]:
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
-        origin, org = f"peoplesync-account-{account.id}", account.name
+        origin, org = linking.origin_id(account.id), account.name
     with ctx.merge_client() as client:
-        link_token = client.create_link_token(origin, org, principal.actor)
-    back = f"{ctx.settings.base_url.rstrip('/')}{JUSTWORKS}/callback?" + urlencode(
-        {"state": _link_state(principal)}
-    )
-    query = urlencode({"link_token": link_token, "redirect_uri": back})
-    return redirect(f"{ctx.link_url}?{query}")
+        made = client.create_link(origin, org, principal.actor, slug, magic=magic)
+    return {"link_token": made.token, "magic_link_url": made.magic_link_url}
 
 
-@router.get("/justworks/callback")
-def link_callback(ctx: Ctx, principal: Admin, public_token: str = "", state: str = "") -> Response:
-    if not hmac.compare_digest(state, _link_state(principal)):
-        raise PermissionDeniedError(
-            "This Merge Link answer was not started from your session.",
-            hint="Start again with Continue setup.",
-        )
-    if not public_token:
-        raise InputError("Merge Link did not send a public token.", hint="Continue setup again.")
-    with ctx.merge_client() as client:
-        account_token = client.exchange_public_token(public_token).account_token
-    connect_with_token(ctx, principal, account_token)
-    return redirect(
-        JUSTWORKS, flash="Justworks is connected. Its first sync runs in the background."
-    )
+@router.post("/{slug}/link")
+def start_link(slug: str, ctx: Ctx, principal: AdminForm) -> JSONResponse:
+    """A link token for Link on this page (JSON: the page's script opens Link with it)."""
+    _provider(slug)
+    try:
+        return JSONResponse(_link_token(ctx, principal, slug, magic=False))
+    except PeoplesyncError as err:
+        return JSONResponse(err.to_dict(), status_code=err.http_status)
 
 
-@router.post("/justworks/token")
-def paste_token(
-    ctx: Ctx, principal: AdminForm, account_token: Annotated[str, Form()] = ""
+@router.post("/{slug}/link/done")
+def link_done(
+    slug: str, ctx: Ctx, principal: AdminForm, public_token: Annotated[str, Form()] = ""
 ) -> Response:
+    """Link's `onSuccess(publicToken)`, posted by the page with the admin's CSRF token."""
+    provider = _provider(slug)
+    name = connect_with_public_token(ctx, principal, public_token)
+    return redirect(
+        _page_of(ctx, principal, provider["page"]),
+        flash=f"{name} is connected. Its first sync runs in the background.",
+    )
+
+
+@router.post("/{slug}/magic-link")
+def magic_link(slug: str, request: Request, ctx: Ctx, principal: AdminForm) -> Response:
+    """A Magic Link URL to send to whoever holds the HRIS (valid a week)."""
+    provider = _provider(slug)
+    made = _link_token(ctx, principal, slug, magic=True)
+    return render(request, "magic_link.html", {"p": provider, "url": made["magic_link_url"]})
+
+
+@router.post("/{slug}/token")
+def paste_token(
+    slug: str, ctx: Ctx, principal: AdminForm, account_token: Annotated[str, Form()] = ""
+) -> Response:
+    provider = _provider(slug)
     if not account_token.strip():
         raise InputError("Paste the linked account's token.", field="account_token")
-    connect_with_token(ctx, principal, account_token.strip())
-    return redirect(JUSTWORKS, flash="Justworks is connected with the account token.")
+    name = connect_with_token(ctx, principal, account_token.strip())
+    page = _page_of(ctx, principal, provider["page"])
+    return redirect(page, flash=f"{name} is connected with the account token.")
 
 
-@router.post("/justworks/sync")
+def _page_of(ctx: WebContext, principal: Principal, fallback: str) -> str:
+    """The page of what is connected now (Merge may have linked another integration)."""
+    view = _connection(ctx, principal.account_id)
+    return f"{PAGES}/{view['provider']}" if view["connected"] else fallback
+
+
+@router.post("/{slug}/disconnect")
+def disconnect_provider(slug: str, ctx: Ctx, principal: AdminForm) -> Response:
+    provider = _provider(slug)
+    name = disconnect(ctx.factory, principal.account_id, ctx.hris, actor=principal.actor)
+    return redirect(
+        provider["page"],
+        flash=f"{name} is disconnected. The directory and its history are kept.",
+    )
+
+
+@router.post("/{slug}/sync")
 def sync(
+    slug: str,
     ctx: Ctx,
     principal: AdminForm,
     full: Annotated[str, Form()] = "",
@@ -148,6 +183,7 @@ def sync(
 ) -> Response:
     """Start a sync and land on its run. A run waiting for review is replaced only when the
     admin chose "Replace it"; otherwise they land on that waiting review, told why."""
+    _provider(slug)
     ctx.jobs.syncs.reap(account_id=principal.account_id)  # a dead run holds no slot
     ctx.jobs.syncs.refresh_initial_syncs(principal.account_id)  # Merge may be done by now
     try:
@@ -169,12 +205,13 @@ def sync(
     return redirect(f"/runs/{run_id}")
 
 
-@router.post("/justworks/autosync")
+@router.post("/{slug}/autosync")
 def switch_autosync(
-    ctx: Ctx, principal: AdminForm, enabled: Annotated[str, Form()] = ""
+    slug: str, ctx: Ctx, principal: AdminForm, enabled: Annotated[str, Form()] = ""
 ) -> Response:
+    provider = _provider(slug)
     on = enabled == "on"
     with ctx.uow() as session:
         account = get_account(session, principal.account_id)
         autosync.set_auto_sync(session, account, enabled=on, now=ctx.clock(), actor=principal.actor)
-    return redirect(JUSTWORKS, flash="Auto sync is on." if on else "Auto sync is off.")
+    return redirect(provider["page"], flash="Auto sync is on." if on else "Auto sync is off.")
