@@ -1,7 +1,7 @@
 """HRIS connections record the integration Merge linked: its name and slug
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012 (given: 0009; the lead re-chains at merge)
 Create Date: 2026-12-02 02:40:00
 
 Every Merge HRIS is served through the same API (issue 12): a connection keeps the integration's
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0012"  # given as 0009; chained after main's 0012 so that there is one head
 branch_labels = None
 depends_on = None
 
