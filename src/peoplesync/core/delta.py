@@ -43,7 +43,6 @@ from peoplesync.core.employee import (
 from peoplesync.core.identity import People
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, ValidationReport
-from peoplesync.core.limits import length_issues
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import (
     DEFAULT_POLICY,
@@ -54,6 +53,7 @@ from peoplesync.core.plan import (
     identify_records,
     plan_absent,
     plan_record,
+    written_too_long,
 )
 from peoplesync.core.policy import SyncPolicy
 from peoplesync.core.validate import (
@@ -170,7 +170,6 @@ def _issues(changes: Changes, company: Company, today: date) -> Iterator[Issue]:
     records = ordered(snapshot.records)
     for rec in records:
         yield from record_issues(rec, snapshot.provided, today)
-    yield from length_issues(records)
     mine = {r.source_id for r in records}
     for rec in ordered(company.records_on_domains(RESERVED_TLDS)):
         if rec.source_id not in mine and (warning := reserved_email(rec)) is not None:
@@ -338,7 +337,7 @@ def _plan_changes(
     result = Plan(
         import_date=import_date,
         items=tuple(items),
-        issues=(*found.issues, *found.notes),
+        issues=(*found.issues, *found.notes, *written_too_long(records, items)),
         unlisted=unlisted,
     )
     return ChangePlan(result, tuple(loaded.values()), company.active_people())

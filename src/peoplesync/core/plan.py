@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -34,6 +34,7 @@ from peoplesync.core.fields import DATE_FIELDS, VALUE_NAMES
 from peoplesync.core.identity import Identified, People, identify
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue
+from peoplesync.core.limits import length_issues
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.policy import SyncPolicy
 
@@ -173,8 +174,25 @@ def _plan(
                     unlink=person.id in unlinked,
                 )
             )
-    issues = (*found.issues, *found.notes)
+    issues = (*found.issues, *found.notes, *written_too_long(records, items))
     return Plan(import_date=import_date, items=tuple(items), issues=issues)
+
+
+def written_too_long(
+    records: Sequence[SourceEmployee], items: Sequence[PlannedChange]
+) -> Iterator[Issue]:
+    """A value longer than the directory keeps, in a record this import writes (a create, an
+    update, a rehire or a leaver): an error naming row, field and limit, the same on both
+    databases. An unchanged record is already stored, within its limits, so a daily sync of an
+    unchanged company checks nothing."""
+    unchanged = ChangeKind.UNCHANGED
+    return length_issues(
+        [
+            records[i]
+            for item in items
+            if item.kind is not unchanged and (i := item.record_index) is not None
+        ]
+    )
 
 
 def identify_records(

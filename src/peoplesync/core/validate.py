@@ -27,7 +27,6 @@ from peoplesync.core.fields import FIELD_LABELS
 from peoplesync.core.identity import employee_key
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue, Severity, ValidationReport
-from peoplesync.core.limits import length_issues
 from peoplesync.core.perf import gc_paused
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -57,7 +56,6 @@ def _validate(
     issues: list[Issue] = []
     for rec in records:
         issues.extend(record_issues(rec, snapshot.provided, today))
-    issues.extend(length_issues(records))
     keys, ids = index.email_keys, index.employee_keys
     sources = [r.source_id for r in records]
     for field, carried in (("email", keys), ("employee_id", ids), ("source_id", sources)):
