@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -65,6 +65,12 @@ def when_here(context: Context, value: datetime | date | str | None) -> str:
     return when(value, getattr(principal, "timezone", "UTC"))
 
 
+def day_after(value: str | date) -> date:
+    """The day after a date (ISO text or a date): a person's first day as a former employee."""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return day + timedelta(days=1)
+
+
 def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
@@ -98,6 +104,7 @@ def breakable(value: object) -> Markup:
 
 templates.env.filters["when"] = when_here
 templates.env.filters["words"] = words
+templates.env.filters["day_after"] = day_after
 templates.env.filters["label"] = field_label
 templates.env.globals["person_fields"] = PERSON_FIELDS
 templates.env.filters["breakable"] = breakable
