@@ -17,7 +17,7 @@ import shutil
 import socket
 import threading
 import time
-from datetime import date
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -284,13 +284,22 @@ def _sync(ctx: typer.Context, title: str) -> None:
 
 
 def _hr_changes(sandbox: SandboxServer, token: str) -> None:
-    """Changes an HR admin makes in Justworks between two syncs."""
+    """Changes an HR admin makes in Justworks between two syncs (dates a few days back from
+    today, so that every run of the demo tells the same story)."""
     out.rule("[bold]Meanwhile, in Justworks")
     control = sandbox.control
+    today = utcnow().date()
+    hired_on, left_on, back_on = (today - timedelta(days=d) for d in (16, 12, 9))
     with MergeClient(sandbox.base_url, sandbox.api_key, token) as merge:
         people = [p for page in merge.iter_employee_pages() for p in page]
     managers = {_id(p.get("manager")) for p in people}
-    leaves = [p for p in people if p["id"] not in managers and not p.get("termination_date")]
+    leaves = [
+        p
+        for p in people
+        if p["id"] not in managers
+        and not p.get("termination_date")
+        and str(p.get("start_date") or "")[:10] < left_on.isoformat()  # started before leaving
+    ]
     former = [p for p in people if p.get("termination_date")]
     boss = next(p for p in people if p["id"] in managers)
     control.hire(
@@ -298,18 +307,18 @@ def _hr_changes(sandbox: SandboxServer, token: str) -> None:
         first_name="Zanele",
         last_name="Dlamini",
         manager_id=boss["id"],
-        start_date=date(2026, 11, 16),
+        start_date=hired_on,
         job_title="People Coordinator",
     )
     out.print("Hired Zanele Dlamini.")
-    control.terminate(token, leaves[0]["id"], termination_date=date(2026, 11, 20))
-    out.print(f"{_name(leaves[0])} left on 2026-11-20.")
+    control.terminate(token, leaves[0]["id"], termination_date=left_on)
+    out.print(f"{_name(leaves[0])} left on {left_on.isoformat()}.")
     control.rename(token, leaves[1]["id"], last_name="Okafor-Smith")
     out.print(f"{_name(leaves[1])} changed their last name to Okafor-Smith.")
     control.change_email(token, leaves[2]["id"], f"new.{leaves[2]['work_email']}")
     out.print(f"{_name(leaves[2])} has a new work email.")
     if former:
-        control.rehire(token, former[0]["id"], start_date=date(2026, 11, 23))
+        control.rehire(token, former[0]["id"], start_date=back_on)
         out.print(f"{_name(former[0])} was rehired.")
 
 
