@@ -78,3 +78,11 @@ def test_the_cli_answers_a_hostile_file_without_a_traceback(tmp_path: Path, data
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode in (1, 3)  # blocked by the row's error, or the file refused
     assert "row 2" in done.stdout or "Line 1" in done.stdout + done.stderr
+
+
+def test_a_cell_longer_than_the_reader_takes_says_so_with_its_line() -> None:
+    data = b"Name,Email\nAda,ada@a.example\n" + b'"' + b"x" * 200_000 + b'",b@a.example\n'
+    with pytest.raises(CsvFormatError) as refused:
+        parse_csv(data)
+    assert refused.value.message == "Line 3: A cell holds more than 131,072 characters."
+    assert "unclosed quote" in (refused.value.hint or "")

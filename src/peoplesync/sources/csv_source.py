@@ -256,4 +256,11 @@ def _rows(reader: _Reader, width: int) -> Iterator[tuple[int, list[str]]]:
             if row[0].strip() or "".join(row).strip():
                 yield start, row
     except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise CsvFormatError(
+                f"A cell holds more than {csv.field_size_limit():,} characters.",
+                line=end + 1,
+                hint="No employee field is this long: look for an unclosed quote, which makes "
+                "the rest of the file one cell.",
+            ) from None
         raise CsvFormatError(f"The file cannot be read ({err}).", line=end + 1) from None
