@@ -19,6 +19,7 @@ from peoplesync.jobs.tasks import Jobs
 from peoplesync.runs import service as runs
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
+from tests.jobs.test_heartbeat import new_run, stamp
 from tests.jobs.world import TaskLog, World
 
 ACCOUNTS = 3
@@ -126,23 +127,11 @@ def test_a_queued_run_waits_its_turn_while_workers_work(world: World) -> None:
     """A fleet's fan-out keeps runs queued longer than the unclaimed bound: while some worker
     shows life they wait; with no worker anywhere they fail (as before)."""
     waiting_account, busy_account = world.account("Waiting"), world.account("Busy")
-    with unit_of_work(world.factory) as session:
-        waiting = runs.start_run(
-            session,
-            get_account(session, waiting_account),
-            trigger="automatic",
-            source_kind="merge",
-            now=world.clock(),
-        ).id
-        busy = runs.start_run(
-            session,
-            get_account(session, busy_account),
-            trigger="automatic",
-            source_kind="merge",
-            now=world.clock(),
-        )
-        runs.move(busy, RunState.FETCHING, world.clock() + timedelta(minutes=11))
-        busy_id = busy.id
+    waiting = new_run(
+        world, waiting_account, RunState.QUEUED, trigger="automatic", at=world.clock()
+    )
+    busy_id = new_run(world, busy_account, RunState.FETCHING, trigger="automatic", at=world.clock())
+    stamp(world, busy_id, world.clock() + timedelta(minutes=11))
     world.clock.advance(minutes=11)  # past the 10-minute bound; the busy run stamped just now
     syncs = world.jobs().syncs
     assert syncs.reap() == []
@@ -157,16 +146,8 @@ def test_a_duplicate_task_leaves_a_taken_run_alone(
 ) -> None:
     account_id = world.account()
     world.connect(account_id, sandbox, company)
-    with unit_of_work(world.factory) as session:
-        run = runs.start_run(
-            session,
-            get_account(session, account_id),
-            trigger="automatic",
-            source_kind="merge",
-            now=world.clock(),
-        )
-        runs.move(run, RunState.FETCHING, world.clock())
-        run_id = run.id
+    run_id = new_run(world, account_id, RunState.FETCHING, trigger="automatic", at=world.clock())
+    stamp(world, run_id, world.clock())
     result = world.jobs().syncs.from_hris(account_id, trigger="automatic", run_id=run_id)
     assert result.state == RunState.FETCHING  # untouched: the worker on it carries on
     assert world.run(run_id).error is None
