@@ -21,7 +21,8 @@ from peoplesync.connections.service import save_connection
 from peoplesync.crypto import SecretBox
 from peoplesync.runs import service as runs
 from peoplesync.runs.hris import HrisContext
-from peoplesync.runs.sync import SyncResult, Syncs
+from peoplesync.runs.outcome import SyncResult
+from peoplesync.runs.sync import Syncs
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
 from peoplesync.store.models import Person, SyncRun

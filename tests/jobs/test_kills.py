@@ -13,7 +13,7 @@ from pathlib import Path
 
 from peoplesync.accounts.service import get_account
 from peoplesync.jobs.service import request_sync
-from peoplesync.runs.sync import STALE_AFTER, UNCLAIMED_AFTER
+from peoplesync.runs.heartbeat import STALE_AFTER, UNCLAIMED_AFTER
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
 from tests.jobs.world import World, wait_for

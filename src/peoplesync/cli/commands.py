@@ -38,8 +38,9 @@ from peoplesync.people.rows import core_values
 from peoplesync.people.service import list_people
 from peoplesync.runs import service as runs
 from peoplesync.runs.files import import_mode
+from peoplesync.runs.outcome import SyncResult
 from peoplesync.runs.review import review_page
-from peoplesync.runs.sync import SyncResult, Syncs
+from peoplesync.runs.sync import Syncs
 from peoplesync.sources.csv_source import read_file_bytes
 from peoplesync.store.db import migrate
 from peoplesync.store.models import Person as PersonRow

@@ -16,7 +16,8 @@ from peoplesync.crypto import secret_box
 from peoplesync.errors import InputError
 from peoplesync.runs.disconnect import disconnect
 from peoplesync.runs.hris import refresh_status
-from peoplesync.runs.sync import SyncResult, Syncs
+from peoplesync.runs.outcome import SyncResult
+from peoplesync.runs.sync import Syncs
 from peoplesync.sources.merge.client import MERGE_REGIONS, MergeClient
 from peoplesync.sources.merge.factory import merge_client
 

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from peoplesync.config import Settings
 from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.notify.service import Notifier
+from peoplesync.runs.heartbeat import STALE_AFTER, UNCLAIMED_AFTER
 from peoplesync.runs.hris import HrisContext
-from peoplesync.runs.sync import STALE_AFTER, UNCLAIMED_AFTER, SyncEnv, Syncs
+from peoplesync.runs.sync import SyncEnv, Syncs
 
 
 def utcnow() -> datetime:

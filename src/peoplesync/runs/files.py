@@ -11,10 +11,19 @@ the HRIS as the source of truth for everyone not in the file, needs its own conf
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from collections.abc import Callable
+from datetime import datetime
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from peoplesync.accounts.service import get_account, local_today
 from peoplesync.connections import service as connections
+from peoplesync.core.states import RunState
 from peoplesync.errors import InputError
+from peoplesync.runs.service import Planned, get_run, move, plan_company
+from peoplesync.sources.base import Source, SourceBatch
+from peoplesync.sources.files import open_file
+from peoplesync.store.db import reading, unit_of_work
 
 
 def connected_hris(session: Session, account_id: int) -> str | None:
@@ -47,3 +56,42 @@ def import_mode(
             field="replace_hris",
         )
     return partial
+
+
+def open_upload(
+    factory: sessionmaker[Session],
+    account_id: int,
+    data: bytes,
+    *,
+    name: str | None,
+    sheet: str | None,
+) -> Source:
+    """The upload's source (CSV or XLSX, told by its bytes), redacting what the account asks."""
+    with unit_of_work(factory) as session:
+        redacted = frozenset(get_account(session, account_id).redacted_fields)
+    return open_file(data, name=name, redacted=redacted, sheet=sheet)
+
+
+def plan_upload(
+    factory: sessionmaker[Session],
+    account_id: int,
+    run_id: int,
+    batch: SourceBatch,
+    clock: Callable[[], datetime],
+) -> Planned:
+    """Plan what a file holds (only reads: no write lock while it computes); a partial import
+    makes nobody leave."""
+    with unit_of_work(factory) as session:
+        run = get_run(session, account_id, run_id)
+        move(run, RunState.PLANNING, clock())
+        partial = run.partial
+    with reading(factory) as session:
+        account = get_account(session, account_id)
+        return plan_company(
+            session,
+            account,
+            batch.snapshot,
+            today=local_today(account, clock()),
+            source_issues=batch.issues,
+            partial=partial,
+        )

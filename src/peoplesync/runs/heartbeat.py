@@ -31,6 +31,8 @@ from peoplesync.store.models import SyncRun
 
 log = structlog.get_logger(__name__)
 
+STALE_AFTER = timedelta(minutes=2)  # a working run without a heartbeat this long: its worker died
+UNCLAIMED_AFTER = timedelta(minutes=10)  # a queued run no worker took up this long
 WORKING_STATES = (
     RunState.QUEUED.value,
     RunState.FETCHING.value,

@@ -23,13 +23,15 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from peoplesync.accounts.service import get_account, local_today
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
 from peoplesync.core.guard import SourceState
 from peoplesync.core.states import RunState
 from peoplesync.crypto import SecretBox
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, RunCancelledError
-from peoplesync.runs.service import Planned, plan_company, plan_part
+from peoplesync.notify.service import Notifier
+from peoplesync.runs.service import Planned, get_run, move, plan_company, plan_part
 from peoplesync.sources.base import SourceBatch
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.factory import account_pacer, merge_client
@@ -39,7 +41,7 @@ from peoplesync.sources.merge.status import employee_sync_state
 from peoplesync.sources.merge.windows import windows_for
 from peoplesync.store import mirror
 from peoplesync.store.company import MirrorCompany
-from peoplesync.store.db import unit_of_work
+from peoplesync.store.db import reading, unit_of_work
 from peoplesync.store.models import Account, Connection, SyncRun
 
 log = structlog.get_logger(__name__)
@@ -227,6 +229,45 @@ def plan_mirrored(
             return planned, state
     snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
     return plan_company(session, account, snapshot, today=today), state
+
+
+def mirror_and_plan(
+    factory: sessionmaker[Session],
+    account_id: int,
+    run_id: int,
+    source: MergeSource,
+    batch: SourceBatch,
+    *,
+    clock: Callable[[], datetime],
+) -> tuple[Planned, SourceState]:
+    """Mirror what was fetched (a short write), then plan from it (only reads: no write lock
+    while it computes)."""
+    with unit_of_work(factory) as session:
+        account = get_account(session, account_id)
+        run = get_run(session, account_id, run_id)
+        mirror_fetched(session, account, run, source, batch)
+        move(run, RunState.PLANNING, clock())
+    with reading(factory) as session:
+        account = get_account(session, account_id)
+        return plan_mirrored(session, account, source, today=local_today(account, clock()))
+
+
+def tell_reconnect_needed(
+    factory: sessionmaker[Session], notifier: Notifier, account_id: int, detail: str, now: datetime
+) -> None:
+    """Email the admins that the connection must be redone (an automated sync was refused)."""
+    with unit_of_work(factory) as session:
+        account = get_account(session, account_id)
+        found = connections.list_connections(session, account_id)
+        provider = connections.PROVIDERS.get(found[0].provider) if found else None
+        notifier.reconnect_needed(session, account, provider or "the HRIS", detail, now)
+
+
+def lost_connection(session: Session, account_id: int) -> Connection | None:
+    """The account's connection that must be redone, if one must."""
+    found = connections.list_connections(session, account_id)
+    lost = [c for c in found if c.status == connections.ConnectionStatus.RECONNECT_NEEDED]
+    return lost[0] if lost else None
 
 
 def _source_state(connection: Connection) -> SourceState:

@@ -15,28 +15,33 @@ already has an active run, the HRIS is doing its first sync or must be reconnect
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from peoplesync.accounts.service import get_account, local_today
+from peoplesync.accounts.service import get_account
 from peoplesync.connections import service as connections
 from peoplesync.core.guard import GuardReport, SourceState
 from peoplesync.core.issues import Issue, ValidationReport
-from peoplesync.core.plan import Plan
 from peoplesync.core.states import FINAL_STATES, RunState
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, StalePlanError
 from peoplesync.notify.inline import inline_notifier
 from peoplesync.notify.service import Notifier
-from peoplesync.runs import hris
-from peoplesync.runs.heartbeat import Heartbeat, claim_queued, reap_stale_runs
+from peoplesync.runs import files, hris
+from peoplesync.runs.heartbeat import (
+    STALE_AFTER,
+    UNCLAIMED_AFTER,
+    Heartbeat,
+    claim_queued,
+    reap_stale_runs,
+)
 from peoplesync.runs.hris import HrisContext
+from peoplesync.runs.outcome import Stage, SyncResult, unexpected
 from peoplesync.runs.service import (
     AUTOMATED_TRIGGERS,
     Planned,
@@ -48,31 +53,16 @@ from peoplesync.runs.service import (
     fail_run,
     get_run,
     move,
-    plan_company,
     record_plan,
     start_run,
 )
 from peoplesync.sources.base import Source, SourceBatch
-from peoplesync.sources.files import open_file
 from peoplesync.sources.merge.source import MergeSource
-from peoplesync.store.db import checkpoint_meanwhile, reading, unit_of_work
-from peoplesync.store.models import Connection, SyncRun
+from peoplesync.store.db import checkpoint_meanwhile, unit_of_work
+from peoplesync.store.models import SyncRun
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-
-STALE_AFTER = timedelta(minutes=2)  # a working run without a heartbeat this long: its worker died
-UNCLAIMED_AFTER = timedelta(minutes=10)  # a queued run no worker took up this long
-
-
-class Stage(enum.StrEnum):
-    READ = "read"
-    PLAN = "plan"
-    APPLY = "apply"
-
-
-_DOING = {Stage.READ: "reading the source", Stage.PLAN: "planning", Stage.APPLY: "importing"}
 
 
 @dataclass(frozen=True)
@@ -87,18 +77,6 @@ class SyncEnv:
 
     def clock(self) -> datetime:
         return self.hris.clock()
-
-
-@dataclass(frozen=True, slots=True)
-class SyncResult:
-    """Where a run stands once the use case is done with it."""
-
-    run_id: int
-    state: RunState
-    report: ValidationReport = field(default_factory=lambda: ValidationReport(()))
-    plan: Plan | None = None  # None when it failed, or validation errors blocked it
-    guard: GuardReport = field(default_factory=GuardReport)
-    error: str | None = None  # why it failed or expired
 
 
 class _StageFailedError(Exception):
@@ -295,7 +273,7 @@ class Syncs:
             if automated and run.state == RunState.BLOCKED:
                 notifier.run_blocked(session, account, run, now)
             elif automated and run.state == RunState.FAILED:
-                lost = _lost_connection(session, account_id)
+                lost = hris.lost_connection(session, account_id)
                 if lost is not None:
                     provider = connections.PROVIDERS.get(lost.provider, lost.provider)
                     notifier.reconnect_needed(session, account, provider, lost.status_detail, now)
@@ -335,13 +313,8 @@ class Syncs:
         return run_id, timings["http"]
 
     def _reconnect_needed(self, account_id: int, detail: str) -> None:
-        with unit_of_work(self.env.factory) as session:
-            account = get_account(session, account_id)
-            found = connections.list_connections(session, account_id)
-            provider = connections.PROVIDERS.get(found[0].provider) if found else None
-            self.env.notifier.reconnect_needed(
-                session, account, provider or "the HRIS", detail, self.env.clock()
-            )
+        env = self.env
+        hris.tell_reconnect_needed(env.factory, env.notifier, account_id, detail, env.clock())
 
     def _open_hris(
         self, account_id: int, run_id: int, full: bool, status_http: float | None
@@ -369,9 +342,7 @@ class Syncs:
     def _open_file(
         self, account_id: int, run_id: int, data: bytes, name: str | None, sheet: str | None
     ) -> Source:
-        with unit_of_work(self.env.factory) as session:
-            redacted = frozenset(get_account(session, account_id).redacted_fields)
-        return open_file(data, name=name, redacted=redacted, sheet=sheet)
+        return files.open_upload(self.env.factory, account_id, data, name=name, sheet=sheet)
 
     def _read(
         self,
@@ -405,39 +376,15 @@ class Syncs:
     ) -> PlanOutcome:
         """Mirror (a short write), plan (only reads: no write lock while it computes), store the
         plan (a short write)."""
-        env = self.env
         http = batch.timings.get("http", 0.0) + status_http
         batch = replace(batch, timings={**batch.timings, "http": http})
-        with unit_of_work(env.factory) as session:
-            account = get_account(session, account_id)
-            run = get_run(session, account_id, run_id)
-            hris.mirror_fetched(session, account, run, source, batch)
-            move(run, RunState.PLANNING, env.clock())
-        with reading(env.factory) as session:
-            account = get_account(session, account_id)
-            today = local_today(account, env.clock())
-            planned, state = hris.plan_mirrored(session, account, source, today=today)
+        planned, state = hris.mirror_and_plan(
+            self.env.factory, account_id, run_id, source, batch, clock=self.env.clock
+        )
         return self._record(account_id, run_id, planned, state)
 
     def _plan_file(self, account_id: int, run_id: int, batch: SourceBatch) -> PlanOutcome:
-        """Plan (only reads: no write lock while it computes), then store the plan; a partial
-        import makes nobody leave."""
-        env = self.env
-        with unit_of_work(env.factory) as session:
-            run = get_run(session, account_id, run_id)
-            move(run, RunState.PLANNING, env.clock())
-            partial = run.partial
-        with reading(env.factory) as session:
-            account = get_account(session, account_id)
-            today = local_today(account, env.clock())
-            planned = plan_company(
-                session,
-                account,
-                batch.snapshot,
-                today=today,
-                source_issues=batch.issues,
-                partial=partial,
-            )
+        planned = files.plan_upload(self.env.factory, account_id, run_id, batch, self.env.clock)
         return self._record(account_id, run_id, planned, None)
 
     def _record(
@@ -545,18 +492,3 @@ class Syncs:
             report = ValidationReport(tuple(Issue.from_dict(i) for i in run.issues))
             found = GuardReport.from_dicts(run.findings)
             return SyncResult(run.id, RunState(run.state), report, None, found, run.error)
-
-
-def _lost_connection(session: Session, account_id: int) -> Connection | None:
-    found = connections.list_connections(session, account_id)
-    lost = [c for c in found if c.status == connections.ConnectionStatus.RECONNECT_NEEDED]
-    return lost[0] if lost else None
-
-
-def unexpected(stage: Stage, err: BaseException) -> str:
-    """An admin message for an error we did not foresee (its text may hold data: not shown)."""
-    return (
-        f"The sync stopped on an unexpected error while {_DOING[stage]} ({type(err).__name__}); "
-        "nothing was imported. Run the sync again; if it fails the same way, contact your "
-        "peoplesync operator."
-    )
