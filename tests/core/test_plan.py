@@ -216,7 +216,14 @@ def test_counts_cover_every_class() -> None:
         [person(1), person(2), person(3, status=FORMER), person(4)],
     )
 
-    assert result.counts() == {"create": 1, "update": 1, "rehire": 1, "leave": 1, "unchanged": 1}
+    assert result.counts() == {
+        "create": 1,
+        "update": 1,
+        "rehire": 1,
+        "leave": 1,
+        "remove": 0,
+        "unchanged": 1,
+    }
     assert len(result.changed()) == 4
 
 

@@ -163,6 +163,9 @@ def guard(
 
 # --- privacy: identity changes -------------------------------------------------------------
 
+# A person created, or removed by an undo, changes no identity: they are new, or they go.
+_WHOLE_PERSON = frozenset({ChangeKind.CREATE, ChangeKind.REMOVE})
+
 
 def _identity_changes(
     items: Iterable[PlannedChange], by_id: Mapping[str, Person], redacted: frozenset[str]
@@ -170,7 +173,7 @@ def _identity_changes(
     findings = []
     for item in items:
         person = by_id.get(item.person_id)
-        if person is None or item.kind is ChangeKind.CREATE:
+        if person is None or item.kind in _WHOLE_PERSON:
             continue
         changed = [c for c in item.changes if _identity_changed(c, redacted)]
         if len(changed) >= MIN_IDENTITY_CHANGES:
@@ -324,7 +327,7 @@ def _name_swaps(
         return []
     renamed: dict[str, tuple[str, str]] = {}  # person id -> (name before, name after), as keys
     for item in items:
-        if item.kind is ChangeKind.CREATE or item.person_id not in by_id:
+        if item.kind in _WHOLE_PERSON or item.person_id not in by_id:
             continue
         for c in item.changes:
             if c.field == "name" and not c.demographic and c.before and c.after:

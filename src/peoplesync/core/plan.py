@@ -44,6 +44,7 @@ class ChangeKind(enum.StrEnum):
     UPDATE = "update"
     REHIRE = "rehire"
     LEAVE = "leave"
+    REMOVE = "remove"  # only an undo plans one: a person the undone import created goes
     UNCHANGED = "unchanged"
 
 

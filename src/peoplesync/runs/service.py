@@ -36,7 +36,7 @@ from peoplesync.errors import (
     StalePlanError,
 )
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
-from peoplesync.store.directory import load_directory, write_plan
+from peoplesync.store.directory import drop_unheld_demographics, load_directory, write_plan
 from peoplesync.store.mirror import mark_in_step
 from peoplesync.store.models import Account, Connection, SyncRun
 from peoplesync.store.plans import load_plan, save_plan
@@ -200,7 +200,7 @@ def plan_company(
 ) -> Planned:
     """Validate and plan the whole company against the directory (`partial`: nobody leaves).
     Only reads."""
-    clock = _Laps()
+    clock = Laps()
     version = account.directory_version
     directory = load_directory(session, account.id)
     clock.lap("load_directory")
@@ -223,7 +223,7 @@ def plan_part(
     source (core/delta.py); None when the changes cannot be planned alone. Only reads."""
     if not plannable(changes):
         return None
-    clock = _Laps()
+    clock = Laps()
     version = account.directory_version
     report = validate_changes(changes, company, today=today)
     clock.lap("validate")
@@ -272,7 +272,7 @@ class Planned:
     planned_records: int | None = None  # a plan of only what changed: how many records
 
 
-class _Laps:
+class Laps:
     """Seconds per stage, each from the end of the one before."""
 
     def __init__(self) -> None:
@@ -300,7 +300,7 @@ def record_plan(
     directory moved past meanwhile is refused at apply."""
     if run.state != RunState.PLANNING:
         move(run, RunState.PLANNING, now)
-    clock = _Laps()
+    clock = Laps()
     report, result = planned.report, planned.plan
     if result is not None and result.issues:  # conflicts with the directory: they block too
         report = ValidationReport((*report.issues, *result.issues))
@@ -376,7 +376,7 @@ def apply_run(
             hint="Run the sync again to review the current changes.",
             run_id=run.id,
         )
-    clock = _Laps()
+    clock = Laps()
     rows = load_plan(session, run.id)
     logged = write_plan(
         session,
@@ -387,6 +387,8 @@ def apply_run(
         actor=actor or run.started_by,
         now=now,
     )
+    if run.undoes_run_id is not None:
+        drop_unheld_demographics(session, account.id, rows, undone_run_id=run.undoes_run_id)
     if _moves_statistics(run, len(rows)):
         refresh_statistics(session)
     clock.lap("apply")

@@ -32,7 +32,7 @@ from peoplesync.core.states import FINAL_STATES, RunState
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, StalePlanError
 from peoplesync.notify.inline import inline_notifier
 from peoplesync.notify.service import Notifier
-from peoplesync.runs import files, hris
+from peoplesync.runs import files, hris, undo
 from peoplesync.runs.heartbeat import (
     STALE_AFTER,
     UNCLAIMED_AFTER,
@@ -188,6 +188,27 @@ class Syncs:
                 self._stage(account_id, run_id, Stage.APPLY, self._apply, actor, confirm)
             result = self._result(account_id, run_id)
         self.conclude(account_id, run_id)
+        return result
+
+    def undo(self, account_id: int, run_id: int, *, actor: str | None = None) -> SyncResult:
+        """A run that reverses imported run `run_id` (runs/undo.py): planned, validated and
+        guarded like any sync, it waits for review. Refused (raised, no run started) when the
+        run cannot be undone."""
+        source_kind = undo.check(self.env.factory, account_id, run_id)
+        name = f"Undo of sync {run_id}"
+        undo_id = self.start(
+            account_id, trigger=undo.TRIGGER, source_kind=source_kind, name=name, actor=actor
+        )
+        with self._heartbeat(account_id, undo_id):
+            try:
+                planned = self._stage(
+                    account_id, undo_id, Stage.PLAN, undo.plan_stage, self.env, run_id
+                )
+                outcome = self._stage(account_id, undo_id, Stage.PLAN, self._record, planned, None)
+                result = self._auto_apply(account_id, outcome)
+            except _StageFailedError:
+                result = self._result(account_id, undo_id)
+        self.conclude(account_id, undo_id)
         return result
 
     def cancel(self, account_id: int, run_id: int, *, reason: str | None = None) -> SyncResult:

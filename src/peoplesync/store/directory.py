@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from peoplesync.core.employee import Person, PersonStatus, fold
@@ -20,7 +20,13 @@ from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDE
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, FieldChange
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
-from peoplesync.store.models import ChangeLog, Demographic, PersonDemographic, people_table
+from peoplesync.store.models import (
+    ChangeLog,
+    Demographic,
+    PersonDemographic,
+    SyncRun,
+    people_table,
+)
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.store.search_terms import SEARCHED, add_terms, current_values, move_terms
 
@@ -195,9 +201,11 @@ def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same paramet
     names = {f for item in items for f, _, _, demographic in item.changes if demographic}
     demographics = ensure_demographics(session, account_id, names, now)
     creates = [i for i in items if i.kind is ChangeKind.CREATE]
-    updates = [i for i in items if i.kind is not ChangeKind.CREATE and i.changes]
+    removes = [i.person_id for i in items if i.kind is ChangeKind.REMOVE]
+    updates = [i for i in items if i.kind not in _NOT_UPDATES and i.changes]
     renames = [i for i in updates if _renames(i)]
     searched_before = current_values(session, account_id, (i.person_id for i in renames))
+    _remove_people(session, account_id, removes)
     _release_unique_values(session, updates)
     _insert_people(session, account_id, creates, source_kind, now)
     _update_people(session, updates, now)
@@ -205,6 +213,48 @@ def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same paramet
     _write_demographics(session, creates, updates, demographics)
     _expire_loaded_people(session)
     return _log_changes(session, account_id, run_id=run_id, items=items, actor=actor, now=now)
+
+
+_NOT_UPDATES = frozenset({ChangeKind.CREATE, ChangeKind.REMOVE})
+
+
+def _remove_people(session: Session, account_id: int, person_ids: Sequence[str]) -> None:
+    """Take people out of the directory (an undo of the import that created them): their
+    demographic values and search terms first (neither has a foreign key), then the rows. Their
+    values stay in the change log (the undo's items carry every before-value), so undoing the
+    undo creates them again."""
+    if not person_ids:
+        return
+    searched = current_values(session, account_id, person_ids)
+    move_terms(
+        session, account_id, ((old, [old[0], None, None, None, None]) for old in searched.values())
+    )
+    for chunk in chunks(person_ids):
+        session.execute(delete(_values).where(_values.c.person_id.in_(chunk)))
+        session.execute(
+            delete(_people).where(_people.c.account_id == account_id, _people.c.id.in_(chunk))
+        )
+
+
+def drop_unheld_demographics(
+    session: Session, account_id: int, items: Sequence[PlanRow], *, undone_run_id: int
+) -> None:
+    """After an undo (`items`) of run `undone_run_id`: the demographics it names that were
+    created by that run (or after) and that nobody holds any more go, so that an undo of the
+    import that brought them leaves the account's demographics as they were."""
+    names = {c[0] for item in items for c in item.changes if c[3]}
+    since = session.scalar(select(SyncRun.started_at).where(SyncRun.id == undone_run_id))
+    if not names or since is None:
+        return
+    held = exists().where(_values.c.demographic_id == Demographic.id)  # by its index
+    session.execute(
+        delete(Demographic).where(
+            Demographic.account_id == account_id,
+            Demographic.name.in_(list(names)),
+            Demographic.created_at >= since,
+            ~held,
+        )
+    )
 
 
 def _expire_loaded_people(session: Session) -> None:
@@ -361,14 +411,15 @@ def _log_changes(
     actor: str | None,
     now: datetime,
 ) -> int:
-    """One row per changed field; a new person is one 'created' row (their values are the row)."""
+    """One row per changed field; a new person is one 'created' row (their values are the row);
+    a removed person is one 'removed' row, then a row per field they had (its before-value)."""
     rows: list[tuple[Any, ...]] = []
     for item in items:
         if item.kind is ChangeKind.CREATE:
-            rows.append(
-                (account_id, run_id, item.person_id, "created", None, item.label, actor, now)
-            )
+            rows.append((account_id, run_id, item.person_id, CREATED, None, item.label, actor, now))
             continue
+        if item.kind is ChangeKind.REMOVE:
+            rows.append((account_id, run_id, item.person_id, REMOVED, item.label, None, actor, now))
         rows.extend(
             (account_id, run_id, item.person_id, field, before, after, actor, now)
             for field, before, after, _ in item.changes
@@ -377,6 +428,7 @@ def _log_changes(
     return len(rows)
 
 
+CREATED, REMOVED = "created", "removed"  # the change log's rows for a whole person
 LOG_COLUMNS = (
     "account_id",
     "run_id",

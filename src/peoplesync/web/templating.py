@@ -75,7 +75,7 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
-_ENTRIES = {"created": "Created"}  # change-log entries that are no field
+_ENTRIES = {"created": "Created", "removed": "Removed (an undo)"}  # entries that are no field
 
 
 def field_label(value: str | None) -> str:

@@ -39,6 +39,7 @@ class SyncRun(Base):
             postgresql_where=text(_ACTIVE_SQL),
         ),
         Index("ix_sync_runs_account_created", "account_id", "created_at"),
+        Index("ix_sync_runs_undoes", "undoes_run_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -58,6 +59,8 @@ class SyncRun(Base):
     mirror_basis: Mapped[str | None] = mapped_column(String(64))  # what an HRIS plan compared
     # A partial import (a file of only some people): nobody leaves.
     partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An undo (issue 17): the run whose changes it reverses (a plain column: runs are pruned).
+    undoes_run_id: Mapped[int | None] = mapped_column(Integer)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     issues: Mapped[list[Any]] = mapped_column(default=list)
     findings: Mapped[list[Any]] = mapped_column(default=list)  # guard findings (issue 5)
