@@ -175,3 +175,19 @@ def test_connections_get_their_integration_and_keep_their_mirror_both_ways(tmp_p
         assert db.scalar(text("SELECT count(*) FROM connections")) == 1
         assert db.scalar(text("SELECT count(*) FROM source_records")) == 1
     engine.dispose()
+
+
+def test_runs_say_which_run_they_undo_both_ways(engine: Engine) -> None:
+    """0015: a run may undo another (issue 17); downgrading drops the column, upgrading brings
+    it back, on both databases."""
+    config = alembic_config(engine)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("sync_runs")}
+
+    assert "undoes_run_id" in columns()
+    command.downgrade(config, "0011")
+    assert "undoes_run_id" not in columns()
+    command.upgrade(config, "head")
+    assert "undoes_run_id" in columns()
+    command.check(config)
