@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     queue_backend: str = "sqlite"
     queue_sqlite_path: Path = Path("peoplesync-queue.db")
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # The daily fan-out: the accounts due at one time start over this many minutes, each at a
+    # fixed offset of its own (the same every day), not as one thundering herd; 0: all at once.
+    autosync_spread_minutes: int = Field(default=15, ge=0, le=120)
 
     # Web
     base_url: str = "http://127.0.0.1:8000"

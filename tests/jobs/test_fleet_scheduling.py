@@ -8,6 +8,7 @@ PostgreSQL, with the sandbox HRIS."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from peoplesync.accounts.autosync import set_auto_sync
 from peoplesync.accounts.service import get_account
 from peoplesync.core.states import RunState
 from peoplesync.jobs.queue import InProcessConsumer
-from peoplesync.jobs.tasks import Jobs
+from peoplesync.jobs.tasks import Jobs, spread_offset
 from peoplesync.runs import service as runs
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
@@ -23,6 +24,7 @@ from tests.jobs.test_heartbeat import new_run, stamp
 from tests.jobs.world import TaskLog, World
 
 ACCOUNTS = 3
+SPREAD = 10  # minutes
 
 
 def fleet(world: World, sandbox: SandboxServer, company: SandboxAccount) -> list[int]:
@@ -151,3 +153,49 @@ def test_a_duplicate_task_leaves_a_taken_run_alone(
     result = world.jobs().syncs.from_hris(account_id, trigger="automatic", run_id=run_id)
     assert result.state == RunState.FETCHING  # untouched: the worker on it carries on
     assert world.run(run_id).error is None
+
+
+def spread_jobs(world: World) -> Jobs:
+    settings = world.settings.model_copy(update={"autosync_spread_minutes": SPREAD})
+    return world.jobs(settings=settings)
+
+
+def test_the_fan_out_spreads_the_due_accounts_over_its_window(
+    world: World, sandbox: SandboxServer, company: SandboxAccount
+) -> None:
+    accounts = fleet(world, sandbox, company)
+    jobs = spread_jobs(world)
+    with unit_of_work(world.factory) as session:
+        started = jobs.start_due_syncs(session)
+    assert len(started) == ACCOUNTS
+    queued = jobs.huey.pending()  # each with its own start time; a worker keeps it till then
+    assert sorted(t.args[0] for t in queued) == sorted(accounts)
+    starts = sorted(t.eta for t in queued)
+    assert starts[-1] - starts[0] <= timedelta(minutes=SPREAD)
+    assert len(set(starts)) == ACCOUNTS  # not one herd
+    with InProcessConsumer(jobs.huey, workers=1, periodic=False):
+        deadline = time.monotonic() + 30
+        while jobs.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert jobs.pending() == 0
+    assert jobs.scheduled_runs() == set(started)  # in the schedule, none taken up yet
+    assert {r.state for a in accounts for r in world.runs(a)} == {RunState.QUEUED}
+    world.clock.advance(minutes=5)
+    assert jobs.recover_lost_runs() == []  # waiting in the schedule is not lost
+    jobs.huey.flush()  # a Redis restart mid-window loses the schedule too
+    assert jobs.recover_lost_runs() == sorted(started)  # each enqueued again, once
+    assert jobs.recover_lost_runs() == []
+    for account_id in accounts:
+        (run,) = world.runs(account_id)  # still the day's one run
+        assert run.state == RunState.QUEUED
+
+
+def test_an_accounts_place_in_the_window_is_its_own_and_the_same_every_day() -> None:
+    window = SPREAD * 60
+    places = [spread_offset(account_id, window) for account_id in range(1, 2001)]
+    assert places == [spread_offset(account_id, window) for account_id in range(1, 2001)]
+    assert all(0 <= p < window for p in places)
+    per_minute = Counter(int(p // 60) for p in places)
+    assert len(per_minute) == SPREAD
+    assert max(per_minute.values()) < 2 * 2000 / SPREAD  # no minute takes twice its share
+    assert spread_offset(7, 0) == 0

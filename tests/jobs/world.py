@@ -269,6 +269,7 @@ def make_world(mode: str, tmp_path: Path) -> Iterator[World]:
         "merge_webhook_key": "merge-signing-key",
         "base_url": "http://peoplesync.test",
         "smtp_host": "",
+        "autosync_spread_minutes": 0,  # the fan-out's spread has its own tests
     }
     with database(db_kind, tmp_path) as db:
         values["database_url"] = db.url

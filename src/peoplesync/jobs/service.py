@@ -51,6 +51,7 @@ class Jobs(Protocol):
         run_id: int | None = None,
         *,
         full: bool = False,
+        delay: float = 0.0,
     ) -> None: ...
 
     def enqueue_csv_plan(
@@ -84,10 +85,11 @@ def request_sync(
     trigger: str = "manual",
     full: bool = False,
     replace_waiting: bool = False,
+    delay: float = 0.0,
 ) -> int:
     """A sync from the connected HRIS, in the background (`full`: refetch every employee, not
-    only what changed). Returns its (queued) run's id. A run waiting for review refuses
-    (`ReviewWaitingError`) unless `replace_waiting`."""
+    only what changed), its task taken up `delay` seconds from now. Returns its (queued) run's
+    id. A run waiting for review refuses (`ReviewWaitingError`) unless `replace_waiting`."""
     ensure_idle(session, account.id)
     connection = connections.get_connection(session, account.id)
     connections.ensure_syncable(connection)
@@ -107,7 +109,7 @@ def request_sync(
     after_commit(
         session,
         "jobs.sync",
-        lambda: jobs.enqueue_sync(account_id, trigger, actor, run_id, full=full),
+        lambda: jobs.enqueue_sync(account_id, trigger, actor, run_id, full=full, delay=delay),
     )
     return run_id
 

@@ -17,6 +17,7 @@ connection still in its first sync) is logged here and ends the task.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -143,8 +144,12 @@ class Jobs:
         run_id: int | None = None,
         *,
         full: bool = False,
+        delay: float = 0.0,
     ) -> None:
-        self._sync(account_id, trigger, actor, run_id, full)
+        if delay > 0:
+            self._sync.schedule((account_id, trigger, actor, run_id, full), delay=delay)
+        else:
+            self._sync(account_id, trigger, actor, run_id, full)
 
     def enqueue_csv_plan(
         self,
@@ -171,8 +176,16 @@ class Jobs:
         self._reap()
 
     def pending(self) -> int:
-        """Tasks waiting in the queue (not counting scheduled retries)."""
+        """Tasks waiting in the queue (not counting scheduled ones: retries, spread syncs)."""
         return int(self.huey.pending_count())
+
+    def scheduled_runs(self) -> set[int]:
+        """The runs whose sync task waits in the schedule (the daily fan-out's spread)."""
+        found = set()
+        for task in self.huey.scheduled():
+            if task.name == "sync_account" and len(task.args) > 3 and task.args[3] is not None:
+                found.add(int(task.args[3]))
+        return found
 
     def start_due_syncs(self, session: Session) -> list[int]:
         """Claim the accounts whose daily sync is due and start each one's run, queued, in the
@@ -180,16 +193,18 @@ class Jobs:
         tasks (a Redis restart mid-fan-out) loses no account's day, as the runs say what to
         enqueue again. An account that cannot start now (a run active, a connection to redo) is
         left to the sync task, which says why (and emails the admins where it must)."""
-        now = self.runtime.clock()
+        now, spread = self.runtime.clock(), self.runtime.settings.autosync_spread_minutes * 60
         started: list[int] = []
         for account_id in claim_due(session, now):
-            log.info("autosync.due", account_id=account_id)
+            delay = spread_offset(account_id, spread)
+            log.info("autosync.due", account_id=account_id, starts_in=round(delay))
             try:
                 with session.begin_nested():
                     account = get_account(session, account_id)
-                    started.append(
-                        request_sync(session, self, account, actor=None, trigger="automatic")
+                    run_id = request_sync(
+                        session, self, account, actor=None, trigger="automatic", delay=delay
                     )
+                    started.append(run_id)
             except PeoplesyncError as err:
                 log.info("autosync.not_started", account_id=account_id, reason=err.code)
                 after_commit(
@@ -207,8 +222,11 @@ class Jobs:
         rt, t = self.runtime, self.runtime.timings
         again: list[tuple[int, str, str | None, int]] = []
         failed: list[tuple[int, int]] = []
+        waiting = self.scheduled_runs()  # spread over the fan-out's window: not lost
         with unit_of_work(rt.factory) as session:
             for run in lost_runs(session, now=rt.clock(), grace=t.lost_after):
+                if run.id in waiting:
+                    continue
                 done = int((run.progress or {}).get("requeued", 0))
                 if run.source_kind == "merge" and done < t.max_requeues:
                     run.progress = {**(run.progress or {}), "requeued": done + 1}
@@ -222,6 +240,15 @@ class Jobs:
         for account_id, run_id in failed:
             self.syncs.conclude(account_id, run_id)
         return [run_id for *_, run_id in again]
+
+
+def spread_offset(account_id: int, window_seconds: float) -> float:
+    """An account's fixed place in the fan-out's window, in seconds (the same every day, spread
+    evenly over the accounts by a hash of the id)."""
+    if window_seconds <= 0:
+        return 0.0
+    digest = hashlib.blake2b(str(account_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 * window_seconds
 
 
 def _lost_reason(source_kind: str) -> str:
