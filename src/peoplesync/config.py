@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     # Web
     base_url: str = "http://127.0.0.1:8000"
+    # Opens the operator's view of every account (/operator, /api/v1/operator/fleet, not an
+    # account's login); None: that view is off.
+    operator_token: SecretStr | None = None
     cookie_secure: bool = False
 
     # Email (empty host: the embedded outbox)

@@ -143,6 +143,9 @@ class Site:
         return client
 
 
+OPERATOR_TOKEN = "operator-token-for-the-tests-0123456789"
+
+
 @contextmanager
 def running_site(
     folder: Path, *, company_size: int = 40, database_url: str | None = None
@@ -158,6 +161,7 @@ def running_site(
             merge_base_url=sandbox.base_url,
             merge_webhook_key=SecretStr(WEBHOOK_KEY),
             base_url=f"http://127.0.0.1:{port}",
+            operator_token=SecretStr(OPERATOR_TOKEN),
         )
         engine = make_engine(settings.database_url)
         migrate(engine)

@@ -13,6 +13,7 @@ from rich.markup import escape
 from peoplesync.accounts import autosync, redaction, settings
 from peoplesync.accounts import service as accounts
 from peoplesync.cli.context import EXIT_FAILED, handles_errors, out, print_json, state, utcnow
+from peoplesync.cli.fleet import fleet
 from peoplesync.core.states import RunState
 from peoplesync.crypto import secret_box
 from peoplesync.jobs.queue import QUEUE_NAME, consumer, make_huey
@@ -307,6 +308,7 @@ def apply(
 
 def register(app: typer.Typer) -> None:
     app.command()(worker)
+    app.command()(fleet)
     app.add_typer(autosync_app, name="autosync")
     app.command()(redact)
     app.command()(outbox)

@@ -31,6 +31,7 @@ from peoplesync.accounts.autosync import claim_due
 from peoplesync.accounts.service import get_account
 from peoplesync.config import Settings
 from peoplesync.errors import ConflictError, ImportBlockedError, NotFoundError, PeoplesyncError
+from peoplesync.jobs.fleet import FleetView, fleet_view
 from peoplesync.jobs.queue import make_huey
 from peoplesync.jobs.runtime import Runtime
 from peoplesync.jobs.service import request_sync
@@ -39,7 +40,7 @@ from peoplesync.notify.smtp import deliver_email
 from peoplesync.notify.webhooks import deliver_webhook
 from peoplesync.runs.heartbeat import lost_runs
 from peoplesync.runs.service import fail_run
-from peoplesync.store.db import unit_of_work
+from peoplesync.store.db import reading, unit_of_work
 from peoplesync.store.effects import after_commit
 
 log = structlog.get_logger(__name__)
@@ -178,6 +179,16 @@ class Jobs:
     def pending(self) -> int:
         """Tasks waiting in the queue (not counting scheduled ones: retries, spread syncs)."""
         return int(self.huey.pending_count())
+
+    def fleet(self) -> FleetView:
+        """The operator's view of every account's runs and of this queue."""
+        with reading(self.runtime.factory) as session:
+            return fleet_view(
+                session,
+                now=self.runtime.clock(),
+                queued_tasks=self.pending(),
+                scheduled_tasks=int(self.huey.scheduled_count()),
+            )
 
     def scheduled_runs(self) -> set[int]:
         """The runs whose sync task waits in the schedule (the daily fan-out's spread)."""

@@ -19,16 +19,23 @@ from peoplesync.errors import PeoplesyncError
 from peoplesync.web import api, api_access, api_connections
 from peoplesync.web.context import WebContext, link_origins
 from peoplesync.web.deps import LoginRequired, login_redirect
-from peoplesync.web.pages import auth, integrations, runs, settings, users
+from peoplesync.web.pages import auth, integrations, operator, runs, settings, users
 from peoplesync.web.templating import HERE, render
 
 log = structlog.get_logger(__name__)
 
 # Every router with its prefix: the pages (not in the OpenAPI document) and the API.
-PAGE_ROUTERS = (auth.router, integrations.router, runs.router, users.router, settings.router)
+PAGE_ROUTERS = (
+    auth.router,
+    integrations.router,
+    runs.router,
+    users.router,
+    settings.router,
+    operator.router,
+)
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a 50 MB CSV and its multipart wrapping; more is refused (413)
-API_ROUTERS = (api.router, api_access.router, api_connections.router)
+API_ROUTERS = (api.router, api_access.router, api_connections.router, operator.api_router)
 
 
 def all_routes() -> list[tuple[str, APIRoute]]:
@@ -98,9 +105,11 @@ def _add_error_handlers(app: FastAPI) -> None:
             code = "not_found" if exc.status_code == 404 else "http_error"
             body = {"error": {"code": code, "message": message}}
             return JSONResponse(body, status_code=exc.status_code)
-        return render(
+        page = render(
             request, "error.html", {"error": PeoplesyncError(message)}, status=exc.status_code
         )
+        page.headers.update(exc.headers or {})  # a 401's WWW-Authenticate (the operator page)
+        return page
 
 
 SECURITY_HEADERS = (

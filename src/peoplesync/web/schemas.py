@@ -7,6 +7,7 @@ from it, so a new core field appears in the API's answers and its document by it
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import Path, Query
@@ -379,3 +380,35 @@ class NewTokenOut(Answer):
 
 class RevokedOut(Answer):
     revoked: int
+
+
+class InFlightOut(Answer):
+    run_id: int
+    account_id: int
+    account: str
+    state: str
+    trigger: str
+    queued_at: datetime
+    heartbeat_at: datetime | None
+    fetched: int | None
+    rate_limited_seconds: float
+
+
+class FailingOut(Answer):
+    account_id: int
+    account: str
+    failures: int
+    last_error: str | None
+    last_at: datetime
+
+
+class FleetOut(Answer):
+    """The operator's view of every account (GET /api/v1/operator/fleet)."""
+
+    accounts: int
+    in_flight: list[InFlightOut]
+    failing: list[FailingOut]
+    queued_tasks: int
+    scheduled_tasks: int
+    workers_alive: bool
+    rate_limited: list[int]  # run ids waiting on Merge's rate limit

@@ -142,6 +142,7 @@ class MergeClient:
         self.pacer = pacer or (None if budget is None else Pacer(budget, sleep=sleep))
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.http_seconds = 0.0  # spent on Merge's answers so far: waiting, retrying, decoding
+        self.rate_limited_seconds = 0.0  # waited out Merge's 429s (Retry-After) so far
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
@@ -370,6 +371,8 @@ class MergeClient:
                 _raise_for_terminal(response, path)
                 reason = f"HTTP {response.status_code} from Merge"
                 delay = self._delay_for(response, attempt)
+                if response.status_code == 429:
+                    self.rate_limited_seconds += delay
             if attempt >= self._retry.max_retries:
                 raise SourceUnavailableError(
                     f"Merge did not answer {path} after {attempt + 1} tries ({reason}).",

@@ -51,9 +51,15 @@ class MergeSource:
         self._walk = walk
 
     def estimate(self) -> dict[str, float]:
-        """How far a windowed first read has got, and the seconds left (empty otherwise)."""
+        """How far a windowed first read has got and the seconds left (when it is one), and how
+        long the read has waited on Merge's rate limit (its budget's pacing and 429s)."""
         walk = self._walk
-        return {} if walk is None else dict(walk.estimate())
+        found = {} if walk is None else dict(walk.estimate())
+        pacer = self.client.pacer
+        limited = self.client.rate_limited_seconds + (pacer.waited_seconds if pacer else 0.0)
+        if limited:
+            found["rate_limited_seconds"] = round(limited, 1)
+        return found
 
     def read(self, on_progress: Callable[[int], None] | None = None) -> SourceBatch:
         expected = expected_keys(self.basis.provided, self.basis.demographic_names)
