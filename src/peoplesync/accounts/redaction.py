@@ -24,7 +24,7 @@ from peoplesync.accounts.history import record_event
 from peoplesync.accounts.service import bump_version
 from peoplesync.core.fields import FIELD_LABELS, FIELDS, REDACTABLE_CORE_FIELDS
 from peoplesync.errors import InputError
-from peoplesync.store import mirror, plans
+from peoplesync.store import held, mirror, plans
 from peoplesync.store.bulk import bulk_insert
 from peoplesync.store.directory import LOG_COLUMNS, SEARCHED_COLUMNS
 from peoplesync.store.models import (
@@ -148,6 +148,7 @@ def _purge(
     ).all()
     mirror.drop_field(session, connection_ids, field, demographic=demographic)
     plans.drop_field(session, account.id, field, demographic=demographic)
+    held.drop_field(session, account.id, field, demographic=demographic)
     _purge_issues(session, account.id, field)
     who = f"redaction by {actor}" if actor else "redaction"
     rows = ((account.id, None, pid, field, REDACTED_MARK, None, who, now) for pid in person_ids)

@@ -4,6 +4,9 @@
     time zone      the account's own: import dates, the daily sync's time, the emails' times
     safeguards     the mass-leaver threshold: flagged when more than a share of the active people
                    and at least a count leave (defaults 20% and 5)
+    hold           per person (on by default): an automated sync's privacy or mass-leaver finding
+                   holds only the flagged people's changes and imports the rest (`runs.held`);
+                   off: the finding blocks the whole sync
     redaction      fields never kept (`accounts.redaction`: switching one on purges it)
     alerts         the addresses that get the admins' emails, beside the administrators
     auto-sync      on or off, its time of day (`accounts.autosync`: its schedule counts from
@@ -41,6 +44,7 @@ class AccountSettings:
     auto_sync_enabled: bool
     auto_sync_time: str  # "HH:MM" in `timezone`
     alert_emails: tuple[str, ...]
+    hold_per_person: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -50,6 +54,7 @@ class AccountSettings:
             "leaver_threshold_count": self.policy.leaver_count,
             "redacted_fields": sorted(self.policy.redacted),
             "alert_emails": list(self.alert_emails),
+            "hold_per_person": self.hold_per_person,
         }
 
 
@@ -71,6 +76,7 @@ class SettingsChange:
     timezone: str | Unset = UNSET
     leaver_threshold_share: float | Unset = UNSET
     leaver_threshold_count: int | Unset = UNSET
+    hold_per_person: bool | Unset = UNSET
 
 
 def policy_of(account: Account) -> SyncPolicy:
@@ -93,6 +99,7 @@ def settings_of(session: Session, account: Account) -> AccountSettings:
         auto_sync_enabled=account.auto_sync_enabled,
         auto_sync_time=account.auto_sync_time,
         alert_emails=tuple(list_alerts(session, account.id)),
+        hold_per_person=account.hold_per_person,
     )
 
 
@@ -115,6 +122,11 @@ def change_settings(session: Session, account: Account, change: SettingsChange) 
             f"{MAX_LEAVER_COUNT:,} (0: any number of leavers above the share).",
             field="leaver_threshold_count",
         )
+    hold = change.hold_per_person
+    if not isinstance(hold, (Unset, bool)):
+        raise InputError(
+            "Holding per person is on or off (true or false).", field="hold_per_person"
+        )
     if policy is not None:
         account.leaver_policy = policy
     if zone is not None:
@@ -123,6 +135,8 @@ def change_settings(session: Session, account: Account, change: SettingsChange) 
         account.leaver_threshold_share = share
     if not isinstance(count, Unset):
         account.leaver_threshold_count = count
+    if not isinstance(hold, Unset):
+        account.hold_per_person = hold
     return settings_of(session, account)
 
 

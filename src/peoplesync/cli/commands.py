@@ -138,9 +138,17 @@ def accounts_set(
             help="Mass-leaver safeguard: flag only when at least this many leave (0: any number)."
         ),
     ] = None,
+    hold_per_person: Annotated[
+        bool | None,
+        typer.Option(
+            "--hold-per-person/--hold-whole-sync",
+            help="An automated sync's safeguard finding holds only the flagged people (the "
+            "default) or blocks the whole sync.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change an account's settings (leavers, time zone, the mass-leaver safeguard)."""
+    """Change an account's settings (leavers, time zone, the safeguards)."""
     unset = settings.UNSET
     count: int | settings.Unset = unset if leaver_count is None else leaver_count
     change = settings.SettingsChange(
@@ -148,6 +156,7 @@ def accounts_set(
         timezone=unset if timezone is None else timezone,
         leaver_threshold_share=unset if leaver_share is None else leaver_share / 100,
         leaver_threshold_count=count,
+        hold_per_person=unset if hold_per_person is None else hold_per_person,
     )
     with state(ctx).uow() as session:
         acct = accounts.resolve_account(session, account)
@@ -160,7 +169,12 @@ def accounts_set(
     out.print(
         f"{name}: leavers become {policy.leaver_policy}; time zone {found.timezone}; "
         f"the safeguard flags more leavers than {policy.leaver_share:.0%} of active people "
-        f"and at least {policy.leaver_count}.",
+        f"and at least {policy.leaver_count}; "
+        + (
+            "a finding holds only the flagged people."
+            if found.hold_per_person
+            else "a finding blocks the whole sync."
+        ),
         markup=False,
     )
 

@@ -17,6 +17,7 @@ the directory has them now (the manager exists; only their change waits).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -228,7 +229,8 @@ def current_text(person: Person, change: FieldChange) -> str | None:
 
 def fingerprint(item: PlannedChange) -> str:
     """What a change says, to know it again in a later sync: the person (a new one by the HRIS
-    ID or email it brings; its id is new in every plan), the kind and every value it sets."""
+    ID or email it brings; its id is new in every plan), the kind and every value it sets; as a
+    digest, so that it keeps no value (redaction purges the values a held change stores)."""
     after = {c.field: c.after for c in item.changes}
     who = item.person_id
     if item.kind is ChangeKind.CREATE:
@@ -238,4 +240,5 @@ def fingerprint(item: PlannedChange) -> str:
         for c in item.changes
         if not (item.kind is ChangeKind.CREATE and c.field == "manager")
     )
-    return json.dumps([who, item.kind.value, sets], ensure_ascii=False, separators=(",", ":"))
+    said = json.dumps([who, item.kind.value, sets], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(said.encode()).hexdigest()

@@ -1,4 +1,5 @@
-"""The emails peoplesync sends, as plain text: a blocked sync, a failed sync, reconnect needed.
+"""The emails peoplesync sends, as plain text: a blocked sync, a sync that held changes back, a
+failed sync, reconnect needed.
 
 They say what happened, to whom, and what to do. They name people and changed fields, and never
 carry a value of a redacted field: the guard findings they quote never hold one.
@@ -12,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from peoplesync.core.guard import REASON_HINTS, REASON_LABELS, GuardReason
-from peoplesync.store.models import Account, SyncRun
+from peoplesync.store.models import Account, HeldChange, SyncRun
 
 MAX_LISTED = 25  # findings or issues listed in one email; the run page has them all
 # The app's own navigation words (Settings > Data Integrations > the provider's page).
@@ -57,6 +58,43 @@ def run_blocked(account: Account, run: SyncRun, *, base_url: str) -> Message:
         ]
     )
     return Message("run_blocked", f"{title} ({account.name})", body)
+
+
+def run_held(
+    account: Account, run: SyncRun, held: Sequence[HeldChange], *, base_url: str
+) -> Message:
+    """An automated sync imported, except the changes the safeguards held (issue 17)."""
+    waiting = [r for r in held if r.status == "held"]
+    lines = [f"{r.label}: {HELD_WORDS.get(r.reason, r.reason)}. {r.why}" for r in waiting]
+    imported = sum(int(run.counts.get(k, 0)) for k in ("create", "update", "leave", "rehire"))
+    body = "\n".join(
+        [
+            "Hello,",
+            "",
+            f"peoplesync imported the {_trigger(run)} sync of {account.name} from "
+            f"{run.source_name or run.source_kind} ({_when(account, run)}, run {run.id}): "
+            f"{imported} change(s) imported, {len(waiting)} held back for your review.",
+            "",
+            "Held, and why:",
+            *_listed(lines),
+            "",
+            "What to do: open Settings > Data Integrations (Held for review) and release or "
+            "discard each held change (or all). A released change is checked against the "
+            "directory as it is then; a discarded one leaves the directory as it is, and later "
+            "syncs keep that change out while the HRIS says the same.",
+            "",
+            _history(base_url, run),
+        ]
+    )
+    title = f"{len(waiting)} change(s) held for review"
+    return Message("run_held", f"{title} ({account.name})", body)
+
+
+HELD_WORDS = {
+    "privacy": REASON_LABELS[GuardReason.PRIVACY].replace("Sync blocked", "Held"),
+    "mass_leaver": "Held: one of too many leavers",
+    "dependency": "Held with a change it depends on",
+}
 
 
 def run_failed(account: Account, run: SyncRun, *, base_url: str) -> Message:

@@ -9,7 +9,7 @@ the outbox for the admin to read, and is written to the log.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -28,6 +28,7 @@ from peoplesync.store.effects import after_commit
 from peoplesync.store.models import (
     Account,
     EmailMessage,
+    HeldChange,
     Login,
     SyncRun,
 )
@@ -136,6 +137,17 @@ class Notifier:
 
     def run_blocked(self, session: Session, account: Account, run: SyncRun, now: datetime) -> None:
         message = messages.run_blocked(account, run, base_url=self.settings.base_url)
+        self.email_admins(session, account, message, now=now, run_id=run.id)
+
+    def run_held(
+        self,
+        session: Session,
+        account: Account,
+        run: SyncRun,
+        held: Sequence[HeldChange],
+        now: datetime,
+    ) -> None:
+        message = messages.run_held(account, run, held, base_url=self.settings.base_url)
         self.email_admins(session, account, message, now=now, run_id=run.id)
 
     def run_failed(self, session: Session, account: Account, run: SyncRun, now: datetime) -> None:

@@ -35,6 +35,7 @@ from peoplesync.errors import (
     RunActiveError,
     StalePlanError,
 )
+from peoplesync.runs.hold import hold_back
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
 from peoplesync.store.directory import drop_unheld_demographics, load_directory, write_plan
 from peoplesync.store.mirror import mark_in_step
@@ -295,7 +296,8 @@ def record_plan(
     source_state: SourceState | None = None,
 ) -> PlanOutcome:
     """Store a computed plan on its run and guard it: validation errors block the run (nothing
-    to review); so do guard findings on an automated run (a manual run shows them and needs a
+    to review); so do guard findings on an automated run, unless the account holds per person
+    (`runs.hold`: only the flagged changes wait) (a manual run shows them and needs a
     confirmation). The run keeps the directory version the plan was made against, so a plan the
     directory moved past meanwhile is refused at apply."""
     if run.state != RunState.PLANNING:
@@ -318,11 +320,15 @@ def record_plan(
         move(run, RunState.BLOCKED, now)
         log.info("sync.plan.blocked", run_id=run.id, errors=counts["errors"])
         return PlanOutcome(run.id, RunState.BLOCKED, report, None)
+    checked = _guard(account, result, planned.people, planned.active, source_state)
+    if run.trigger in AUTOMATED_TRIGGERS and account.hold_per_person:
+        whole = planned.planned_records is None and not run.partial
+        if held := hold_back(session, account, run, result, checked, whole=whole, now=now):
+            result, checked, counts = held.plan, GuardReport(), counts | held.counts
     save_plan(session, run.id, result.items)
     clock.lap("store_plan")
     run.counts = counts | result.counts()
     run.timings = timings | clock.timings
-    checked = _guard(account, result, planned.people, planned.active, source_state)
     run.findings = checked.to_dicts()
     if checked.blocked and run.trigger in AUTOMATED_TRIGGERS:
         run.blocked_reason = checked.reason

@@ -40,6 +40,7 @@ from peoplesync.runs.heartbeat import (
     claim_queued,
     reap_stale_runs,
 )
+from peoplesync.runs.hold import rows_of_run
 from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.outcome import Stage, SyncResult, unexpected
 from peoplesync.runs.service import (
@@ -284,8 +285,8 @@ class Syncs:
         return len(waiting)
 
     def conclude(self, account_id: int, run_id: int) -> None:
-        """Tell the admins of an automated run that stopped, and the webhooks of a finished
-        run (both sent after this commit)."""
+        """Tell the admins of an automated run that stopped or held changes back, and the
+        webhooks of a finished run (both sent after this commit)."""
         notifier, now = self.env.notifier, self.env.clock()
         with unit_of_work(self.env.factory) as session:
             account = get_account(session, account_id)
@@ -293,6 +294,10 @@ class Syncs:
             automated = run.trigger in AUTOMATED_TRIGGERS
             if automated and run.state == RunState.BLOCKED:
                 notifier.run_blocked(session, account, run, now)
+            elif automated and run.state == RunState.SUCCEEDED and run.counts.get("held"):
+                notifier.run_held(
+                    session, account, run, rows_of_run(session, account_id, run_id), now
+                )
             elif automated and run.state == RunState.FAILED:
                 lost = hris.lost_connection(session, account_id)
                 if lost is not None:

@@ -45,6 +45,11 @@ class AccountSettings(BaseModel):
         le=settings.MAX_LEAVER_COUNT,
         description="flag a sync only when at least this many leave (and more than the share)",
     )
+    hold_per_person: bool | None = Field(
+        None,
+        description="an automated sync's safeguard finding holds only the flagged people "
+        "(true, the default) or blocks the whole sync (false)",
+    )
 
     def change(self) -> settings.SettingsChange:
         """What the body changes: fields left out (or null) stay as they are."""
@@ -58,6 +63,7 @@ class AccountSettings(BaseModel):
             leaver_threshold_count=(
                 unset if self.leaver_threshold_count is None else self.leaver_threshold_count
             ),
+            hold_per_person=unset if self.hold_per_person is None else self.hold_per_person,
         )
 
 

@@ -94,6 +94,9 @@ class AccountOut(Answer):
     leaver_threshold_count: int | None
     redacted_fields: list[str]
     alert_emails: list[str]
+    hold_per_person: bool = Field(
+        description="an automated sync's safeguard finding holds only the flagged people"
+    )
     auto_sync: AutoSyncOut
 
 

@@ -37,6 +37,7 @@ from peoplesync.store.models.notify import (
 )
 from peoplesync.store.models.runs import (
     ChangeLog,
+    HeldChange,
     PlanItem,
     SyncRun,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Connection",
     "Demographic",
     "EmailMessage",
+    "HeldChange",
     "Login",
     "MergeWebhookReceipt",
     "NotificationRecipient",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,6 +46,8 @@ class Account(Base):
     leaver_threshold_share: Mapped[float] = mapped_column(default=0.2)
     leaver_threshold_count: Mapped[int | None] = mapped_column(Integer, default=5)  # None: 5
     redacted_fields: Mapped[list[Any]] = mapped_column(default=list)
+    # An automated sync's safeguard finding holds only the flagged people (issue 17).
+    hold_per_person: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 def _field_column(field: CoreField) -> Column[Any]:

@@ -115,3 +115,39 @@ class ChangeLog(Base):
     after: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(320))
     changed_at: Mapped[datetime] = mapped_column()
+
+
+class HeldChange(Base):
+    """A change an automated sync held back for an admin (issue 17): one person's whole planned
+    change, why it waits, and what became of it.
+
+        held        waits on the "Held for review" list
+        released    imported, by the run `outcome_run_id`
+        discarded   the admin said no: the directory keeps what it has (`runs.held`)
+        superseded  a later sync planned this person again (its own change replaces this one)
+        stale       the directory moved past it before it was released (`note` says how)
+        kept_out    a later sync found the same change again and kept it out: it was discarded
+    """
+
+    __tablename__ = "held_changes"
+    __table_args__ = (
+        Index("ix_held_changes_account_status", "account_id", "status", "id"),
+        Index("ix_held_changes_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(900))
+    changes: Mapped[list[Any]] = mapped_column()  # [[field, before, after, demographic], ...]
+    fingerprint: Mapped[str] = mapped_column(Text)  # core.hold.fingerprint: the same change again
+    reason: Mapped[str] = mapped_column(String(40))  # privacy, mass_leaver, dependency
+    why: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    outcome_run_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()

@@ -37,6 +37,7 @@ def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
                 "timezone": account.timezone,
                 "leaver_threshold_share": account.leaver_threshold_share,
                 "leaver_threshold_count": account.leaver_threshold_count,
+                "hold_per_person": account.hold_per_person,
                 "redacted": redaction.redacted_fields(account),
                 "redactable": redaction.redactable_choices(
                     account, [d.name for d in demographics.list_demographics(session, account.id)]
@@ -104,6 +105,16 @@ def threshold(
             session, accounts.get_account(session, principal.account_id), change
         )
     return redirect(ACCOUNT, flash="Saved: the mass-leaver safeguard.")
+
+
+@router.post("/account/hold")
+def hold(ctx: Ctx, principal: AdminForm, per_person: Annotated[str, Form()] = "") -> Response:
+    on = per_person == "yes"
+    with ctx.uow() as session:
+        account = accounts.get_account(session, principal.account_id)
+        settings.change_settings(session, account, settings.SettingsChange(hold_per_person=on))
+    said = "only the flagged people's changes are held" if on else "the whole sync is blocked"
+    return redirect(ACCOUNT, flash=f"Saved: on a safeguard finding, {said}.")
 
 
 @router.post("/account/redaction")
