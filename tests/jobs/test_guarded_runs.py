@@ -1,6 +1,7 @@
-"""Each guard against the sandbox HRIS: an automated sync is blocked (nothing applied, admins
-emailed, findings stored); a manual sync shows the same findings and imports only once the admin
-confirms; the history records both."""
+"""Each guard against the sandbox HRIS: with the account's per-person hold off, an automated sync
+is blocked (nothing applied, admins emailed, findings stored); a manual sync shows the same
+findings and imports only once the admin confirms; the history records both. (The hold, on by
+default, is tests/jobs/test_held_changes.py.)"""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from tests.jobs.world import World
 ADMIN = "hr.admin@acme.example"
 
 
-def setup(world: World, sandbox: SandboxServer, company: SandboxAccount) -> int:
-    account_id = world.account(timezone="Europe/Paris")
+def setup(
+    world: World, sandbox: SandboxServer, company: SandboxAccount, *, hold_per_person: bool = False
+) -> int:
+    account_id = world.account(timezone="Europe/Paris", hold_per_person=hold_per_person)
     world.connect(account_id, sandbox, company)
     world.manual_sync(account_id)
     return account_id

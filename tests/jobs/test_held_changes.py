@@ -16,7 +16,8 @@ from peoplesync.runs.hold import open_rows, rows_of_run
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import HeldChange, Person
-from tests.jobs.test_guarded_runs import automatic, people, setup
+from tests.jobs.test_guarded_runs import automatic, people
+from tests.jobs.test_guarded_runs import setup as setup_blocking
 from tests.jobs.world import World
 
 ADMIN = "hr.admin@acme.example"
@@ -26,6 +27,16 @@ def big_company(sandbox: SandboxServer) -> SandboxAccount:
     found = sandbox.control.create_company(seed=17, size=60, initial_sync_seconds=0)
     time.sleep(0.06)  # the sandbox's zero-second initial sync settles on its next tick
     return found
+
+
+def setup(world: World, sandbox: SandboxServer, company: SandboxAccount) -> int:
+    """An account as created: the hold on (its default)."""
+    account_id = world.account(timezone="Europe/Paris")
+    with unit_of_work(world.factory) as session:
+        assert get_account(session, account_id).hold_per_person
+    world.connect(account_id, sandbox, company)
+    world.manual_sync(account_id)
+    return account_id
 
 
 def held_rows(
@@ -213,9 +224,7 @@ def test_with_the_setting_off_the_finding_blocks_the_whole_sync(
     embedded: World, sandbox: SandboxServer, company: SandboxAccount
 ) -> None:
     world = embedded
-    account_id = setup(world, sandbox, company)
-    with unit_of_work(world.factory) as session:
-        get_account(session, account_id).hold_per_person = False
+    account_id = setup_blocking(world, sandbox, company, hold_per_person=False)
     flag(sandbox, company, people(world, account_id)[3])
     run = world.run(automatic(world, account_id))
     assert (run.state, run.blocked_reason) == ("blocked", "privacy")

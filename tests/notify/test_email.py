@@ -17,7 +17,7 @@ from peoplesync.notify.service import get_email, list_outbox
 from peoplesync.notify.smtp import EmailUnavailableError, deliver_email
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
-from peoplesync.store.models import Person
+from peoplesync.store.models import Account, Person
 from tests.jobs.world import TaskLog, World
 from tests.notify.conftest import PASSWORD, USER, SmtpServer, free_port, start_smtp
 
@@ -53,6 +53,7 @@ def test_the_blocked_sync_email_reaches_a_real_smtp_server(
     with_smtp(world, smtp, smtp_username=USER, smtp_password=SecretStr(PASSWORD))
     account_id = connected(world, sandbox, company)
     with unit_of_work(world.factory) as session:
+        session.get_one(Account, account_id).hold_per_person = False  # the whole sync blocks
         first, second = session.scalars(
             select(Person).where(Person.account_id == account_id).order_by(Person.source_id)
         ).all()[2:4]

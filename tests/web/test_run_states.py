@@ -131,7 +131,9 @@ def test_a_blocked_automatic_sync_is_a_banner_linking_to_its_run_with_a_sync_but
     account_id, api, admin, token = connected(site, "Blocked Co")
     with unit_of_work(site.web.factory) as session:
         session.execute(
-            update(Account).where(Account.id == account_id).values(timezone="Asia/Tokyo")
+            update(Account)
+            .where(Account.id == account_id)
+            .values(timezone="Asia/Tokyo", hold_per_person=False)  # the whole sync blocks
         )
     first = waiting_run(api)
     applied = api.post(f"/api/v1/runs/{first}/apply")
