@@ -45,7 +45,7 @@ def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def test_the_hold_setting_and_held_changes_go_up_and_down(blank: Engine) -> None:
     config = alembic_config(blank)
-    command.upgrade(config, "0011")
+    command.upgrade(config, "0015")
     with blank.begin() as db:
         db.execute(text(ACCOUNT))
     command.upgrade(config, "0014")
@@ -53,7 +53,7 @@ def test_the_hold_setting_and_held_changes_go_up_and_down(blank: Engine) -> None
         assert db.scalar(text("SELECT hold_per_person FROM accounts")) in {True, 1}  # noqa: B033 - SQLite answers 1, PostgreSQL True
     assert "held_changes" in inspect(blank).get_table_names()
 
-    command.downgrade(config, "0011")
+    command.downgrade(config, "0015")
 
     assert "held_changes" not in inspect(blank).get_table_names()
     columns = {c["name"] for c in inspect(blank).get_columns("accounts")}

@@ -40,7 +40,6 @@ from peoplesync.runs.heartbeat import (
     claim_queued,
     reap_stale_runs,
 )
-from peoplesync.runs.hold import rows_of_run
 from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.outcome import Stage, SyncResult, unexpected
 from peoplesync.runs.service import (
@@ -57,6 +56,7 @@ from peoplesync.runs.service import (
     record_plan,
     start_run,
 )
+from peoplesync.runs.tell import tell_admins
 from peoplesync.sources.base import Source, SourceBatch
 from peoplesync.sources.merge.source import MergeSource
 from peoplesync.store.db import checkpoint_meanwhile, unit_of_work
@@ -291,20 +291,7 @@ class Syncs:
         with unit_of_work(self.env.factory) as session:
             account = get_account(session, account_id)
             run = get_run(session, account_id, run_id)
-            automated = run.trigger in AUTOMATED_TRIGGERS
-            if automated and run.state == RunState.BLOCKED:
-                notifier.run_blocked(session, account, run, now)
-            elif automated and run.state == RunState.SUCCEEDED and run.counts.get("held"):
-                notifier.run_held(
-                    session, account, run, rows_of_run(session, account_id, run_id), now
-                )
-            elif automated and run.state == RunState.FAILED:
-                lost = hris.lost_connection(session, account_id)
-                if lost is not None:
-                    provider = connections.PROVIDERS.get(lost.provider, lost.provider)
-                    notifier.reconnect_needed(session, account, provider, lost.status_detail, now)
-                else:
-                    notifier.run_failed(session, account, run, now)
+            tell_admins(session, notifier, account, run, now)
             if RunState(run.state) in FINAL_STATES:
                 notifier.run_finished(session, run, now)
 

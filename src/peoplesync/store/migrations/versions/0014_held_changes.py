@@ -1,7 +1,7 @@
 """Hold a person instead of the company: the account's setting and the held changes
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-02 06:00:00
 
 `accounts.hold_per_person` (on for every account, new or existing: an automated sync's
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0015"  # given after 0011; chained after main's 0015 so that there is one head
 branch_labels = None
 depends_on = None
 
