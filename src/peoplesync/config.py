@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # Key for credentials at rest (Fernet, urlsafe base64 of 32 bytes). When unset, a key file is
     # created on first use (embedded default): `secret_key_file`, else beside the SQLite
     # database (the data folder), else in the working directory. Set the key in production.
+    # Connections one process (the web app, a worker) keeps to a networked database: a pool of
+    # `database_pool_size`, and up to `database_max_overflow` more at a peak (README: budgets).
+    database_pool_size: int = Field(default=5, ge=1, le=100)
+    database_max_overflow: int = Field(default=5, ge=0, le=100)
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     log_level: str = "INFO"

@@ -27,6 +27,8 @@ def spawn_worker(world: World, log: Path) -> subprocess.Popen[bytes]:
                 "worker",
                 "--workers",
                 "1",
+                "--threads",
+                "1",  # the second task waits in the queue behind the first
                 "--no-periodic",
                 "--queue",
                 world.queue_name,

@@ -40,7 +40,17 @@ def _actor(by: str | None) -> str:
 @handles_errors
 def worker(
     ctx: typer.Context,
-    workers: Annotated[int, typer.Option(help="Worker threads.")] = 2,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Syncs planning or importing at once (CPU slots).")
+    ] = 2,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Tasks at once (default 4 per slot): a sync reading its HRIS, waiting on Merge "
+            "or its rate limit, holds a thread but no slot.",
+        ),
+    ] = None,
     periodic: Annotated[
         bool, typer.Option(help="Also run the every-minute tasks (auto-sync, reaper).")
     ] = True,
@@ -51,11 +61,14 @@ def worker(
     """Run a worker: syncs, plans, applies, emails and webhooks from the queue (Ctrl-C stops)."""
     st = state(ctx)
     logging.getLogger().setLevel(logging.INFO)  # Huey's lines too (configure_logging's handler)
-    jobs = build_jobs(st.settings, st.factory(), huey=make_huey(st.settings, name=queue))
+    huey = make_huey(st.settings, name=queue)
+    jobs = build_jobs(st.settings, st.factory(), huey=huey, cpu_slots=workers)
+    threads = max(threads or 4 * workers, workers)
     out.print(
-        f"peoplesync worker: {workers} thread(s), queue '{queue}' on {st.settings.queue_backend}."
+        f"peoplesync worker: {workers} CPU slot(s), {threads} thread(s), queue '{queue}' on "
+        f"{st.settings.queue_backend}."
     )
-    consumer(jobs.huey, workers=workers, periodic=periodic).run()
+    consumer(jobs.huey, workers=threads, periodic=periodic).run()
 
 
 @autosync_app.command("on")

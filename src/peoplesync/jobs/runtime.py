@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ class Runtime:
     transport: httpx.BaseTransport | None = None
     timings: JobTimings = field(default_factory=JobTimings)
     box_override: SecretBox | None = None
+    cpu_slots: int | None = None  # syncs planning or importing at once (None: as many as run)
 
     @cached_property
     def box(self) -> SecretBox:
@@ -58,7 +60,12 @@ class Runtime:
         hris = HrisContext(
             settings=self.settings, box=self.box, transport=self.transport, clock=self.clock
         )
+        slots = None if self.cpu_slots is None else threading.BoundedSemaphore(self.cpu_slots)
         env = SyncEnv(
-            self.factory, hris, notifier, heartbeat_seconds=self.timings.heartbeat_seconds
+            self.factory,
+            hris,
+            notifier,
+            heartbeat_seconds=self.timings.heartbeat_seconds,
+            cpu_slots=slots,
         )
         return Syncs(env)

@@ -15,8 +15,9 @@ already has an active run, the HRIS is doing its first sync or must be reconnect
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -75,6 +76,10 @@ class SyncEnv:
     hris: HrisContext
     notifier: Notifier
     heartbeat_seconds: float = 10.0
+    # A worker's CPU slots: planning and importing take one, reading the source (waiting on
+    # Merge, its rate limit included) takes none, so a worker runs more syncs than it has slots
+    # and a fetch that waits never keeps another account's planning waiting. None: no limit.
+    cpu_slots: threading.Semaphore | None = None
 
     def clock(self) -> datetime:
         return self.hris.clock()
@@ -447,9 +452,12 @@ class Syncs:
         work: Callable[..., T],
         *args: object,
     ) -> T:
-        """Run one stage; on failure, end the run saying why (and raise `_StageFailedError`)."""
+        """Run one stage (planning and importing in a CPU slot); on failure, end the run saying
+        why (and raise `_StageFailedError`)."""
+        slot = self.env.cpu_slots if stage is not Stage.READ else None
         try:
-            return work(account_id, run_id, *args)
+            with slot or nullcontext():
+                return work(account_id, run_id, *args)
         except StalePlanError as err:
             self._end(account_id, run_id, expire_run, err.admin_message())
             log.info("sync.stage.stale", stage=stage, run_id=run_id)
