@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine, hostile, hris, search, uploads, web
+from bench import engine, fleet, hostile, hris, search, uploads, web
 
 BENCHES = {
     "engine": engine.main,
@@ -14,12 +14,15 @@ BENCHES = {
     "uploads": uploads.main,
     "web": web.main,
 }
+# Run only when named (an hour at its default size): `python -m bench fleet`, or `python -m
+# bench.fleet --accounts 200 --workers 1,2,4 --slow` for a chosen size.
+BY_NAME = {**BENCHES, "fleet": lambda: fleet.main([])}
 
 
 def run(names: list[str]) -> None:
     for name in names or list(BENCHES):
         print(f"== {name} ==")
-        BENCHES[name]()
+        BY_NAME[name]()
 
 
 run(sys.argv[1:])
