@@ -196,3 +196,26 @@ def test_an_undo_the_directory_moved_past_expires(engine: Engine) -> None:
     result = use.apply(account_id, waiting.run_id, actor="admin")
     assert result.state is RunState.EXPIRED
     assert rows(engine, account_id)["people"] == 3
+
+
+def test_an_undo_accepts_an_employee_id_a_long_gone_person_and_a_new_one_share(
+    engine: Engine,
+) -> None:
+    """Found by the undo property: the directory may hold an Employee Id twice (a former
+    person's, re-used by a new one), though one file may not; an undo that changes the new
+    holder is no error."""
+    use, account_id = syncs(engine), new_account(engine)
+    header = "Name,Employee Id,Email,Start Date,End Date,Manager Email\n"
+    gone = header + "Ann Gone,E2,ann@acme.example,2020-01-06,2025-06-30,\n"
+    imported(use, account_id, gone.encode())
+    reused = header + (
+        "Ada Lovelace,E1,ada@acme.example,2020-01-06,,\n"
+        "Zed New,E2,zed@acme.example,2020-01-06,,ada@acme.example\n"
+    )
+    imported(use, account_id, reused.encode(), confirm=True)
+    before = directory(engine, account_id)
+    assert sorted(p.employee_id or "" for p in before.values()) == ["E1", "E2", "E2"]
+    alone = header + "Zed New,E2,zed@acme.example,2020-01-06,,\n"  # Ada leaves; Zed's manager
+    last = imported(use, account_id, alone.encode(), confirm=True)
+    undone(use, account_id, last.id, confirm=True)
+    assert directory(engine, account_id) == before

@@ -292,6 +292,32 @@ def _finish_sync(
         raise typer.Exit(_exit_for(done.state))
 
 
+@app.command()
+@handles_errors
+def undo(
+    ctx: typer.Context,
+    run_id: Annotated[int, typer.Argument(help="The imported sync to undo (see `history`).")],
+    account: AccountOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Import without asking.")] = False,
+    confirm_flagged: Annotated[
+        bool,
+        typer.Option("--confirm-flagged", help="Push through changes the safeguards flagged."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Undo an import: review its reverse (every value it changed put back, the people it
+    created removed), then import it as a sync of its own. Refused, naming the people, when
+    later imports changed them."""
+    st = state(ctx)
+    syncs = st.syncs()
+    with st.uow() as session:
+        account_id = accounts.resolve_account(session, account).id
+    result = syncs.undo(account_id, run_id, actor=_actor())
+    _finish_sync(
+        st, syncs, account_id, result, yes=yes, confirm_flagged=confirm_flagged, as_json=as_json
+    )
+
+
 def _exit_for(run_state: RunState) -> int:
     if run_state is RunState.SUCCEEDED:
         return 0
@@ -359,6 +385,7 @@ def _run_dict(run: SyncRun) -> dict[str, object]:
         "trigger": run.trigger,
         "source": run.source_name or run.source_kind,
         "partial": run.partial,
+        "undoes_run_id": run.undoes_run_id,
         "started_by": run.started_by,
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

@@ -21,6 +21,7 @@ KIND_TITLES = {
     "update": "Updates",
     "rehire": "Rehires",
     "leave": "Leavers",
+    "remove": "Removals",  # an undo's: people the undone import created
 }
 STATE_COLOURS = {
     "succeeded": "green",
@@ -57,7 +58,11 @@ def findings(found: Sequence[Finding]) -> None:
 
 
 def counts_line(counts: dict[str, Any]) -> str:
-    parts = [f"{counts.get(k, 0)} {title.lower()}" for k, title in KIND_TITLES.items()]
+    parts = [
+        f"{counts.get(k, 0)} {title.lower()}"
+        for k, title in KIND_TITLES.items()
+        if k != "remove" or counts.get(k)
+    ]
     return ", ".join(parts) + f", {counts.get('unchanged', 0)} unchanged"
 
 

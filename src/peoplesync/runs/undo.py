@@ -9,6 +9,7 @@ before-values are no longer what the undo would put back over.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Protocol
 
@@ -49,6 +50,20 @@ def undone_by(session: Session, run: SyncRun) -> SyncRun | None:
             SyncRun.state == RunState.SUCCEEDED,
         )
     )
+
+
+def undoers(session: Session, account_id: int, run_ids: Collection[int]) -> dict[int, int]:
+    """Of these runs, the undone ones: run id -> the undo that reversed it (one query)."""
+    if not run_ids:
+        return {}
+    rows = session.execute(
+        select(SyncRun.undoes_run_id, SyncRun.id).where(
+            SyncRun.account_id == account_id,
+            SyncRun.undoes_run_id.in_(list(run_ids)),
+            SyncRun.state == RunState.SUCCEEDED,
+        )
+    )
+    return {int(undone): int(undo) for undone, undo in rows if undone is not None}
 
 
 def undoable(session: Session, account_id: int, run: SyncRun) -> list[LoggedPerson]:

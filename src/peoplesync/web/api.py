@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from peoplesync.accounts import autosync, redaction, settings
@@ -25,6 +26,7 @@ from peoplesync.people import service as people
 from peoplesync.people.service import PeoplePage
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import ReviewPage, review_page
+from peoplesync.runs.undo import undoers
 from peoplesync.web import schemas
 from peoplesync.web.deps import ApiAdmin, Ctx
 from peoplesync.web.pages.runs import MAX_CSV_BYTES, REVIEW_KINDS
@@ -243,18 +245,24 @@ def start_csv(
 def list_runs(ctx: Ctx, principal: ApiAdmin, limit: Limit = 50) -> Json:
     with ctx.read() as session:
         found = runs.list_runs(session, principal.account_id, limit=limit)
-        return {"runs": [_run_json(r) for r in found]}
+        undone = undoers(session, principal.account_id, [r.id for r in found])
+        return {"runs": [_run_json(r, undone.get(r.id)) for r in found]}
 
 
-def _run_json(run: Any) -> Json:
-    view = run_view(run)
+def _run_json(run: Any, undone_by: int | None = None) -> Json:
+    view = run_view(run, undone_by=undone_by)
     return {k: v for k, v in view.items() if k not in {"errors", "warnings"}}  # in "issues"
+
+
+def _one_run(session: Session, account_id: int, run_id: int) -> Json:
+    run = runs.get_run(session, account_id, run_id)
+    return _run_json(run, undoers(session, account_id, [run_id]).get(run_id))
 
 
 @router.get("/runs/{run_id}", response_model=schemas.RunOut)
 def get_run(ctx: Ctx, principal: ApiAdmin, run_id: RowId) -> Json:
     with ctx.read() as session:
-        return _run_json(runs.get_run(session, principal.account_id, run_id))
+        return _one_run(session, principal.account_id, run_id)
 
 
 @router.get("/runs/{run_id}/items", response_model=schemas.PlanItemsOut)
@@ -310,6 +318,15 @@ def apply_run(ctx: Ctx, principal: ApiAdmin, run_id: RowId, body: ApplyIn | None
             confirm=bool(body and body.confirm),
         )
     return {"queued": True, "poll": f"/api/v1/runs/{run_id}"}
+
+
+@router.post("/runs/{run_id}/undo", status_code=201, response_model=schemas.RunOut)
+def undo_run(ctx: Ctx, principal: ApiAdmin, run_id: RowId) -> Json:
+    """Plan the reverse of an imported run: a new run, awaiting review (import it with its
+    `apply`); 409, naming the people, when later changes concern them."""
+    result = ctx.jobs.syncs.undo(principal.account_id, run_id, actor=principal.actor)
+    with ctx.read() as session:
+        return _one_run(session, principal.account_id, result.run_id)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=schemas.RunOut)

@@ -216,6 +216,9 @@ class RunOut(Answer):
     created_at: str | None
     finished_at: str | None
     next_step: str | None
+    undoes_run_id: int | None = Field(description="An undo: the run whose changes it reverses.")
+    undone_by_run_id: int | None = Field(description="The undo that reversed this run, if any.")
+    can_undo: bool = Field(description="Imported changes no undo has reversed yet.")
 
 
 class RunsOut(Answer):

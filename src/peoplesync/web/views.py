@@ -41,6 +41,7 @@ TRIGGER_LABELS = {
     "webhook": "Automatic (Merge webhook)",
     "csv": "File upload",
     "cli": "Command line",
+    "undo": "Undo",
 }
 
 
@@ -170,15 +171,20 @@ def next_step(run: SyncRun) -> str | None:
 
 def import_label(run: SyncRun) -> str | None:
     """A file run's kind of import, in words (an HRIS sync has one kind: None)."""
-    if run.source_kind != "csv":
+    if run.source_kind != "csv" or run.undoes_run_id is not None:
         return None
     if run.partial:
         return "Partial import: the people in the file are created or updated; nobody leaves."
     return "Full import: the file is the whole company; everyone not in it leaves."
 
 
-def run_view(run: SyncRun) -> dict[str, Any]:
+UNDONE_KINDS = ("create", "update", "leave", "rehire", "remove")  # what an undo reverses
+
+
+def run_view(run: SyncRun, *, undone_by: int | None = None) -> dict[str, Any]:
+    """A run for pages and the API; `undone_by`: the undo that reversed it, if any."""
     issues = list(run.issues or [])
+    changed = sum(int((run.counts or {}).get(k, 0)) for k in UNDONE_KINDS)
     return {
         "id": run.id,
         "trigger": run.trigger,
@@ -204,6 +210,9 @@ def run_view(run: SyncRun) -> dict[str, Any]:
         "created_at": iso(run.created_at),
         "finished_at": iso(run.finished_at),
         "next_step": next_step(run),
+        "undoes_run_id": run.undoes_run_id,
+        "undone_by_run_id": undone_by,
+        "can_undo": run.state == RunState.SUCCEEDED and changed > 0 and undone_by is None,
     }
 
 

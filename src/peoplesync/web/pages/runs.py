@@ -13,6 +13,7 @@ from peoplesync.errors import InputError
 from peoplesync.jobs.service import request_apply, request_csv_plan
 from peoplesync.runs import service as runs
 from peoplesync.runs.review import flagged_kinds, review_page
+from peoplesync.runs.undo import undoers
 from peoplesync.web.deps import Admin, AdminForm, Ctx
 from peoplesync.web.templating import redirect, render
 from peoplesync.web.views import connection_view, run_brief, run_view
@@ -21,8 +22,14 @@ router = APIRouter()
 
 PAGE_SIZE = 50
 MAX_CSV_BYTES = 50 * 1024 * 1024
-REVIEW_KINDS = ("create", "update", "leave", "rehire")
-KIND_LABELS = {"create": "New", "update": "Updates", "leave": "Leavers", "rehire": "Rehires"}
+REVIEW_KINDS = ("create", "update", "leave", "rehire", "remove")
+KIND_LABELS = {
+    "create": "New",
+    "update": "Updates",
+    "leave": "Leavers",
+    "rehire": "Rehires",
+    "remove": "Removed",  # an undo's: people the undone import created
+}
 # What a flag on a person in the review says (the run's page has the findings in full).
 FLAG_LABELS = {
     "privacy": "identity change",
@@ -99,7 +106,10 @@ def upload_csv(
 
 def _run(ctx: Ctx, account_id: int, run_id: int) -> dict[str, Any]:
     with ctx.uow() as session:
-        return run_view(runs.get_run(session, account_id, run_id))
+        return run_view(
+            runs.get_run(session, account_id, run_id),
+            undone_by=undoers(session, account_id, [run_id]).get(run_id),
+        )
 
 
 @router.get("/runs/{run_id}")
@@ -149,7 +159,11 @@ def review(
         {
             "run": run,
             "kind": kind,
-            "kinds": [(k, KIND_LABELS[k], run["counts"].get(k, 0)) for k in REVIEW_KINDS],
+            "kinds": [
+                (k, KIND_LABELS[k], n)
+                for k in REVIEW_KINDS
+                if (n := run["counts"].get(k, 0)) or k != "remove"  # a tab only for an undo's
+            ],
             "q": q,
             "page": page,
             "pages": pages,
@@ -183,6 +197,14 @@ def apply(
     return redirect(f"/runs/{run_id}?importing=1")
 
 
+@router.post("/runs/{run_id}/undo")
+def undo(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
+    """Plan the reverse of an imported run as a new run, to review (refused, saying why and
+    naming the people, when later changes concern them)."""
+    result = ctx.jobs.syncs.undo(principal.account_id, run_id, actor=principal.actor)
+    return redirect(f"/runs/{result.run_id}")
+
+
 @router.post("/runs/{run_id}/cancel")
 def cancel(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
     ctx.jobs.syncs.cancel(principal.account_id, run_id)
@@ -192,5 +214,7 @@ def cancel(ctx: Ctx, principal: AdminForm, run_id: int) -> Response:
 @router.get("/history")
 def history(request: Request, ctx: Ctx, principal: Admin) -> Response:
     with ctx.read() as session:
-        found = [run_view(r) for r in runs.list_runs(session, principal.account_id, limit=200)]
+        listed = runs.list_runs(session, principal.account_id, limit=200)
+        undone = undoers(session, principal.account_id, [r.id for r in listed])
+        found = [run_view(r, undone_by=undone.get(r.id)) for r in listed]
     return render(request, "history.html", {"runs": found})
