@@ -63,10 +63,12 @@ def csv_of(present: list[bool], picked: Picked) -> bytes:
             chosen.append(Row(who, name, email, team, left, boss))
     lines = [HEADER]
     for row in chosen:
-        boss = _email(chosen[row.manager]) if row.manager is not None else ""
+        manager_email = _email(chosen[row.manager]) if row.manager is not None else ""
         end = "2025-06-30" if row.left else ""
-        name = f"{'Person' if row.name == 0 else 'Renamed'} {row.who}"
-        lines.append(f"{name},E{row.who},{_email(row)},2020-01-06,{end},{boss},{row.team or ''}\n")
+        named = f"{'Person' if row.name == 0 else 'Renamed'} {row.who}"
+        lines.append(
+            f"{named},E{row.who},{_email(row)},2020-01-06,{end},{manager_email},{row.team or ''}\n"
+        )
     return "".join(lines).encode()
 
 
