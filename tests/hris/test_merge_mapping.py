@@ -57,7 +57,7 @@ def test_the_team_comes_from_the_groups_then_the_deprecated_team() -> None:
     assert mapped(groups=[gone, "g5"], team=legacy["team"]).demographics["Team"] == "Legacy"
     assert "Team" not in mapped(groups=[department], team=None).demographics
     # A record carrying neither key is refused (a missing key is not an empty one).
-    expected = expected_keys(set(), {"Team"})
+    expected = expected_keys(set(), {"team": "Team"})
     assert map_employee(BASE | {"groups": []}, expected=expected) is not None
     assert map_employee(BASE | legacy, expected=expected) is not None
     with pytest.raises(ProviderProtocolError, match="no 'groups' field"):

@@ -12,7 +12,7 @@ import redis
 from sqlalchemy import JSON, String, Text, cast, select
 
 from peoplesync.sandbox import SandboxAccount, SandboxServer
-from peoplesync.sources.merge.mapping import enum_label
+from peoplesync.sources.merge.fields import enum_label
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import Base
 from tests.jobs.world import REDIS_URL, World

@@ -155,7 +155,9 @@ class SourceSnapshot:
 
     `provided` is the set of core fields the source carries; `demographic_names` the demographics
     it carries (exact, case-sensitive names). `complete` is True when the records are the whole
-    company (a full import): only then do people missing from it leave.
+    company (a full import): only then do people missing from it leave. `excluded` are the
+    records the connection's exclusion rule leaves out (core/mapping.py): never created, and an
+    existing person they match leaves with the reason "excluded".
     """
 
     records: tuple[SourceEmployee, ...]
@@ -163,6 +165,7 @@ class SourceSnapshot:
     demographic_names: frozenset[str] = frozenset()
     complete: bool = True
     kind: str = "csv"
+    excluded: tuple[SourceEmployee, ...] = ()
 
 
 class PersonStatus(enum.StrEnum):

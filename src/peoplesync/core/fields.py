@@ -130,7 +130,12 @@ REQUIRED_CSV_COLUMNS: tuple[str, ...] = tuple(f.csv_header for f in FIELDS if f.
 
 # Labels for everything a change or an issue can name besides demographics.
 FIELD_LABELS: Mapping[str, str] = MappingProxyType(
-    {"source_id": "Source ID", **{f.name: f.label for f in FIELDS}, "status": "Status"}
+    {
+        "source_id": "Source ID",
+        **{f.name: f.label for f in FIELDS},
+        "status": "Status",
+        "leave_reason": "Leave reason",  # why a person leaves, when it is not the usual
+    }
 )
 
 

@@ -30,11 +30,13 @@ from peoplesync.core.employee import (
     fold,
     values_of,
 )
+from peoplesync.core.exclusions import LEAVE_REASON, excluded_people
 from peoplesync.core.fields import DATE_FIELDS, VALUE_NAMES
 from peoplesync.core.identity import Identified, People, identify
 from peoplesync.core.index import RecordIndex
 from peoplesync.core.issues import Issue
 from peoplesync.core.limits import length_issues
+from peoplesync.core.mapping import EXCLUDED_REASON
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.policy import SyncPolicy
 
@@ -125,6 +127,7 @@ def plan(
             import_date=import_date,
             leaver_policy=policy.leaver_policy,
             leavers=snapshot.complete and not policy.partial,
+            partial=policy.partial,
             index=index,
             new_id=new_id,
         )
@@ -137,8 +140,9 @@ def _plan(
     import_date: date,
     leaver_policy: LeaverPolicy,
     leavers: bool,
-    index: RecordIndex | None,
-    new_id: Callable[[], str] | None,
+    partial: bool = False,
+    index: RecordIndex | None = None,
+    new_id: Callable[[], str] | None = None,
 ) -> Plan:
     records = snapshot.records
     index = index or RecordIndex.build(records)
@@ -149,6 +153,7 @@ def _plan(
     known = ((name, value) for p in directory for name, value in p.demographics.items())
     ctx = PlanContext(snapshot, DemographicCanon(known), import_date)
     manager = index.manager
+    outside = _outside_managers(records, manager, directory) if partial else {}
     items = [
         plan_record(
             ctx,
@@ -156,15 +161,18 @@ def _plan(
             rec,
             person=matched[i],
             person_id=person_ids[i],
-            manager_id=None if (m := manager[i]) is None else person_ids[m],
+            manager_id=outside.get(i) if (m := manager[i]) is None else person_ids[m],
         )
         for i, rec in enumerate(records)
     ]
     claimed = {p.id for p in matched if p}
     unlinked = {p.id for p in found.relinked.values()}
     released = found.released
+    excluded = {p.id for p in excluded_people(snapshot.excluded, directory, claimed)}
     for person in directory:
-        if person.id not in claimed:
+        if person.id in excluded:
+            items.append(plan_excluded(person, import_date, leaver_policy))
+        elif person.id not in claimed:
             items.append(
                 plan_absent(
                     person,
@@ -177,6 +185,20 @@ def _plan(
             )
     issues = (*found.issues, *found.notes, *written_too_long(records, items))
     return Plan(import_date=import_date, items=tuple(items), issues=issues)
+
+
+def _outside_managers(
+    records: Sequence[SourceEmployee], manager: Sequence[int | None], directory: Sequence[Person]
+) -> dict[int, str]:
+    """A partial import's records whose Manager Email names a directory person, not a record:
+    record index -> that person's id."""
+    unresolved = [i for i, m in enumerate(manager) if m is None and records[i].manager_email]
+    if not unresolved:
+        return {}
+    by_email = People(directory).by_email
+    return {
+        i: p.id for i in unresolved if (p := by_email.get(fold(records[i].manager_email or "")))
+    }
 
 
 def written_too_long(
@@ -368,6 +390,13 @@ def plan_absent(
     return PlannedChange(ChangeKind.LEAVE, person.id, label, (*given_up, *changes))
 
 
+def plan_excluded(person: Person, import_date: date, policy: LeaverPolicy) -> PlannedChange:
+    """An active person the exclusion rule leaves out: they leave, with the reason."""
+    left = plan_absent(person, True, import_date, policy)
+    reason = FieldChange(LEAVE_REASON, None, EXCLUDED_REASON)
+    return left._replace(changes=(reason, *left.changes))
+
+
 def directory_after(directory: Sequence[Person], result: Plan) -> list[Person]:
     """The directory as it would be once `result` is applied (for tests and simulations)."""
     by_id: dict[str, Person] = {p.id: p for p in directory}
@@ -392,6 +421,8 @@ def _applied(person: Person | None, item: PlannedChange) -> Person:
             status = PersonStatus(ch.after or PersonStatus.ACTIVE)
         elif ch.field == "source_id":
             source_id = ch.after
+        elif ch.field == LEAVE_REASON:
+            continue
         elif ch.field in DATE_FIELDS:
             values[ch.field] = date.fromisoformat(ch.after) if ch.after else None
         else:

@@ -21,6 +21,7 @@ from peoplesync.core.employee import (
     Person,
     SourceEmployee,
     SourceSnapshot,
+    fold,
     has_left,
 )
 from peoplesync.core.fields import FIELD_LABELS
@@ -42,15 +43,22 @@ def validate(
     today: date,
     index: RecordIndex | None = None,
     directory: Iterable[Person] = (),
+    partial: bool = False,
 ) -> ValidationReport:
     """`directory`: the people the records are planned against (a missing manager the directory
-    knows is named by name and email, not by an HRIS id)."""
+    knows is named by name and email, not by an HRIS id). `partial`: a partial import (a file
+    of only some people), whose Manager Email may name a person of the directory."""
     with gc_paused():
-        return _validate(snapshot, today, index or RecordIndex.build(snapshot.records), directory)
+        index = index or RecordIndex.build(snapshot.records)
+        return _validate(snapshot, today, index, directory, partial)
 
 
 def _validate(
-    snapshot: SourceSnapshot, today: date, index: RecordIndex, directory: Iterable[Person]
+    snapshot: SourceSnapshot,
+    today: date,
+    index: RecordIndex,
+    directory: Iterable[Person],
+    partial: bool,
 ) -> ValidationReport:
     records = snapshot.records
     issues: list[Issue] = []
@@ -62,7 +70,7 @@ def _validate(
         if _repeats(carried):
             issues.extend(duplicates(records, field, _at(carried)))
     if "manager" in snapshot.provided:
-        issues.extend(_hierarchy(records, index, today, directory))
+        issues.extend(_hierarchy(records, index, today, directory, partial))
     return ValidationReport(tuple(issues))
 
 
@@ -216,14 +224,21 @@ def _hierarchy(
     index: RecordIndex,
     today: date,
     directory: Iterable[Person],
+    partial: bool = False,
 ) -> Iterator[Issue]:
     managers = index.manager
+    if partial:
+        directory = list(directory)
+        managers = outside_managers(records, managers, directory)
     missing = {
         ref for i, r in enumerate(records) if managers[i] is None and (ref := r.manager_source_id)
     }
     known = {s: p for p in directory if (s := p.source_id) in missing} if missing else {}
     parent: list[int | None] = []
     for i, rec in enumerate(records):
+        if managers[i] == OUTSIDE:  # in the directory: no loop through the file to find
+            parent.append(None)
+            continue
         ref = rec.manager_source_id
         target, issue = check_manager(rec, i, managers[i], known.get(ref) if ref else None)
         parent.append(target)
@@ -231,6 +246,25 @@ def _hierarchy(
             yield issue
     yield from _loops(records, parent)
     yield from _several_tops(records, parent, today)
+
+
+OUTSIDE = -1  # a partial import's manager found in the directory, not in the file
+
+
+def outside_managers(
+    records: Sequence[SourceEmployee], managers: Sequence[int | None], directory: Iterable[Person]
+) -> tuple[int | None, ...]:
+    """`managers`, with each Manager Email the records do not resolve but the directory does
+    (a partial import's manager outside the file) resolved to `OUTSIDE`."""
+    unresolved = [i for i, m in enumerate(managers) if m is None and records[i].manager_email]
+    if not unresolved:
+        return tuple(managers)
+    emails = {fold(p.email) for p in directory if p.email}
+    found = list(managers)
+    for i in unresolved:
+        if fold(records[i].manager_email or "") in emails:
+            found[i] = OUTSIDE
+    return tuple(found)
 
 
 def check_manager(

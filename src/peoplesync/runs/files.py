@@ -12,18 +12,23 @@ the HRIS as the source of truth for everyone not in the file, needs its own conf
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import get_account, local_today
+from peoplesync.connections import mapping
 from peoplesync.connections import service as connections
+from peoplesync.core.employee import SourceSnapshot
+from peoplesync.core.mapping import demographic_names, remap, split_excluded
 from peoplesync.core.states import RunState
 from peoplesync.errors import InputError
 from peoplesync.runs.service import Planned, get_run, move, plan_company
 from peoplesync.sources.base import Source, SourceBatch
 from peoplesync.sources.files import open_file
 from peoplesync.store.db import reading, unit_of_work
+from peoplesync.store.models import Account
 
 
 def connected_hris(session: Session, account_id: int) -> str | None:
@@ -85,13 +90,35 @@ def plan_upload(
         run = get_run(session, account_id, run_id)
         move(run, RunState.PLANNING, clock())
         partial = run.partial
+        mapping.remember_columns(
+            session, account_id, sorted(batch.snapshot.demographic_names), clock()
+        )
     with reading(factory) as session:
         account = get_account(session, account_id)
+        snapshot = mapped_file(session, account, batch.snapshot)
         return plan_company(
             session,
             account,
-            batch.snapshot,
+            snapshot,
             today=local_today(account, clock()),
             source_issues=batch.issues,
             partial=partial,
         )
+
+
+def mapped_file(session: Session, account: Account, snapshot: SourceSnapshot) -> SourceSnapshot:
+    """A file's records under the account's file mapping: each column's values under the
+    demographic it maps to (a redacted one never), the excluded records apart."""
+    redacted = frozenset(account.redacted_fields)
+    found = mapping.load_mapping(session, account.id, "file")
+    if any(t in redacted for t in found.targets.values()):
+        found = found.with_targets(
+            {s: "" if t in redacted else t for s, t in found.targets.items()}
+        )
+    columns = snapshot.demographic_names
+    mapped = replace(
+        snapshot,
+        records=remap(snapshot.records, found),
+        demographic_names=demographic_names(columns, found) - redacted,
+    )
+    return split_excluded(mapped)

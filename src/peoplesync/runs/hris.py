@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from peoplesync.accounts.service import get_account, local_today
 from peoplesync.config import Settings
+from peoplesync.connections import mapping
 from peoplesync.connections import service as connections
 from peoplesync.core.guard import SourceState
+from peoplesync.core.mapping import split_excluded
 from peoplesync.core.states import RunState
 from peoplesync.crypto import SecretBox
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, RunCancelledError
@@ -116,8 +118,9 @@ def refresh_status(
 def open_source(
     session: Session, account: Account, connection: Connection, ctx: HrisContext, *, full: bool
 ) -> MergeSource:
-    """The connection's source for this sync: everything (`full`, or a first fetch), or what
-    changed since the last fetch began."""
+    """The connection's source for this sync: everything (`full`, a first fetch, or a fetch
+    under another field mapping than the mirror's), or what changed since the last fetch
+    began."""
     pacer = account_pacer(ctx.settings)  # every client of this sync shares the budget
     api_key, token = connections.credentials(connection, ctx.box)
     base_url = connection.base_url
@@ -132,12 +135,15 @@ def open_source(
             pacer=pacer,
         )
 
+    mapped = mapping.load_mapping(session, account.id, "merge")
+    remapped = connection.mirror_mapping != mapped.key()  # the mirror was mapped otherwise
     return MergeSource(
         ctx.client(connection, pacer),
         name=connections.provider_name(connection),
         supported=connection.supported_fields,
         redacted=frozenset(account.redacted_fields),
-        modified_after=None if full else connection.last_fetch_started_at,
+        modified_after=None if full or remapped else connection.last_fetch_started_at,
+        mapping=mapped,
         windows=windows_for(
             ctx.settings.merge_rate_limit_per_minute, ctx.settings.merge_fetch_windows
         ),
@@ -202,6 +208,8 @@ def mirror_fetched(
     )
     if batch.started_at is not None:
         connections.mark_fetched(connection, fetch_started_at=batch.started_at)
+    if batch.snapshot.complete:
+        connection.mirror_mapping = source.mapping.key()
     run.mirror_basis = mirror.plan_basis(source.basis)
     run.timings = {
         **{k: round(v, 4) for k, v in batch.timings.items() if k != "pages"},
@@ -219,16 +227,18 @@ def plan_mirrored(
     connection = connections.get_connection(session, account.id)
     basis = source.basis
     state = _source_state(connection)
-    changes = mirror.pending_changes(
-        session, connection, version=account.directory_version, basis=basis, today=today
-    )
+    changes = None
+    if source.mapping.exclusion is None:  # excluded people are planned with the whole company
+        changes = mirror.pending_changes(
+            session, connection, version=account.directory_version, basis=basis, today=today
+        )
     if changes is not None:
         company = MirrorCompany(session, account.id, connection.id)
         planned = plan_part(session, account, changes, company, today=today)
         if planned is not None:
             return planned, state
     snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
-    return plan_company(session, account, snapshot, today=today), state
+    return plan_company(session, account, split_excluded(snapshot), today=today), state
 
 
 def mirror_and_plan(

@@ -206,7 +206,7 @@ def plan_company(
     directory = load_directory(session, account.id)
     clock.lap("load_directory")
     index = RecordIndex.build(snapshot.records)
-    report = validate(snapshot, today=today, index=index, directory=directory)
+    report = validate(snapshot, today=today, index=index, directory=directory, partial=partial)
     report = ValidationReport((*source_issues, *report.issues))
     clock.lap("validate")
     result = None

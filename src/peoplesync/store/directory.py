@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, u
 from sqlalchemy.orm import Session
 
 from peoplesync.core.employee import Person, PersonStatus, fold
+from peoplesync.core.exclusions import LEAVE_REASON
 from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDEX, Kind
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, FieldChange
@@ -362,7 +363,7 @@ def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) 
     for item in updates:
         values: dict[str, Any] = {}
         for field, _, after, demographic in item.changes:
-            if demographic:
+            if demographic or field == LEAVE_REASON:  # the reason is logged, not a column
                 continue
             column = COLUMN_OF.get(field, field)  # a field, or "status"
             values[column] = value = _column_value(column, after)

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 
 from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.issues import Issue
+from peoplesync.core.mapping import FieldMapping
 from peoplesync.core.perf import gc_paused
 from peoplesync.sources.merge.client import MergeClient
+from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import Expected, is_leaver, map_employee
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
@@ -39,6 +41,7 @@ def fetch_employees(
     modified_after: datetime | None,
     redacted: frozenset[str] = frozenset(),
     expected: Expected = (),
+    mapping: FieldMapping = DEFAULT_MAPPING,
     on_page: Callable[[int], None] | None = None,
     clock: Callable[[], datetime] = _utcnow,
 ) -> MergeFetch:
@@ -62,7 +65,9 @@ def fetch_employees(
             pages += 1
             for raw in page:
                 found: list[Issue] = []
-                mapped = map_employee(raw, redacted=redacted, expected=expected, issues=found)
+                mapped = map_employee(
+                    raw, redacted=redacted, expected=expected, issues=found, mapping=mapping
+                )
                 merge_id = str(raw["id"])
                 issues.pop(merge_id, None)  # a record seen again: its last reading counts
                 if mapped is None or is_leaver(raw):

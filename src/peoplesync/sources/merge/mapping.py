@@ -25,24 +25,20 @@ from typing import Any
 from peoplesync.core.employee import SourceEmployee, Value
 from peoplesync.core.fields import CORE_FIELDS, FIELDS, VALUE_FIELDS, CoreField, Kind
 from peoplesync.core.issues import Issue, Severity
+from peoplesync.core.mapping import EXCLUDED, FieldMapping
 from peoplesync.errors import ProviderProtocolError
-from peoplesync.sources.merge.dates import NotADateError, parse_date, sort_moment
+from peoplesync.sources.merge.dates import NotADateError, parse_date
+from peoplesync.sources.merge.fields import (
+    BY_KEY,
+    DEFAULT_MAPPING,
+    source_values,
+    text_of,
+)
 
-# Our demographics and the Merge Employee field each comes from (for supported_fields checks).
-DEMOGRAPHIC_SOURCES: Mapping[str, tuple[str, ...]] = {
-    "Team": ("groups", "team"),
-    "Work Location": ("work_location",),
-    "Job Title": ("employments",),
-    "Employment Type": ("employments",),
-    "Company": ("company",),
-    "Gender": ("gender",),
-    "Race/Ethnicity": ("ethnicity",),
-}
 # Merge supported_fields -> our core fields (from the field schema).
 SUPPORTED_TO_CORE: Mapping[str, str] = MappingProxyType(
     {merge_field: f.name for f in FIELDS for merge_field in f.merge_fields}
 )
-_WORDS = {"NON-BINARY": "Non-binary", "PREFER_NOT_TO_DISCLOSE": "Prefer not to disclose"}
 
 
 def provided_fields(supported: Collection[str] | None) -> frozenset[str]:
@@ -55,11 +51,16 @@ def provided_fields(supported: Collection[str] | None) -> frozenset[str]:
 Expected = tuple[tuple[str, tuple[str, ...]], ...]  # (what, the Merge keys that carry it)
 
 
-def expected_keys(provided: Collection[str], demographics: Collection[str]) -> Expected:
-    """For each core field and demographic a sync compares: the Merge Employee keys of which a
-    record must carry at least one (`null` is a value: "empty"; a key left out is not)."""
+def expected_keys(provided: Collection[str], mapped: Mapping[str, str]) -> Expected:
+    """For each core field and mapped field (source field -> demographic) a sync compares: the
+    Merge Employee keys of which a record must carry at least one (`null` is a value: "empty";
+    a key left out is not). A custom field is not expected: a record without it has none."""
     core = tuple((f.label, f.merge_fields) for f in FIELDS if f.name in provided)
-    named = tuple((n, DEMOGRAPHIC_SOURCES[n]) for n in sorted(demographics))
+    named = tuple(
+        (name, BY_KEY[key].merge_fields)
+        for key, name in sorted(mapped.items(), key=lambda kv: kv[1])
+        if key in BY_KEY
+    )
     return core + named
 
 
@@ -69,6 +70,7 @@ def map_employee(
     redacted: frozenset[str] = frozenset(),
     expected: Expected = (),
     issues: list[Issue] | None = None,
+    mapping: FieldMapping = DEFAULT_MAPPING,
 ) -> SourceEmployee | None:
     """The canonical employee, or None when Merge says the record was deleted upstream.
 
@@ -104,7 +106,7 @@ def map_employee(
         tuple(values[f.name] for f in VALUE_FIELDS),
         manager,
         None,
-        _demographics(raw, redacted),
+        _demographics(raw, redacted, mapping),
     )
 
 
@@ -192,11 +194,7 @@ def _who(raw: Mapping[str, Any]) -> str:
     return f"{name} <{email}>" if email else name
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+_text = text_of
 
 
 def _name(raw: Mapping[str, Any]) -> str | None:
@@ -213,62 +211,20 @@ def _ref(value: object) -> str | None:
     return _text(value)
 
 
-def _demographics(raw: Mapping[str, Any], redacted: frozenset[str]) -> dict[str, str]:
-    employment = _latest_employment(raw.get("employments"))
-    found = {
-        "Team": _team(raw.get("groups")) or _named(raw.get("team"), "name"),
-        "Work Location": _named(raw.get("work_location"), "name"),
-        "Job Title": _text(employment.get("job_title")) if employment else None,
-        "Employment Type": enum_label(employment.get("employment_type")) if employment else None,
-        "Company": _named(raw.get("company"), "display_name", "legal_name"),
-        "Gender": enum_label(raw.get("gender")),
-        "Race/Ethnicity": enum_label(raw.get("ethnicity")),
+def _demographics(
+    raw: Mapping[str, Any], redacted: frozenset[str], mapping: FieldMapping
+) -> dict[str, str]:
+    """The mapped fields' values by demographic name (a redacted demographic dropped), and the
+    excluding value under `EXCLUDED` when the exclusion rule leaves this employee out."""
+    mapped = mapping.mapped()
+    rule = mapping.exclusion
+    keys = [*mapped, rule.field] if rule is not None else list(mapped)
+    found = source_values(raw, keys)
+    values = {
+        name: value
+        for key, name in mapped.items()
+        if (value := found.get(key)) is not None and name not in redacted
     }
-    return {k: v for k, v in found.items() if v is not None and k not in redacted}
-
-
-def _named(value: object, *keys: str) -> str | None:
-    if not isinstance(value, Mapping):
-        return None  # an id Merge did not expand: skipped, not looked up
-    for key in keys:
-        if text := _text(value.get(key)):
-            return text
-    return None
-
-
-def _team(groups: object) -> str | None:
-    """The employee's team among its expanded groups: type TEAM first, else one Merge says is
-    commonly used as a team. Ids Merge did not expand are skipped, not looked up."""
-    if not isinstance(groups, list):
-        return None
-    live = [g for g in groups if isinstance(g, Mapping) and not g.get("remote_was_deleted")]
-    for chosen in (
-        [g for g in live if str(g.get("type") or "").upper() == "TEAM"],
-        [g for g in live if g.get("is_commonly_used_as_team") is True],
-    ):
-        for group in chosen:
-            if name := _text(group.get("name")):
-                return name
-    return None
-
-
-def _latest_employment(value: object) -> Mapping[str, Any] | None:
-    """Merge: order employments by `effective_date` (parsed, not as text); ties by
-    `modified_at`."""
-    if not isinstance(value, list):
-        return None
-    expanded = [e for e in value if isinstance(e, Mapping)]
-    if not expanded:
-        return None
-    return max(
-        expanded,
-        key=lambda e: (sort_moment(e.get("effective_date")), sort_moment(e.get("modified_at"))),
-    )
-
-
-def enum_label(value: object) -> str | None:
-    """A Merge enum as an admin reads it: 'PREFER_NOT_TO_DISCLOSE' -> 'Prefer not to disclose'."""
-    text = _text(value)
-    if text is None:
-        return None
-    return _WORDS.get(text) or text.replace("_", " ").capitalize()
+    if rule is not None and rule.excludes(found.get(rule.field)):
+        values[EXCLUDED] = found[rule.field]
+    return values

@@ -8,14 +8,12 @@ from typing import Any
 
 from peoplesync.core.employee import SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS
+from peoplesync.core.mapping import FieldMapping
 from peoplesync.sources.base import SourceBatch
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fetch import fetch_employees
-from peoplesync.sources.merge.mapping import (
-    DEMOGRAPHIC_SOURCES,
-    expected_keys,
-    provided_fields,
-)
+from peoplesync.sources.merge.fields import BY_KEY, DEFAULT_MAPPING
+from peoplesync.sources.merge.mapping import expected_keys, provided_fields
 from peoplesync.sources.merge.windows import earliest_created, fetch_windows, window_bounds
 
 
@@ -35,9 +33,11 @@ class MergeSource:
         modified_after: datetime | None,
         windows: int = 1,
         client_for: Callable[[], MergeClient] | None = None,
+        mapping: FieldMapping = DEFAULT_MAPPING,
     ) -> None:
         """`windows` > 1 with `client_for` (clients sharing one pacer): a full read walks that
-        many `created_at` windows at once (`sources.merge.windows`)."""
+        many `created_at` windows at once (`sources.merge.windows`). `mapping`: which fields
+        become which demographics, and who is excluded (core/mapping.py)."""
         self.client = client
         self._walk: Any = None  # the windowed walk under way (for `estimate`)
         self.windows = windows if client_for is not None else 1
@@ -45,7 +45,8 @@ class MergeSource:
         self.name = name
         self.redacted = redacted
         self.modified_after = modified_after
-        self.basis = basis(supported, redacted)
+        self.mapping = mapping
+        self.basis = basis(supported, redacted, mapping)
 
     def _follow(self, walk: Any) -> None:
         self._walk = walk
@@ -61,8 +62,13 @@ class MergeSource:
             found["rate_limited_seconds"] = round(limited, 1)
         return found
 
+    def _compared(self) -> dict[str, str]:
+        """The mapped fields whose demographics this sync compares."""
+        names = self.basis.demographic_names
+        return {k: n for k, n in self.mapping.mapped().items() if n in names}
+
     def read(self, on_progress: Callable[[int], None] | None = None) -> SourceBatch:
-        expected = expected_keys(self.basis.provided, self.basis.demographic_names)
+        expected = expected_keys(self.basis.provided, self._compared())
         with self.client:
             if self.modified_after is None and self.windows > 1 and self.client_for is not None:
                 started_at = datetime.now(UTC)
@@ -73,6 +79,7 @@ class MergeSource:
                     bounds or [(None, None)],
                     redacted=self.redacted,
                     expected=expected,
+                    mapping=self.mapping,
                     on_page=on_progress,
                     started_at=started_at,
                     since=since,
@@ -84,6 +91,7 @@ class MergeSource:
                     modified_after=self.modified_after,
                     redacted=self.redacted,
                     expected=expected,
+                    mapping=self.mapping,
                     on_page=on_progress,
                 )
         snapshot = SourceSnapshot(
@@ -107,15 +115,20 @@ class MergeSource:
         )
 
 
-def basis(supported: Collection[str] | None, redacted: frozenset[str]) -> SourceSnapshot:
-    """What a sync of this provider compares (the core fields and demographics it supports,
-    less the redacted ones), as a snapshot still without records. `supported` is Merge's
-    `available-actions` list of Employee fields (None: unknown, so all of them)."""
+def basis(
+    supported: Collection[str] | None,
+    redacted: frozenset[str],
+    mapping: FieldMapping = DEFAULT_MAPPING,
+) -> SourceSnapshot:
+    """What a sync of this provider compares (the core fields it supports and the demographics
+    its mapping fills, less the redacted ones), as a snapshot still without records.
+    `supported` is Merge's `available-actions` list of Employee fields (None: unknown, so all
+    of them); a custom field is compared whenever it is mapped."""
     provided = provided_fields(supported) - redacted
     demographics = frozenset(
         name
-        for name, merge_fields in DEMOGRAPHIC_SOURCES.items()
-        if name not in redacted and (supported is None or any(f in supported for f in merge_fields))
+        for key, name in mapping.mapped().items()
+        if name not in redacted and _fills(key, supported)
     )
     return SourceSnapshot(
         records=(),
@@ -124,3 +137,10 @@ def basis(supported: Collection[str] | None, redacted: frozenset[str]) -> Source
         complete=True,
         kind=MergeSource.kind,
     )
+
+
+def _fills(key: str, supported: Collection[str] | None) -> bool:
+    field = BY_KEY.get(key)
+    if field is None or supported is None:
+        return True
+    return any(f in supported for f in field.merge_fields)

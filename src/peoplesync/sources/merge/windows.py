@@ -23,9 +23,11 @@ from typing import Any
 
 from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.issues import Issue
+from peoplesync.core.mapping import FieldMapping
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.dates import sort_moment
 from peoplesync.sources.merge.fetch import MergeFetch
+from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import Expected, is_leaver, map_employee
 
 Window = tuple[datetime | None, datetime | None]  # (created_after, created_before)
@@ -99,11 +101,14 @@ class _Walk:
         page: Sequence[dict[str, Any]],
         redacted: frozenset[str],
         expected: Expected,
+        mapping: FieldMapping = DEFAULT_MAPPING,
     ) -> None:
         mapped = []
         for raw in page:
             found: list[Issue] = []
-            record = map_employee(raw, redacted=redacted, expected=expected, issues=found)
+            record = map_employee(
+                raw, redacted=redacted, expected=expected, issues=found, mapping=mapping
+            )
             mapped.append((str(raw["id"]), None if is_leaver(raw) else record, found))
         created = [sort_moment(raw.get("created_at")) for raw in page]
         with self.lock:
@@ -148,6 +153,7 @@ def fetch_windows(
     *,
     redacted: frozenset[str] = frozenset(),
     expected: Expected = (),
+    mapping: FieldMapping = DEFAULT_MAPPING,
     on_page: Callable[[int], None] | None = None,
     started_at: datetime,
     since: datetime | None = None,
@@ -171,7 +177,7 @@ def fetch_windows(
                 for page in pages:
                     if walk.failed.is_set():
                         raise _CancelledError
-                    walk.add(index, page, redacted, expected)
+                    walk.add(index, page, redacted, expected, mapping)
                 walk.done(index)
             except _CancelledError:
                 return

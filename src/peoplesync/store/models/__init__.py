@@ -43,6 +43,7 @@ from peoplesync.store.models.runs import (
 )
 from peoplesync.store.models.sources import (
     Connection,
+    FieldMappingRow,
     PendingRecord,
     SourceRecord,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "Connection",
     "Demographic",
     "EmailMessage",
+    "FieldMappingRow",
     "HeldChange",
     "Login",
     "MergeWebhookReceipt",

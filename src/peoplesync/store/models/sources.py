@@ -46,7 +46,25 @@ class Connection(Base):
     # When the directory is in step with the mirror (but for its pending rows): the directory
     # version and import date the last applied sync left, and what that sync compared.
     in_step: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The key of the field mapping the mirror's records were mapped with (core/mapping.py): a
+    # sync under another mapping fetches everything again.
+    mirror_mapping: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column()
+
+
+class FieldMappingRow(Base):
+    """An account's field mapping and exclusion rule for one source ("merge": the connected
+    HRIS; "file": uploads), as core/mapping.py's JSON. No row: the source's default mapping."""
+
+    __tablename__ = "field_mappings"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column()
+    updated_by: Mapped[str | None] = mapped_column(String(320))
 
 
 class SourceRecord(Base):
