@@ -191,3 +191,52 @@ def test_runs_say_which_run_they_undo_both_ways(engine: Engine) -> None:
     command.upgrade(config, "head")
     assert "undoes_run_id" in columns()
     command.check(config)
+
+
+def test_field_mappings_arrive_and_leave_keeping_connections_and_their_mirror(
+    tmp_path: Path,
+) -> None:
+    """0013: a table of field mappings (none: the default mapping) and the connection's
+    `mirror_mapping` (empty: the next sync fetches everything once); downgrading drops both and
+    keeps the connection and its mirror rows."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0011")
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
+                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
+                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
+                "0, '06:00', 0.1, '[]')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO connections (id, account_id, provider, status, base_url, "
+                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
+                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO source_records (connection_id, source_id, record) "
+                "VALUES (1, 'a', '[]')"
+            )
+        )
+    command.upgrade(config, "0013")
+    with engine.begin() as db:
+        assert db.scalar(text("SELECT mirror_mapping FROM connections")) is None
+        db.execute(
+            text(
+                "INSERT INTO field_mappings (account_id, source, mapping, updated_at) "
+                "VALUES (1, 'merge', '{\"targets\": {}}', '2026-12-02 06:00:00')"
+            )
+        )
+    command.downgrade(config, "0011")
+    with engine.connect() as db:
+        assert db.scalar(text("SELECT count(*) FROM connections")) == 1
+        assert db.scalar(text("SELECT count(*) FROM source_records")) == 1
+        tables = {r[0] for r in db.execute(text("SELECT name FROM sqlite_master")).all()}
+    assert "field_mappings" not in tables
+    engine.dispose()

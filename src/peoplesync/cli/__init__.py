@@ -3,6 +3,7 @@
 from peoplesync.cli.commands import app, main
 from peoplesync.cli.demo import demo
 from peoplesync.cli.hris import connect_app, disconnect_hris, list_connections, sandbox
+from peoplesync.cli.mapping import mapping_app
 from peoplesync.cli.web import logins_app, serve
 
 app.command()(demo)
@@ -12,6 +13,7 @@ app.command("disconnect")(disconnect_hris)
 app.command()(sandbox)
 app.command()(serve)
 app.add_typer(logins_app, name="logins")
+app.add_typer(mapping_app, name="mapping")
 
 __all__ = ["app", "main"]
 

@@ -16,10 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peoplesync import __version__
 from peoplesync.errors import PeoplesyncError
-from peoplesync.web import api, api_access, api_connections
+from peoplesync.web import api, api_access, api_connections, api_mapping
 from peoplesync.web.context import WebContext, link_origins
 from peoplesync.web.deps import LoginRequired, login_redirect
-from peoplesync.web.pages import auth, integrations, operator, runs, settings, users
+from peoplesync.web.pages import auth, integrations, mapping, operator, runs, settings, users
 from peoplesync.web.templating import HERE, render
 
 log = structlog.get_logger(__name__)
@@ -32,10 +32,17 @@ PAGE_ROUTERS = (
     users.router,
     settings.router,
     operator.router,
+    mapping.router,
 )
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a 50 MB CSV and its multipart wrapping; more is refused (413)
-API_ROUTERS = (api.router, api_access.router, api_connections.router, operator.api_router)
+API_ROUTERS = (
+    api.router,
+    api_access.router,
+    api_connections.router,
+    operator.api_router,
+    api_mapping.router,
+)
 
 
 def all_routes() -> list[tuple[str, APIRoute]]:
