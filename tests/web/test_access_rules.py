@@ -32,6 +32,7 @@ def _fill(path: str, other: Tenant) -> str:
         "login_id": other.login_id,
         "slug": "justworks",
         "provider": "justworks",
+        "source": "merge",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
@@ -39,8 +40,9 @@ def _fill(path: str, other: Tenant) -> str:
 # Routes whose path names something of the caller's own account, not another account's record
 # (a field name), or a record account B does not have (an outbox email).
 NOT_RECORDS = {"/api/v1/redaction/{field}", "/settings/outbox/{email_id}"}
-# An HR system's slug names the caller's own connection to it (every account may have one).
-PROVIDER_PARAMS = {"{slug}", "{provider}"}
+# An HR system's slug names the caller's own connection to it (every account may have one), a
+# mapping's source the caller's own mapping of it.
+PROVIDER_PARAMS = {"{slug}", "{provider}", "{source}"}
 
 
 def _requests(other: Tenant) -> list[tuple[str, str]]:

@@ -179,6 +179,8 @@ def admin_pages(h: Hostile) -> dict[str, str]:
         "justworks": "/settings/integrations/justworks",
         "consent": "/settings/integrations/justworks/consent",
         "demographics": "/settings/demographics",
+        "map-fields-file": "/settings/mappings/file",
+        "map-fields-merge": "/settings/mappings/merge",
         "account": "/settings/account",
         "logins": "/settings/logins",
         "api-tokens": "/settings/api-tokens",

@@ -37,6 +37,37 @@ class ExclusionIn(BaseModel):
     values: list[Text] = Field(max_length=mapping.MAX_VALUES)
 
 
+class FieldOut(BaseModel):
+    field: str
+    label: str
+    demographic: str  # "" : not imported
+
+
+class ExclusionOut(BaseModel):
+    field: str
+    values: list[str]
+
+
+class MappingOut(BaseModel):
+    source: str
+    fields: list[FieldOut]
+    exclude: ExclusionOut | None
+    demographics: list[str]  # the account's, by exact name
+
+
+class PreviewPersonOut(BaseModel):
+    name: str | None
+    email: str | None
+    values: dict[str, str]  # demographic -> value, under the mapping previewed
+    excluded: bool
+
+
+class PreviewOut(BaseModel):
+    people: list[PreviewPersonOut]
+    fields: list[str]  # the source fields the sample showed (custom fields, columns)
+    error: str | None  # why no preview could be read
+
+
 class MappingIn(BaseModel):
     targets: dict[Text, Text] = Field(default_factory=dict, max_length=500)
     exclude: ExclusionIn | None = None
@@ -52,13 +83,13 @@ def _source(source: str) -> str:
     return source
 
 
-@router.get("/mappings/{source}")
+@router.get("/mappings/{source}", response_model=MappingOut)
 def get_mapping(source: str, ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.read() as session:
         return use.mapping_view(session, principal.account_id, _source(source))
 
 
-@router.put("/mappings/{source}")
+@router.put("/mappings/{source}", response_model=MappingOut)
 def put_mapping(source: str, body: MappingIn, ctx: Ctx, principal: ApiAdmin) -> Json:
     _source(source)
     rule = body.exclude
@@ -76,14 +107,14 @@ def put_mapping(source: str, body: MappingIn, ctx: Ctx, principal: ApiAdmin) -> 
         return use.mapping_view(session, principal.account_id, source)
 
 
-@router.delete("/mappings/{source}")
+@router.delete("/mappings/{source}", response_model=MappingOut)
 def reset_mapping(source: str, ctx: Ctx, principal: ApiAdmin) -> Json:
     with ctx.uow() as session:
         mapping.reset_mapping(session, principal.account_id, _source(source))
         return use.mapping_view(session, principal.account_id, source)
 
 
-@router.post("/mappings/{source}/preview")
+@router.post("/mappings/{source}/preview", response_model=PreviewOut)
 def preview(
     source: str,
     ctx: Ctx,
