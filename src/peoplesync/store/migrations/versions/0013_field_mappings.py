@@ -2,7 +2,7 @@
 rule, per source; the connection remembers which mapping its mirror was fetched with
 
 Revision ID: 0013
-Revises: 0015
+Revises: 0014
 Create Date: 2026-12-02 06:00:00
 
 No row means the source's default mapping (what peoplesync always did), so existing accounts
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0015"  # given as 0012; chained after main's 0015 so that there is one head
+down_revision = "0014"  # given as 0012; chained after main's 0014 so that there is one head
 branch_labels = None
 depends_on = None
 
