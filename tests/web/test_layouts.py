@@ -22,6 +22,7 @@ from peoplesync.access.service import Role
 from peoplesync.accounts.service import get_account
 from peoplesync.accounts.settings import add_alert
 from peoplesync.store.db import unit_of_work
+from peoplesync.store.models import HeldChange
 from tests.web import hostile
 from tests.web.browsing import chromium, shoot
 from tests.web.site import PASSWORD, Site
@@ -113,7 +114,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def company(site: Site) -> Hostile:
     """The hostile account: three runs applied, one blocked by validation, one awaiting review;
-    Justworks connected; a long login, recipient, token and email; a plain user for /me."""
+    Justworks connected; a long login, recipient, token and email; a plain user for /me; two
+    held changes."""
     account_id = site.account("Konstantinopoulou-Vanderbilt Global Holdings & <b>Partners</b> Ltd")
     api = site.api(site.token(account_id))
     site.add_login(account_id, ADMIN)
@@ -141,6 +143,7 @@ def company(site: Site) -> Hostile:
     )
     assert queued.status_code == 202, queued.text
     pending = wait_run(api, until={"awaiting_review"})
+    hold_hostile_changes(site, account_id, applied["id"], boss)
     return Hostile(
         applied=applied["id"],
         blocked=blocked["id"],
@@ -150,6 +153,30 @@ def company(site: Site) -> Hostile:
         html=people["bobby@acme.example"],
         email=_outbox_id(api),
     )
+
+
+def hold_hostile_changes(site: Site, account_id: int, run_id: int, person_id: str) -> None:
+    """Two held changes with hostile labels and reasons (the "Held for review" list on Data
+    Integrations, the provider's page and the run's page), as an automated sync stores them."""
+    now = datetime.now(UTC)
+    labels = (f"{hostile.LONG_NAME} <{hostile.LONG_EMAIL}>", hostile.HTML_NAME)
+    with unit_of_work(site.web.factory) as session:
+        for n, label in enumerate(labels):
+            session.add(
+                HeldChange(
+                    account_id=account_id,
+                    run_id=run_id,
+                    person_id=person_id if n == 0 else f"new{n:029d}",
+                    kind="update" if n == 0 else "create",
+                    label=label,
+                    changes=[["name", "A", "B", 0], ["email", "a@x.example", "b@x.example", 0]],
+                    fingerprint=f"layout-{n}",
+                    reason="privacy" if n == 0 else "dependency",
+                    why=f"{label}: Name and Email change at once ('{hostile.UNBROKEN_VALUE}').",
+                    status="held",
+                    created_at=now,
+                )
+            )
 
 
 def _outbox_id(api: httpx.Client) -> int:

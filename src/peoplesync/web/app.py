@@ -19,7 +19,16 @@ from peoplesync.errors import PeoplesyncError
 from peoplesync.web import api, api_access, api_connections, api_mapping
 from peoplesync.web.context import WebContext, link_origins
 from peoplesync.web.deps import LoginRequired, login_redirect
-from peoplesync.web.pages import auth, integrations, mapping, operator, runs, settings, users
+from peoplesync.web.pages import (
+    auth,
+    held,
+    integrations,
+    mapping,
+    operator,
+    runs,
+    settings,
+    users,
+)
 from peoplesync.web.templating import HERE, render
 
 log = structlog.get_logger(__name__)
@@ -28,6 +37,7 @@ log = structlog.get_logger(__name__)
 PAGE_ROUTERS = (
     auth.router,
     integrations.router,
+    held.router,
     runs.router,
     users.router,
     settings.router,

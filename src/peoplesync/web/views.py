@@ -17,6 +17,8 @@ from peoplesync.core.states import ACTIVE_STATES, FINAL_STATES, RunState
 from peoplesync.errors import NotFoundError
 from peoplesync.people import service as people
 from peoplesync.people.rows import core_values
+from peoplesync.runs.held import held_view
+from peoplesync.runs.hold import open_rows
 from peoplesync.runs.service import active_run, list_runs
 from peoplesync.store.models import Connection, SyncRun
 from peoplesync.store.models import Person as PersonRow
@@ -42,6 +44,7 @@ TRIGGER_LABELS = {
     "csv": "File upload",
     "cli": "Command line",
     "undo": "Undo",
+    "release": "Released from hold",
 }
 
 
@@ -60,6 +63,7 @@ def connection_view(session: Session, account_id: int) -> dict[str, Any]:
         "connected": conn is not None and conn.status != connections.ConnectionStatus.DISCONNECTED,
         "active_run": run_brief(active) if active is not None else None,
         "blocked_run": blocked_brief(session, account_id) if active is None else None,
+        "held": held_list(session, account_id),
         "latest_run": latest_brief(session, account_id),
     }
     if conn is None:
@@ -157,6 +161,11 @@ def blocked_brief(session: Session, account_id: int) -> dict[str, Any] | None:
         "created_at": iso(latest.created_at),
         "reason": next_step(latest),
     }
+
+
+def held_list(session: Session, account_id: int) -> list[dict[str, Any]]:
+    """The "Held for review" list: every change an automated sync held back, still waiting."""
+    return [held_view(row) for row in open_rows(session, account_id)]
 
 
 def next_step(run: SyncRun) -> str | None:

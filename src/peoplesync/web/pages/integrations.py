@@ -60,6 +60,7 @@ def _for(view: dict[str, Any], slug: str) -> dict[str, Any]:
         "status_label": "Not connected",
         "latest_run": None,
         "blocked_run": None,
+        "held": [],
     }
 
 

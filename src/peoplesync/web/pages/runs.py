@@ -12,6 +12,8 @@ from peoplesync.accounts.service import get_account
 from peoplesync.errors import InputError
 from peoplesync.jobs.service import request_apply, request_csv_plan
 from peoplesync.runs import service as runs
+from peoplesync.runs.held import held_view
+from peoplesync.runs.hold import rows_of_run
 from peoplesync.runs.review import flagged_kinds, review_page
 from peoplesync.runs.undo import undoers
 from peoplesync.web.deps import Admin, AdminForm, Ctx
@@ -112,12 +114,19 @@ def _run(ctx: Ctx, account_id: int, run_id: int) -> dict[str, Any]:
         )
 
 
+def _held(ctx: Ctx, account_id: int, run_id: int) -> list[dict[str, Any]]:
+    """What the run held back or kept out, and what became of each."""
+    with ctx.read() as session:
+        return [held_view(r) for r in rows_of_run(session, account_id, run_id)]
+
+
 @router.get("/runs/{run_id}")
 def run_page(
     request: Request, ctx: Ctx, principal: Admin, run_id: int, importing: int = 0
 ) -> Response:
     run = _run(ctx, principal.account_id, run_id)
-    return render(request, "run.html", {"run": run, "importing": bool(importing)})
+    held = _held(ctx, principal.account_id, run_id)
+    return render(request, "run.html", {"run": run, "importing": bool(importing), "held": held})
 
 
 @router.get("/runs/{run_id}/status.json")
