@@ -21,3 +21,7 @@ __all__ = ["app", "main"]
 from peoplesync.cli.jobs import register as _register_jobs  # noqa: E402 - appended registration
 
 _register_jobs(app)
+
+from peoplesync.cli.held import held_app  # noqa: E402 - appended registration
+
+app.add_typer(held_app, name="held")

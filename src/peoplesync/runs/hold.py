@@ -75,9 +75,11 @@ def hold_back(
         row = waiting.get(fingerprint(item))
         if row is not None:
             found.setdefault(item.person_id, (row.reason, row.why))
-    parts = split(result, load_directory(session, account.id), found) if found else None
+    directory = load_directory(session, account.id) if found else []
+    parts = split(result, directory, found) if found else None
     held = parts.held if parts else ()
-    counts = _record(session, run, held, waiting=waiting, now=now)
+    known = {p.id: p.describe() for p in directory}  # labelled as the directory knows them
+    counts = _record(session, run, held, waiting=waiting, known=known, now=now)
     _supersede(session, account, run, result, held, whole=whole)
     if not held:
         return None
@@ -93,6 +95,7 @@ def _record(
     held: Sequence[Hold],
     *,
     waiting: dict[str, HeldChange],
+    known: dict[str, str],
     now: datetime,
 ) -> dict[str, int]:
     counts = dict.fromkeys((HELD, STILL_HELD, KEPT_OUT), 0)
@@ -110,13 +113,14 @@ def _record(
                 f"{earlier.decided_at:%Y-%m-%d}; the HRIS still says this, so it stays out."
             )
         counts[status] += 1
-        session.add(_row(run, hold, mark=mark, status=status, why=why, now=now))
+        label = known.get(hold.item.person_id, hold.item.label)
+        session.add(_row(run, hold, label=label, mark=mark, status=status, why=why, now=now))
     session.flush()
     return counts
 
 
 def _row(
-    run: SyncRun, hold: Hold, *, mark: str, status: str, why: str, now: datetime
+    run: SyncRun, hold: Hold, *, label: str, mark: str, status: str, why: str, now: datetime
 ) -> HeldChange:
     item = hold.item
     return HeldChange(
@@ -124,7 +128,7 @@ def _row(
         run_id=run.id,
         person_id=item.person_id,
         kind=item.kind.value,
-        label=item.label[:900],
+        label=label[:900],
         changes=encode_changes(item.changes),
         fingerprint=mark,
         reason=hold.reason,

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peoplesync import __version__
 from peoplesync.errors import PeoplesyncError
-from peoplesync.web import api, api_access, api_connections, api_mapping
+from peoplesync.web import api, api_access, api_connections, api_held, api_mapping
 from peoplesync.web.context import WebContext, link_origins
 from peoplesync.web.deps import LoginRequired, login_redirect
 from peoplesync.web.pages import (
@@ -50,6 +50,7 @@ API_ROUTERS = (
     api.router,
     api_access.router,
     api_connections.router,
+    api_held.router,
     operator.api_router,
     api_mapping.router,
 )

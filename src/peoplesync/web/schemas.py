@@ -141,6 +141,44 @@ class LatestRunOut(Answer):
     finished_at: str | None
 
 
+class HeldOut(Answer):
+    """A change an automated sync held back (issue 17); values only in `why`, as the guard's
+    finding shows them (never a redacted field's, nor a birth date)."""
+
+    id: int
+    run_id: int = Field(description="The sync that held it")
+    person_id: str
+    kind: str = Field(description="create | update | leave | rehire")
+    label: str
+    reason: str = Field(description="privacy | mass_leaver | dependency")
+    reason_label: str
+    why: str
+    status: str = Field(description="held | released | discarded | superseded | stale | kept_out")
+    status_label: str
+    fields: list[str]
+    decided_by: str | None
+    decided_at: str | None
+    released_by_run: int | None = Field(description="The run that imported it, once released")
+    note: str | None
+    held_at: str
+
+
+class HeldListOut(Answer):
+    held: list[HeldOut]
+
+
+class ReleasedOut(Answer):
+    run_id: int | None = Field(description="The run that imported the released changes")
+    released: list[int]
+    refused: dict[str, str] = Field(description="Held change id -> why it was not released")
+    held: list[HeldOut] = Field(description="What still waits")
+
+
+class DiscardedOut(Answer):
+    discarded: list[int]
+    held: list[HeldOut] = Field(description="What still waits")
+
+
 class ConnectionOut(BaseModel):
     """A connection as its page shows it (more keys may come: a client reads what it knows)."""
 
@@ -153,6 +191,7 @@ class ConnectionOut(BaseModel):
     status_label: str
     active_run: RunBriefOut | None = None
     blocked_run: BlockedRunOut | None = None
+    held: list[HeldOut] = Field(default_factory=list, description="Held for review")
     latest_run: LatestRunOut | None = None
     status_detail: str | None = None
     initial_sync: dict[str, Any] | None = None
