@@ -1,13 +1,14 @@
-"""Run every benchmark (or the ones named): `python -m bench [engine|hris|search|web]`."""
+"""Run every benchmark (or the ones named): `python -m bench [engine|first|hris|search|web]`."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import engine, fleet, hostile, hris, search, uploads, web
+from bench import engine, first, fleet, hostile, hris, search, uploads, web
 
 BENCHES = {
     "engine": engine.main,
+    "first": first.main,
     "hostile": hostile.main,
     "hris": hris.main,
     "search": search.main,

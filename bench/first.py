@@ -1,0 +1,127 @@
+"""The first import of a big company, beside the floor the machine sets (issue 16).
+
+For each database (SQLite, PostgreSQL) and size (10,000 and 100,000 employees; 1,000,000 with
+`--million`, which is slow): the floor (one bulk insert of the same number of rows x 20 columns,
+COPY on PostgreSQL, one executemany on SQLite), then validate + plan, storing the plan, applying
+it, the total, the total's ratio to the floor, and the peak memory of the process. Each line runs
+in its own process, so each peak is that import's own.
+
+Targets at 100,000: total < 3 s on SQLite, < 5 s on PostgreSQL (goal: < 3x the floor);
+validate + plan < 1 s; peak RSS < 400 MB. At 1,000,000: peak RSS < 2 GB, time within 12x.
+
+    python -m bench.first                 # 10k and 100k on both databases
+    python -m bench.first --million       # and 1M
+    python -m bench.first one sqlite 100000   # one line (what the others run)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Column, Engine, MetaData, String, Table
+from sqlalchemy.exc import OperationalError
+
+from bench.databases import postgres_schema, sqlite_file
+from bench.engine import NOW, TODAY, company, peak_mb
+from peoplesync.accounts.service import create_account
+from peoplesync.runs import service as runs
+from peoplesync.store.bulk import bulk_insert
+from peoplesync.store.db import migrate, session_factory, unit_of_work
+
+FLOOR_COLUMNS = 20
+SIZES = (10_000, 100_000)
+MILLION = 1_000_000
+
+
+def postgres_url() -> str:
+    return os.environ.get("PEOPLESYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
+
+
+@contextmanager
+def database(kind: str) -> Iterator[Engine]:
+    with sqlite_file() if kind == "sqlite" else postgres_schema(postgres_url()) as engine:
+        yield engine
+
+
+def floor(engine: Engine, size: int) -> float:
+    """One bulk insert of `size` rows x FLOOR_COLUMNS text columns, in one transaction."""
+    metadata = MetaData()
+    names = [f"c{i}" for i in range(FLOOR_COLUMNS)]
+    table = Table(
+        "bench_floor",
+        metadata,
+        Column("id", String(32), primary_key=True),
+        *(Column(n, String(100)) for n in names[1:]),
+    )
+    metadata.create_all(engine)
+    rows = [
+        (f"{i:016x}", *(f"value {i} of column {c}" for c in range(1, FLOOR_COLUMNS)))
+        for i in range(size)
+    ]
+    factory = session_factory(engine)
+    started = time.perf_counter()
+    with unit_of_work(factory) as session:
+        bulk_insert(session, table, ["id", *names[1:]], rows)
+    return time.perf_counter() - started
+
+
+def one(kind: str, size: int) -> None:
+    """One first import of `size` employees on `kind`, printed as one line."""
+    with database(kind) as engine:
+        migrate(engine)
+        floor_s = floor(engine, size)
+        snapshot = company(size)
+        factory = session_factory(engine)
+        started = time.perf_counter()
+        with unit_of_work(factory) as session:
+            account = create_account(session, f"bench {secrets.token_hex(3)}", now=NOW)
+            session.flush()
+            run = runs.start_run(session, account, trigger="cli", source_kind="merge", now=NOW)
+            runs.plan_run(session, account, run, snapshot, today=TODAY, now=NOW)
+        planned = time.perf_counter()
+        del snapshot
+        with unit_of_work(factory) as session:
+            account, run = session.merge(account), session.merge(run)
+            runs.apply_run(session, account, run, now=NOW)
+        total = time.perf_counter() - started
+        t = run.timings
+        plan_s = t["validate"] + t["plan"]
+        guard_s = planned - started - plan_s - t["store_plan"]  # the guard, the commit
+        apply_s = total - (planned - started)
+        print(
+            f"{kind:10} {size:>9,}: floor {floor_s:6.2f} s | validate+plan {plan_s:6.2f} s | "
+            f"store {t['store_plan']:6.2f} s (+ guard, commit {guard_s:5.2f} s) | apply "
+            f"{apply_s:6.2f} s | total {total:6.2f} s = {total / floor_s:4.1f}x floor | "
+            f"peak RSS {peak_mb():5.0f} MB",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    sizes = (*SIZES, MILLION) if "--million" in argv else SIZES
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
+    for kind in ("sqlite", "postgres"):
+        for size in sizes:
+            command = [sys.executable, "-m", "bench.first", "one", kind, str(size)]
+            done = subprocess.run(command, check=False)
+            if done.returncode and kind == "postgres":
+                print(f"postgres: skipped or failed (is a server at {postgres_url()}?)")
+                break
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["one"]:
+        try:
+            one(sys.argv[2], int(sys.argv[3]))
+        except OperationalError as err:
+            print(f"[{sys.argv[2]}] no database: {err.orig}")
+            sys.exit(1)
+    else:
+        main()
