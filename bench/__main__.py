@@ -1,10 +1,10 @@
-"""Run every benchmark (or the ones named): `python -m bench [engine|first|hris|search|web]`."""
+"""Run every benchmark (or the ones named): `python -m bench [engine|first|hris|web|wire|...]`."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import engine, first, fleet, hostile, hris, search, uploads, web
+from bench import engine, first, fleet, hostile, hris, search, uploads, web, wire
 
 BENCHES = {
     "engine": engine.main,
@@ -14,6 +14,7 @@ BENCHES = {
     "search": search.main,
     "uploads": uploads.main,
     "web": web.main,
+    "wire": wire.main,
 }
 # Run only when named (an hour at its default size): `python -m bench fleet`, or `python -m
 # bench.fleet --accounts 200 --workers 1,2,4 --slow` for a chosen size.

@@ -105,7 +105,6 @@ def test_a_million_people_cost_nothing_until_asked_for() -> None:
     last = company.person(999_999)
     assert time.perf_counter() - started < 3.0
     assert last.manager == (999_999 - 1) // 8
-    assert company.person.cache_info().currsize <= 2
 
 
 def test_ids_sort_by_slot_and_invert() -> None:

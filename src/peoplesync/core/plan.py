@@ -321,6 +321,8 @@ def _diff(
     manager_id: str | None,
     status: PersonStatus,
 ) -> tuple[FieldChange, ...]:
+    if person is None:
+        return _created(ctx, rec, manager_id, status)
     changes: list[FieldChange] = []
     # A source without IDs never clears one another source set.
     if rec.source_id is not None and (person is None or rec.source_id != person.source_id):
@@ -344,6 +346,32 @@ def _diff(
     if person is None or status is not person.status:
         before_status = person.status.value if person else None
         changes.append(FieldChange("status", before_status, status.value))
+    return tuple(changes)
+
+
+_new = tuple.__new__  # a FieldChange without its Python-level __new__: a first import makes 1M
+
+
+def _created(
+    ctx: PlanContext, rec: SourceEmployee, manager_id: str | None, status: PersonStatus
+) -> tuple[FieldChange, ...]:
+    """`_diff` against nobody: every value the record has, in the same order, and the status
+    (the fast path of a first import, where each of 100,000 people is a create)."""
+    changes: list[FieldChange] = []
+    add = changes.append
+    if rec.source_id is not None:
+        add(_new(FieldChange, ("source_id", None, rec.source_id, False)))
+    for field, after in zip(ctx.fields, ctx.scalars(rec.values), strict=True):
+        if after is not None:
+            add(_new(FieldChange, (field, None, _text(after), False)))
+    if ctx.compares_manager and manager_id is not None:
+        add(_new(FieldChange, ("manager", None, manager_id, False)))
+    canon, demographics = ctx.canon, rec.demographics
+    for name in ctx.demographic_names:
+        after = canon(name, demographics.get(name))
+        if after is not None:
+            add(_new(FieldChange, (name, None, after, True)))
+    add(_new(FieldChange, ("status", None, status.value, False)))
     return tuple(changes)
 
 

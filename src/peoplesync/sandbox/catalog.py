@@ -64,6 +64,8 @@ class Catalog:
     integration: Integration = JUSTWORKS
     quirks: Quirks = field(default_factory=Quirks)
     memo: dict[tuple[str, int, int], Any] = field(default_factory=dict)  # see records._memo
+    # Encoded employees by render options, then (slot, modified): see records.employee_fragment.
+    encoded: dict[Any, dict[tuple[int, int], Any]] = field(default_factory=dict)
 
     def id(self, model: str, slot: int) -> str:
         return ordered_uuid(self.seed, model, slot)

@@ -58,6 +58,7 @@ class SandboxControl:
         rate_window_seconds: float | None = None,
         page_latency_seconds: float | None = None,
         sync_interval_seconds: float | None = None,
+        precompute_expand: Iterable[str] | None = None,
     ) -> SandboxAccount:
         """A linked account over the `(seed, size)` company. `integration`: justworks, bamboohr
         or hibob; `quirks`: True for all or their names (`peoplesync.sandbox.quirks`); `plan`
@@ -74,6 +75,7 @@ class SandboxControl:
             "rate_limit_per_minute": rate_limit_per_minute,
             "rate_window_seconds": rate_window_seconds,
             "page_latency_seconds": page_latency_seconds,
+            "precompute_expand": None if precompute_expand is None else list(precompute_expand),
             "sync_interval_seconds": sync_interval_seconds,
         }
         found = self._call("POST", "/companies", {k: v for k, v in body.items() if v is not None})

@@ -79,9 +79,29 @@ class SyntheticCompany:
         self.facts = company_facts(seed, size)
         self.pools = name_pools(seed)
         self.teams = _teams()
-        self.person = lru_cache(maxsize=8192)(self._make_person)
-        self._jobs = lru_cache(maxsize=8192)(self._make_jobs)
+        self._person = lru_cache(maxsize=8192)(self._make_person)
+        self._job_pair = lru_cache(maxsize=8192)(self._make_jobs)
         self._home = lru_cache(maxsize=2048)(self._make_home)
+        self._people: tuple[Person, ...] = ()  # all of them, once `build` has run
+        self._jobs_of: tuple[tuple[Job, Job], ...] = ()
+
+    def build(self) -> None:
+        """Make every employee and job now and keep them, as Merge has its data stored: the
+        pages of a first fetch are then read, not made (a 100,000-person company takes seconds
+        here, and about 100 MB). Without it, each is made when asked for (a million people cost
+        nothing until then). Hires past the base company are made when asked for."""
+        if not self._people:
+            self._people = tuple(self._person(i) for i in range(self.size))
+            self._jobs_of = tuple(self._job_pair(i) for i in range(self.size))
+
+    def person(self, index: int) -> Person:
+        """Employee `index` of the company (or a hire past it); see `build`."""
+        people = self._people
+        return people[index] if index < len(people) else self._person(index)
+
+    def _jobs(self, index: int) -> tuple[Job, Job]:
+        jobs = self._jobs_of
+        return jobs[index] if index < len(jobs) else self._job_pair(index)
 
     # Small collections, indexed by slot.
     @property

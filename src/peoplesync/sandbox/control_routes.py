@@ -9,7 +9,10 @@ Accounts
                                          "enterprise", "rate_limit_per_minute"?: 600,
                                          "rate_window_seconds"?: 60 (tests shrink it),
                                          "page_latency_seconds"?: 0.3,
-                                         "sync_interval_seconds"?: 3600}
+                                         "sync_interval_seconds"?: 3600,
+                                         "precompute_expand"?: ["team", ...] (build the
+                                         company now and encode its employees with these
+                                         relations expanded: pages are then served, not made)}
                                         -> 201 {"account_token", "linked_account_id", "seed",
                                                 "size", "company_name", "domain", ...}
     GET   /control/accounts/{token}     -> the account's summary
@@ -98,6 +101,9 @@ class NewCompany(_Body):
     page_latency_seconds: float | None = Field(None, ge=0, le=30)
     rate_window_seconds: float = Field(60.0, gt=0, le=3600)  # Merge: a minute
     sync_interval_seconds: float | None = Field(None, gt=0)
+    # Relations (as `expand` names them) whose employees' JSON is encoded at creation, so that
+    # the first fetch is served as Merge serves its stored data (`[]`: with none expanded).
+    precompute_expand: list[str] | None = None
 
 
 class AccountPatch(_Body):
@@ -260,6 +266,7 @@ def _account_routes(router: APIRouter) -> None:
             rate_limit_per_minute=body.rate_limit_per_minute or PLANS.get(body.plan or ""),
             page_latency_seconds=body.page_latency_seconds,
             sync_interval_seconds=body.sync_interval_seconds,
+            precompute_expand=body.precompute_expand,
         )
         if account.limiter is not None:
             account.limiter.window_seconds = body.rate_window_seconds

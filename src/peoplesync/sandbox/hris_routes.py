@@ -60,6 +60,8 @@ class ModelSpec(Generic[F]):
     render: Callable[[Catalog, Entry[F], records.RenderOptions], Json]
     expandable: frozenset[str]
     select: Callable[[Catalog, QueryParams, bool], filters.Selection[F]]
+    # `render`, already encoded where the sandbox keeps it so (a page is served, not made).
+    served: Callable[[Catalog, Entry[F], records.RenderOptions], Any] | None = None
 
 
 def _no_filters(_cat: Catalog, _params: QueryParams, include_deleted: bool) -> Any:
@@ -74,6 +76,7 @@ SPECS: tuple[ModelSpec[Any], ...] = (
         records.employee_json,
         records.EMPLOYEE_EXPANDS,
         filters.employee_selection,
+        records.employee_fragment,
     ),
     ModelSpec(
         "employments",
@@ -126,8 +129,11 @@ SPECS: tuple[ModelSpec[Any], ...] = (
 )
 
 
-def list_page(spec: ModelSpec[F], cat: Catalog, params: QueryParams) -> tuple[Page[F], Json]:
-    """One page of a list endpoint, as the page and its JSON body."""
+def list_page(
+    spec: ModelSpec[F], cat: Catalog, params: QueryParams, *, served: bool = False
+) -> tuple[Page[F], Json]:
+    """One page of a list endpoint, as the page and its JSON body (`served`: with the records
+    as the sandbox keeps them encoded, where it does; only for `json_response`)."""
     query = parse_list(params, spec.expandable)
     selection = spec.select(cat, params, query.include_deleted)
     store = spec.store(cat)
@@ -136,10 +142,11 @@ def list_page(spec: ModelSpec[F], cat: Catalog, params: QueryParams) -> tuple[Pa
         return store.walk(start, query.window, reverse=reverse, base_slots=selection.base_slots)
 
     page = paginate(walk, query.cursor, query.page_size, selection.keep)
+    render = spec.served if served and spec.served is not None else spec.render
     body = {
         "next": _cursor_text(page.next),
         "previous": _cursor_text(page.previous),
-        "results": [spec.render(cat, entry, query.options) for entry in page.entries],
+        "results": [render(cat, entry, query.options) for entry in page.entries],
     }
     return page, body
 
@@ -163,12 +170,13 @@ def broken_page(fault: Fault, body: Json, sent_cursor: str | None) -> Response:
 
 def _list_route(spec: ModelSpec[Any]) -> Callable[..., Any]:
     async def list_models(request: Request, scope: AccountScope) -> Response:
-        _page, body = list_page(spec, scope.account.catalog, request.query_params)
+        cat, params = scope.account.catalog, request.query_params
+        _page, body = list_page(spec, cat, params, served=True)
         if scope.account.page_latency_seconds > 0:  # a real Merge page takes hundreds of ms
             await asyncio.sleep(scope.account.page_latency_seconds)
         fault = scope.account.faults.take(scope.endpoint, PAGE_FAULTS)
-        if fault is not None:
-            return broken_page(fault, body, request.query_params.get("cursor"))
+        if fault is not None:  # a fault edits the records: as plain JSON
+            return broken_page(fault, list_page(spec, cat, params)[1], params.get("cursor"))
         return json_response(body)
 
     list_models.__name__ = f"list_{spec.path.replace('-', '_')}"

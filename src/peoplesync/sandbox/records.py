@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import orjson
+
 from peoplesync.sandbox import quirks
 from peoplesync.sandbox.catalog import (
     COMPANY,
@@ -54,6 +56,7 @@ class RenderOptions:
 
 
 PLAIN = RenderOptions()
+ENCODED_VARIANTS = 4  # sets of render options whose employees are kept encoded
 MEMO_LIMIT = 4096  # nested renders kept per account (managers, teams, offices, ...)
 _timestamp = lru_cache(maxsize=4096)(merge_time)
 
@@ -166,6 +169,34 @@ def employee_json(cat: Catalog, entry: Entry[Person], opts: RenderOptions = PLAI
     if q.any:
         quirks.apply_to_employee(body, p.index, p.employment_status, q)
     return body
+
+
+def employee_fragment(cat: Catalog, entry: Entry[Person], opts: RenderOptions) -> Any:
+    """An employee's JSON, encoded once per (options, record version) and served from then on
+    (an `orjson.Fragment`, spliced into a page as it is). Not with an expanded manager: the
+    manager may change while the employee does not."""
+    if "manager" in opts.expand:
+        return employee_json(cat, entry, opts)
+    kept = cat.encoded.get(opts)
+    if kept is None:
+        if len(cat.encoded) >= ENCODED_VARIANTS:
+            cat.encoded.clear()
+        kept = cat.encoded[opts] = {}
+    key = (entry.slot, entry.meta.modified)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = orjson.Fragment(orjson.dumps(employee_json(cat, entry, opts)))
+    return found
+
+
+def precompute_employees(cat: Catalog, opts: RenderOptions) -> None:
+    """Build the company and encode every employee as `opts` renders them, ahead of the first
+    page."""
+    cat.company.build()
+    for slot in range(cat.employees.slots):
+        entry = cat.employees.get(slot)
+        if entry is not None:
+            employee_fragment(cat, entry, opts)
 
 
 def _timestamp_of(person: Person) -> str:

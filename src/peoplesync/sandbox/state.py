@@ -10,8 +10,11 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from starlette.datastructures import QueryParams
 
 from peoplesync.sandbox.catalog import Catalog, build_catalog
 from peoplesync.sandbox.clock import Clock, MergeClock
@@ -19,7 +22,9 @@ from peoplesync.sandbox.company import company_for
 from peoplesync.sandbox.faults import FaultQueue, RateLimiter
 from peoplesync.sandbox.ids import merge_datetime
 from peoplesync.sandbox.providers import JUSTWORKS, Integration
+from peoplesync.sandbox.query import parse_options
 from peoplesync.sandbox.quirks import Quirks
+from peoplesync.sandbox.records import EMPLOYEE_EXPANDS, precompute_employees
 from peoplesync.sandbox.sync import SYNC_INTERVAL, Completed, SyncBoard
 from peoplesync.sandbox.webhooks import Outbox, WebhookConfig
 
@@ -141,8 +146,10 @@ class SandboxState:
         rate_limit_per_minute: int | None = None,
         page_latency_seconds: float | None = None,
         sync_interval_seconds: float | None = None,
+        precompute_expand: Collection[str] | None = None,
     ) -> LinkedAccount:
-        """A linked account; the budget, latency, interval and quirks default to the config's."""
+        """A linked account; the budget, latency, interval and quirks default to the config's.
+        `precompute_expand`: encode every employee with these relations expanded, now."""
         config = self.config
         company = company_for(seed, size)
         now = self.clock.now()
@@ -171,6 +178,11 @@ class SandboxState:
             limiter=None if per_minute is None else RateLimiter(per_minute),
             page_latency_seconds=latency,
         )
+        if precompute_expand is not None:
+            options = parse_options(
+                QueryParams({"expand": ",".join(precompute_expand)}), EMPLOYEE_EXPANDS
+            )
+            precompute_employees(account.catalog, options)
         self.accounts[account.token] = account
         return account
 

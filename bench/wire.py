@@ -1,0 +1,169 @@
+"""The wire of a first fetch, apart from us: the sandbox serving a company's pages to a bare client,
+beside the bare transport of the same bytes (issue 16: within 3x), and what the client's decode and
+the expanded relations add.
+
+    serve      1,000 pages of 100,000 employees from the sandbox (built and encoded when the
+               company was created, as Merge has its data stored) to a client that only reads
+               the bytes and the next cursor
+    transport  the same bytes, pre-encoded, from a minimal HTTP server (the floor)
+    decode     orjson over the same bytes, and the standard library's json for comparison
+    bytes      what each relation the client expands costs of a page's bytes
+
+    python -m bench.wire [size]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench.hris import sandbox_process
+from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
+from peoplesync.serving import free_port
+from peoplesync.sources.merge.client import EMPLOYEE_EXPAND
+
+PAGE_SIZE = 100
+
+# A minimal HTTP server (the standard library's) serving /<n> as the n-th pre-encoded page.
+TRANSPORT_SERVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+pages = open(sys.argv[1], "rb").read().split(b"\\n")
+class Pages(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = pages[int(self.path[1:])]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Pages).serve_forever()
+"""
+
+
+def next_cursor(page: bytes) -> str | None:
+    """The `next` cursor of a page, read off its head (the sandbox writes `next` first)."""
+    head = page[:200]
+    if head.startswith(b'{"next":null'):
+        return None
+    start = head.index(b'"next":"') + 8
+    return head[start : head.index(b'"', start)].decode()
+
+
+def fetch_pages(base_url: str, token: str, expand: str) -> tuple[list[bytes], float]:
+    """Every page of employees, as bytes, and the seconds it took."""
+    headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}", "X-Account-Token": token}
+    pages: list[bytes] = []
+    params = {"page_size": str(PAGE_SIZE), "expand": expand, "include_deleted_data": "true"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
+        started = time.perf_counter()
+        cursor: str | None = None
+        while True:
+            more = {"cursor": cursor} if cursor else {}
+            response = http.get("/hris/v1/employees", params={**params, **more})
+            response.raise_for_status()
+            pages.append(response.content)
+            cursor = next_cursor(response.content)
+            if cursor is None:
+                return pages, time.perf_counter() - started
+
+
+def transport(pages: list[bytes]) -> float:
+    """Seconds to fetch the same pages, pre-encoded, from a minimal server."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = Path(tmp) / "pages"
+        stored.write_bytes(b"\n".join(pages))
+        command = [sys.executable, "-c", TRANSPORT_SERVER, str(stored), str(port)]
+        server = subprocess.Popen(command)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+                _wait(http)
+                started = time.perf_counter()
+                for n in range(len(pages)):
+                    http.get(f"/{n}").raise_for_status()
+                return time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait(http: httpx.Client) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            http.get("/0")
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def relation_bytes(base_url: str, token: str) -> str:
+    """Each expanded relation's share of a page's bytes (and `manager`, which is not asked)."""
+    pages = {}
+    for expand in ("", EMPLOYEE_EXPAND, EMPLOYEE_EXPAND + ",manager"):
+        headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}", "X-Account-Token": token}
+        params = {"page_size": str(PAGE_SIZE), "expand": expand}
+        response = httpx.get(
+            base_url + "/hris/v1/employees", params=params, headers=headers, timeout=60
+        )
+        pages[expand] = orjson.loads(response.content)["results"]
+    full = pages[EMPLOYEE_EXPAND + ",manager"]
+    total = len(orjson.dumps(full))
+    shares = []
+    for relation in [*EMPLOYEE_EXPAND.split(","), "manager"]:
+        # The relation as a plain id (what the record carries without expanding it).
+        plain = {r["id"]: r[relation] for r in pages[""]}
+        lean = [{**r, relation: plain[r["id"]]} for r in full]
+        shares.append(f"{relation} {100 * (total - len(orjson.dumps(lean))) / total:.0f}%")
+    return ", ".join(shares)
+
+
+def main(size: int = 100_000) -> None:
+    print(f"load: {os.getloadavg()[0]:.2f} (1 min)")
+    with sandbox_process() as (base_url, _):
+        control = SandboxControl(base_url.removesuffix("/api"), timeout=600)
+        started = time.perf_counter()
+        company = control.create_company(
+            seed=5, size=size, initial_sync_seconds=0, precompute_expand=EMPLOYEE_EXPAND.split(",")
+        )
+        built = time.perf_counter() - started
+        control.close()
+        pages, served = fetch_pages(base_url, company.account_token, EMPLOYEE_EXPAND)
+        shares = relation_bytes(base_url, company.account_token)
+    floor = transport(pages)
+    megabytes = sum(map(len, pages)) / 1e6
+    fast = timed(lambda: [orjson.loads(p) for p in pages])
+    slow = timed(lambda: [json.loads(p) for p in pages])
+    print(
+        f"sandbox serving {len(pages):,} pages of {size:,} employees ({megabytes:.0f} MB, "
+        f"expand={EMPLOYEE_EXPAND}): {served:5.2f} s; the transport of the same bytes "
+        f"{floor:5.2f} s = {served / floor:4.2f}x (target < 3x); the company built and encoded "
+        f"at creation in {built:5.1f} s"
+    )
+    print(f"decode of those pages: orjson {fast:5.2f} s, json {slow:5.2f} s")
+    print(f"share of a page's bytes by expanded relation: {shares}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if sys.argv[1:] else 100_000)
