@@ -37,10 +37,15 @@ from peoplesync.errors import (
 )
 from peoplesync.runs.hold import hold_back
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
-from peoplesync.store.directory import drop_unheld_demographics, load_directory, write_plan
+from peoplesync.store.directory import (
+    PlanRow,
+    drop_unheld_demographics,
+    load_directory,
+    write_plan,
+)
 from peoplesync.store.mirror import mark_in_step
 from peoplesync.store.models import Account, Connection, SyncRun
-from peoplesync.store.plans import load_plan, save_plan
+from peoplesync.store.plans import plan_in_chunks, save_plan
 
 log = structlog.get_logger(__name__)
 
@@ -383,19 +388,24 @@ def apply_run(
             run_id=run.id,
         )
     clock = Laps()
-    rows = load_plan(session, run.id)
-    logged = write_plan(
-        session,
-        account_id=account.id,
-        run_id=run.id,
-        items=rows,
-        source_kind=run.source_kind,
-        actor=actor or run.started_by,
-        now=now,
-    )
+    logged = people = 0
+    undone: list[PlanRow] = []  # an undo's rows, for the demographics it leaves unheld
+    for rows in plan_in_chunks(session, run.id):  # memory grows with a chunk, not the import
+        logged += write_plan(
+            session,
+            account_id=account.id,
+            run_id=run.id,
+            items=rows,
+            source_kind=run.source_kind,
+            actor=actor or run.started_by,
+            now=now,
+        )
+        people += len(rows)
+        if run.undoes_run_id is not None:
+            undone.extend(rows)
     if run.undoes_run_id is not None:
-        drop_unheld_demographics(session, account.id, rows, undone_run_id=run.undoes_run_id)
-    if _moves_statistics(run, len(rows)):
+        drop_unheld_demographics(session, account.id, undone, undone_run_id=run.undoes_run_id)
+    if _moves_statistics(run, people):
         refresh_statistics(session)
     clock.lap("apply")
     run.timings = {**run.timings, **clock.timings}
@@ -403,7 +413,7 @@ def apply_run(
     move(run, RunState.SUCCEEDED, now)
     _record_success(session, run, now, version=run.base_version + 1)
     session.refresh(account, ["directory_version"])
-    log.info("sync.apply.done", run_id=run.id, people=len(rows), fields=logged)
+    log.info("sync.apply.done", run_id=run.id, people=people, fields=logged)
     return ApplyResult({k.value: int(run.counts.get(k.value, 0)) for k in ChangeKind}, logged)
 
 
