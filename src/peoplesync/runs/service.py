@@ -37,15 +37,10 @@ from peoplesync.errors import (
 )
 from peoplesync.runs.hold import hold_back
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
-from peoplesync.store.directory import (
-    PlanRow,
-    drop_unheld_demographics,
-    load_directory,
-    write_plan,
-)
+from peoplesync.store.directory import drop_unheld_demographics, load_directory
 from peoplesync.store.mirror import mark_in_step
 from peoplesync.store.models import Account, Connection, SyncRun
-from peoplesync.store.plans import plan_in_chunks, save_plan
+from peoplesync.store.plans import save_plan, write_stored_plan
 
 log = structlog.get_logger(__name__)
 
@@ -388,23 +383,18 @@ def apply_run(
             run_id=run.id,
         )
     clock = Laps()
-    logged = people = 0
-    undone: list[PlanRow] = []  # an undo's rows, for the demographics it leaves unheld
-    for rows in plan_in_chunks(session, run.id):  # memory grows with a chunk, not the import
-        logged += write_plan(
-            session,
-            account_id=account.id,
-            run_id=run.id,
-            items=rows,
-            source_kind=run.source_kind,
-            actor=actor or run.started_by,
-            now=now,
-        )
-        people += len(rows)
-        if run.undoes_run_id is not None:
-            undone.extend(rows)
-    if run.undoes_run_id is not None:
-        drop_unheld_demographics(session, account.id, undone, undone_run_id=run.undoes_run_id)
+    undo = run.undoes_run_id
+    people, logged, undone = write_stored_plan(  # in chunks: memory grows with one
+        session,
+        account_id=account.id,
+        run_id=run.id,
+        source_kind=run.source_kind,
+        actor=actor or run.started_by,
+        now=now,
+        keep=undo is not None,  # an undo's rows: for the demographics it leaves unheld
+    )
+    if undo is not None:
+        drop_unheld_demographics(session, account.id, undone, undone_run_id=undo)
     if _moves_statistics(run, people):
         refresh_statistics(session)
     clock.lap("apply")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
@@ -13,7 +14,7 @@ from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, FieldChange, PlannedChange
 from peoplesync.store.bulk import bulk_insert
-from peoplesync.store.directory import PlanRow
+from peoplesync.store.directory import PlanRow, write_plan
 from peoplesync.store.models import PlanItem
 
 _items = cast(Table, PlanItem.__table__)
@@ -79,6 +80,36 @@ def plan_in_chunks(
             return
         yield [row for _, row in chunk]
         after = chunk[-1][0]
+
+
+def write_stored_plan(
+    session: Session,
+    *,
+    account_id: int,
+    run_id: int,
+    source_kind: str,
+    actor: str | None,
+    now: datetime,
+    keep: bool = False,
+) -> tuple[int, int, list[PlanRow]]:
+    """Write run `run_id`'s stored plan into the directory a chunk at a time (`plan_in_chunks`):
+    (people changed, change-log rows, the rows themselves if `keep`)."""
+    people = logged = 0
+    kept: list[PlanRow] = []
+    for rows in plan_in_chunks(session, run_id):
+        logged += write_plan(
+            session,
+            account_id=account_id,
+            run_id=run_id,
+            items=rows,
+            source_kind=source_kind,
+            actor=actor,
+            now=now,
+        )
+        people += len(rows)
+        if keep:
+            kept.extend(rows)
+    return people, logged, kept
 
 
 def _load_plan(
