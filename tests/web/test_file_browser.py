@@ -115,3 +115,79 @@ def test_admin_uploads_a_workbook_as_a_partial_import_reviews_and_imports(
         "lena@files.example": "active",
         "ines@files.example": "active",
     }
+
+
+SQUADS = (
+    "Name,Email,Start Date,Squad\n"
+    "Omar Haddad,omar@files.example,2020-02-03,Platform\n"
+    "Lena Berg,lena@files.example,2021-09-13,Sales\n"
+)
+
+
+def test_admin_maps_a_column_to_an_existing_demographic_and_sees_it_in_the_next_review(
+    site: Site, browser: Browser
+) -> None:
+    account_id = site.account("Mapped Inc.")
+    api = site.api(site.token(account_id))
+    assert import_csv(api, COMPANY.encode(), "everyone.csv")["state"] == "succeeded"
+    site.add_login(account_id, ADMIN)
+    for width, size in (("narrow", 390), ("wide", 1280)):  # the narrow one only previews
+        context = browser.new_context(viewport={"width": size, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{site.url}/login?account=Mapped%20Inc.")
+        page.get_by_label("Email").fill(ADMIN)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".who")).to_have_text(ADMIN)
+        page.goto(f"{site.url}/settings/mappings/file")
+        expect(page.get_by_role("heading", name="Map fields")).to_be_visible()
+        # The last upload's column, under its own name by default.
+        expect(page.locator('input[data-field="Team"]')).to_have_value("Team")
+        page.get_by_label("File to preview").set_input_files(
+            files=FilePayload(name="squads.csv", mimeType="text/csv", buffer=SQUADS.encode())
+        )
+        page.get_by_role("button", name="Preview", exact=True).click()
+        squad = page.locator('input[data-field="Squad"]')
+        expect(squad).to_have_value("Squad")  # a new column: under its own name by default
+        expect(page.locator('#preview tr[data-person="omar@files.example"]')).to_contain_text(
+            "Squad: Platform"
+        )
+        shoot(page, f"map-fields-preview-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        if width == "narrow":
+            context.close()
+            continue
+        squad.fill("Team")  # the existing demographic, by its exact name
+        page.get_by_role("button", name="Save mapping").click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            "'Team' and 'Squad' are both mapped to 'Team'"
+        )
+        page.locator('input[data-field="Squad"]').fill("Team")
+        page.locator('input[data-field="Team"]').fill("")  # the old column: no longer sent
+        page.get_by_role("button", name="Save mapping").click()
+        expect(page.locator('input[data-field="Squad"]')).to_have_value("Team")
+        shoot(page, f"map-fields-saved-{width}")
+
+        page.goto(f"{site.url}/sync")
+        page.locator("input[type=file]").set_input_files(
+            files=FilePayload(name="squads.csv", mimeType="text/csv", buffer=SQUADS.encode())
+        )
+        page.get_by_role("radio", name=re.compile("^Partial")).check()
+        page.get_by_role("button", name="Upload and validate").click()
+        expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+        run_id = int(page.url.rsplit("/", 1)[1])
+        expect(page.locator('[data-count="update"]')).to_have_text("1")
+        page.goto(f"{site.url}/runs/{run_id}/review?kind=update")
+        update = page.locator('tr[data-kind="update"]')
+        expect(update).to_contain_text("Omar Haddad")
+        expect(update).to_contain_text("Team")
+        expect(update).to_contain_text("Platform")
+        expect(update).not_to_contain_text("Squad")
+        shoot(page, f"review-mapped-{width}")
+        page.get_by_role("button", name="Import Data").click()
+        expect(page.locator("h1 [data-state]")).to_have_attribute("data-state", "succeeded")
+        context.close()
+    people = {p["email"]: p for p in api.get("/api/v1/people").json()["people"]}
+    omar = api.get(f"/api/v1/people/{people['omar@files.example']['id']}").json()
+    assert omar["demographics"]["Team"] == "Platform"

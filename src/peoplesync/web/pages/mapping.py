@@ -39,14 +39,18 @@ def _page(
     preview: use.Preview | None = None,
     error: str | None = None,
     status: int = 200,
+    sent: dict[str, str] | None = None,
 ) -> Response:
+    """The page; `sent`: the rows the admin submitted (a refused form shows them again)."""
     with ctx.read() as session:
         view = use.mapping_view(session, account_id, source)
-    if preview is not None:
-        known = {f["field"] for f in view["fields"]}
-        view["fields"] += [
-            {"field": f, "label": f, "demographic": ""} for f in preview.fields if f not in known
-        ]
+    rows = {f["field"]: f for f in view["fields"]}
+    own = source == "file"  # a file's column not named is imported under its own header
+    for key in preview.fields if preview is not None else ():
+        rows.setdefault(key, {"field": key, "label": key, "demographic": key if own else ""})
+    for key, name in (sent or {}).items():
+        rows.setdefault(key, {"field": key, "label": key, "demographic": ""})["demographic"] = name
+    view["fields"] = list(rows.values())
     return render(
         request,
         "mapping.html",
@@ -81,8 +85,8 @@ def _proposed(ctx: Ctx, account_id: int, source: str, form: FormData) -> FieldMa
 @router.post("/{source}")
 async def save(request: Request, ctx: Ctx, principal: AdminForm, source: str) -> Response:
     _source(source)
-    form = await request.form()
-    targets, rule, values = _submitted(form)
+    async with request.form() as form:
+        targets, rule, values = _submitted(form)
     try:
         with ctx.uow() as session:
             use.save(
@@ -95,8 +99,9 @@ async def save(request: Request, ctx: Ctx, principal: AdminForm, source: str) ->
                 now=ctx.clock(),
             )
     except InputError as err:
+        message = err.admin_message()
         return _page(
-            request, ctx, principal.account_id, source, error=err.admin_message(), status=400
+            request, ctx, principal.account_id, source, error=message, status=400, sent=targets
         )
     return redirect(
         f"/settings/mappings/{source}",
@@ -114,10 +119,12 @@ def reset(ctx: Ctx, principal: AdminForm, source: str) -> Response:
 @router.post("/{source}/preview")
 async def preview(request: Request, ctx: Ctx, principal: AdminForm, source: str) -> Response:
     _source(source)
-    form = await request.form()
     try:
-        proposed = _proposed(ctx, principal.account_id, source, form)
-        found = await run_in_threadpool(_preview, ctx, principal.account_id, source, proposed, form)
+        async with request.form() as form:
+            proposed = _proposed(ctx, principal.account_id, source, form)
+            found = await run_in_threadpool(
+                _preview, ctx, principal.account_id, source, proposed, form
+            )
     except InputError as err:
         return _page(
             request, ctx, principal.account_id, source, error=err.admin_message(), status=400
