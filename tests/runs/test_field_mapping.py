@@ -62,7 +62,7 @@ def test_a_column_mapped_to_an_existing_demographic_previews_imports_and_maps_ag
         {"Team": "Core", "Type": "Employee"},
         {"Team": "Platform", "Type": "Employee"},
     ]
-    save(engine, account_id, {"Squad": "Team", "Type": ""})
+    save(engine, account_id, {"Squad": "Team", "Team": "", "Type": ""})
     run = imported(use_, account_id, SQUADS.encode(), partial=True)
     with unit_of_work(factory) as session:
         rows = {r.label: [list(c) for c in r.changes] for r in load_plan(session, run.id)}
@@ -102,7 +102,7 @@ def test_excluded_people_are_never_created_and_existing_ones_leave_as_excluded(
 ) -> None:
     use_, account_id = syncs(engine), new_account(engine)
     imported(use_, account_id, COMPANY.encode())  # Ada, Bob, Cy
-    save(engine, account_id, {"Squad": "Team"}, field="Type", values=["Contractor"])
+    save(engine, account_id, {"Squad": "Team", "Team": ""}, field="Type", values=["Contractor"])
     run = imported(use_, account_id, SQUADS.encode(), confirm=True)
     assert run.counts["create"] == 0  # Dee, a contractor, is not created
     assert run.counts["leave"] == 1

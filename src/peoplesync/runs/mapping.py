@@ -139,6 +139,9 @@ def save(
 ) -> FieldMapping:
     """Store a source's mapping, checked against its fields (web, API and CLI)."""
     stored = mapping.load_mapping(session, account_id, source)
+    if source == "file":  # the columns not named import under their own headers: say so
+        columns = mapping.last_columns(session, account_id)
+        targets = {**{c: stored.target(c) or "" for c in columns}, **targets}
     proposed = proposed_of(stored, targets, exclusion)
     known = known_fields(session, account_id, source, proposed)
     return mapping.save_mapping(

@@ -101,7 +101,7 @@ async def save(request: Request, ctx: Ctx, principal: AdminForm, source: str) ->
     except InputError as err:
         message = err.admin_message()
         return _page(
-            request, ctx, principal.account_id, source, error=message, status=400, sent=targets
+            request, ctx, principal.account_id, source, error=message, status=422, sent=targets
         )
     return redirect(
         f"/settings/mappings/{source}",
@@ -127,7 +127,7 @@ async def preview(request: Request, ctx: Ctx, principal: AdminForm, source: str)
             )
     except InputError as err:
         return _page(
-            request, ctx, principal.account_id, source, error=err.admin_message(), status=400
+            request, ctx, principal.account_id, source, error=err.admin_message(), status=422
         )
     return _page(request, ctx, principal.account_id, source, preview=found)
 
