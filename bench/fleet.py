@@ -46,7 +46,7 @@ from peoplesync.jobs.queue import make_huey
 from peoplesync.jobs.tasks import spread_offset
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
-from peoplesync.store.models import SyncRun
+from peoplesync.store.models import Account, SyncRun
 
 POSTGRES_URL = os.environ.get(
     "PEOPLESYNC_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -101,9 +101,6 @@ def build_fleet(
     migrate(engine)
     factory = session_factory(engine)
     now = datetime.now(UTC)
-    due = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    if (due - now).total_seconds() < 20:  # time to connect them all before it comes
-        due += timedelta(minutes=1)
     plans = [(size, PLAN_PER_MINUTE) for size in sizes]
     if slow:
         plans.append((SLOW_SIZE, SLOW_PER_MINUTE))
@@ -131,10 +128,14 @@ def build_fleet(
                 linked_account_id=company.linked_account_id,
                 now=now,
             )
-            set_auto_sync(session, account, enabled=True, now=now, at=due.strftime("%H:%M"))
             accounts[account.id] = size
             if per_minute == SLOW_PER_MINUTE:
                 slow_id = account.id
+    now = datetime.now(UTC)  # every account due at the next minute at least 20 s ahead
+    due = (now + timedelta(seconds=80)).replace(second=0, microsecond=0)
+    with unit_of_work(factory) as session:
+        for account in session.scalars(select(Account)):
+            set_auto_sync(session, account, enabled=True, now=now, at=due.strftime("%H:%M"))
     engine.dispose()
     return Fleet(url, accounts, slow_id, due)
 
@@ -155,6 +156,8 @@ class Result:
     cpu: float
     connections: int
     depth: list[tuple[int, int]]  # (seconds after the due minute, tasks waiting)
+    took: list[float]  # each run, from a worker taking it up to its end
+    http: list[float]  # each run's time in calls to Merge
 
     def line(self, single: Result | None) -> str:
         waits = sorted(self.waits)
@@ -167,7 +170,9 @@ class Result:
             f"{self.workers} worker(s): {self.finished} runs in {self.minutes:.1f} min = "
             f"{rate:.0f} accounts/min{scaling}; due -> finished p50 {p50:.1f} s, p95 {p95:.1f} s, "
             f"max {waits[-1]:.1f} s{slow}; failed {self.failed}; worker CPU {self.cpu:.0f} s; "
-            f"PostgreSQL connections at most {self.connections}; queue depth "
+            f"PostgreSQL connections at most {self.connections}; a run took p50 "
+            f"{statistics.median(self.took):.1f} s (HTTP {statistics.median(self.http):.1f} s), "
+            f"p95 {sorted(self.took)[int(0.95 * (len(self.took) - 1))]:.1f} s; queue depth "
             + ", ".join(f"{t}s:{d}" for t, d in self.depth[:: max(1, len(self.depth) // 8)])
         )
 
@@ -228,6 +233,12 @@ def run_fleet(fleet: Fleet, workers: int, key: str, spread_minutes: int, limit: 
     admin.dispose()
     spread = spread_minutes * 60
     waits, slow_wait, failed = [], None, 0
+    took = [
+        (r.finished_at - r.started_at).total_seconds()
+        for r in finished
+        if r.started_at and r.finished_at
+    ]
+    http = [float((r.timings or {}).get("http", 0.0)) for r in finished]
     for run in finished:
         start = fleet.due + timedelta(seconds=spread_offset(run.account_id, spread))
         wait = ((run.finished_at or datetime.now(UTC)) - start).total_seconds()
@@ -238,8 +249,9 @@ def run_fleet(fleet: Fleet, workers: int, key: str, spread_minutes: int, limit: 
             waits.append(wait)
     last = max((r.finished_at for r in finished if r.finished_at), default=fleet.due)
     minutes = max((last - fleet.due).total_seconds() / 60, 1e-9)
+    found = len(finished)
     return Result(
-        workers, len(finished), failed, minutes, waits, slow_wait, cpu, connections, depth
+        workers, found, failed, minutes, waits, slow_wait, cpu, connections, depth, took, http
     )
 
 

@@ -91,3 +91,21 @@ def key_file(settings: Settings) -> Path:
 def load_settings(**overrides: object) -> Settings:
     """Build the settings once at start-up; keyword overrides win over the environment."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as the environment a child process (the supervised worker) reads them from:
+    `PEOPLESYNC_<NAME>` for each one set (secrets included: the child's environment is readable
+    by its own user only, as the parent's is)."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            text = value.get_secret_value()
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        env[f"PEOPLESYNC_{name.upper()}"] = text
+    return env

@@ -10,6 +10,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from peoplesync.jobs.queue import WorkerProcess
 from peoplesync.notify.service import list_outbox
 from peoplesync.sandbox import SandboxAccount, SandboxServer
 from peoplesync.store.db import unit_of_work
@@ -114,3 +117,34 @@ def test_a_worker_killed_mid_run_leaves_a_failed_run_and_the_directory_untouched
     assert again.trigger == "automatic"
     assert world.directory(account_id) != before
     assert any(str(row[2]).startswith("Changed") for row in world.directory(account_id))
+
+
+def test_the_supervised_worker_is_restarted_when_it_dies_and_stops_with_its_parent(
+    world: World, sandbox: SandboxServer, company: SandboxAccount, tmp_path: Path
+) -> None:
+    """`serve` and the demo run their worker as a child process (WorkerProcess): killed, it is
+    started again and the queue's work goes on; the parent's end ends it."""
+    account_id = world.account()
+    world.connect(account_id, sandbox, company)
+    log = tmp_path / "worker.log"
+    supervised = WorkerProcess(world.settings, queue=world.queue_name, log_file=log)
+    jobs = world.jobs()
+    with supervised:
+        first = supervised.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: supervised.restarts == 1, timeout=30, what="the worker started again")
+        assert supervised.pid not in {None, first}
+        jobs.enqueue_sync(account_id, "automatic")
+        run = wait_for(
+            lambda: next((r for r in world.runs(account_id) if r.state == "succeeded"), None),
+            timeout=90,
+            what="the restarted worker to run the sync",
+        )
+        assert world.people_count(account_id) > 0
+        last = supervised.pid
+    assert run.trigger == "automatic"
+    assert last is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(last, 0)  # stopped with the block
+    assert log.read_text().rstrip().endswith("Consumer exiting.")  # stopped gracefully

@@ -31,14 +31,14 @@ from peoplesync.access.service import Role
 from peoplesync.accounts.service import create_account
 from peoplesync.cli.commands import history, sync, users
 from peoplesync.cli.context import State, handles_errors, out, utcnow
-from peoplesync.cli.web import web_context
+from peoplesync.cli.web import background_worker, web_context
 from peoplesync.config import Settings
 from peoplesync.connections import service as connections
 from peoplesync.crypto import secret_box
 from peoplesync.errors import ConflictError
-from peoplesync.jobs.queue import InProcessConsumer
 from peoplesync.runs.hris import refresh_status
 from peoplesync.sandbox import SandboxServer
+from peoplesync.sandbox.names import name_pools
 from peoplesync.serving import ServerThread, free_port
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.store.db import migrate
@@ -106,6 +106,9 @@ def demo(
     out.print(f"\nThe demo directory is {folder / 'peoplesync-demo.db'}.")
 
 
+DEMO_SEED = 42
+
+
 def web_demo(folder: Path, *, size: int, port: int, sandbox_port: int) -> None:
     """The whole product on the embedded default, until Ctrl-C (what `make run` runs)."""
     port = port or free_port()  # the app must know its own address (Merge Link comes back to it)
@@ -115,8 +118,9 @@ def web_demo(folder: Path, *, size: int, port: int, sandbox_port: int) -> None:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     hris = SandboxServer(
-        size=size, seed=42, initial_sync_seconds=WEB_INITIAL_SYNC_SECONDS, port=sandbox_port
+        size=size, seed=DEMO_SEED, initial_sync_seconds=WEB_INITIAL_SYNC_SECONDS, port=sandbox_port
     )
+    name_pools(DEMO_SEED)  # the names Faker draws (seconds, once): now, not when Link connects
     with hris:
         settings = Settings(
             database_url=f"sqlite:///{folder / 'peoplesync-demo.db'}",
@@ -135,7 +139,7 @@ def web_demo(folder: Path, *, size: int, port: int, sandbox_port: int) -> None:
         watcher = threading.Thread(
             target=_announce_control, args=(st, hris, account_id, stop), daemon=True
         )
-        with InProcessConsumer(web.jobs.huey), server:
+        with background_worker(web, log=folder / "worker.log"), server:
             out.rule("[bold]peoplesync is running")
             out.print(f"Open      {server.url}", markup=False)
             out.print(f"Sign in   {DEMO_ADMIN} / {password}", markup=False)
@@ -146,6 +150,7 @@ def web_demo(folder: Path, *, size: int, port: int, sandbox_port: int) -> None:
                 markup=False,
             )
             out.print("Then: Settings > Data Integrations > Justworks > Continue setup.")
+            out.print(f"Worker    its own process; its log: {folder / 'worker.log'}", markup=False)
             out.print("Ctrl-C stops everything.", markup=False)
             watcher.start()
             try:

@@ -1,10 +1,12 @@
-"""`peoplesync serve` (the web app and, by default, a worker in-process) and `peoplesync logins`."""
+"""`peoplesync serve` (the web app and, by default, a supervised worker process) and `peoplesync
+logins`."""
 
 from __future__ import annotations
 
 import getpass
 import os
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,7 +16,7 @@ from peoplesync.access.service import Role
 from peoplesync.accounts import service as accounts
 from peoplesync.cli.context import State, handles_errors, out, print_json, state, utcnow
 from peoplesync.errors import InputError
-from peoplesync.jobs.queue import InProcessConsumer
+from peoplesync.jobs.queue import InProcessConsumer, WorkerProcess
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.serving import serve as serve_app
 from peoplesync.web.app import create_app
@@ -34,14 +36,36 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     worker: Annotated[
-        bool, typer.Option(help="Also run a worker in this process (off: run `peoplesync worker`).")
+        bool,
+        typer.Option(
+            help="Also run a worker, as a child process restarted if it dies (off: run "
+            "`peoplesync worker` yourself)."
+        ),
     ] = True,
+    worker_in_process: Annotated[
+        bool,
+        typer.Option(help="Run that worker as threads of this process instead (one process)."),
+    ] = False,
 ) -> None:
     """Run the web app and the JSON API (/api/v1); Ctrl-C stops."""
-    web = web_context(state(ctx))
+    st = state(ctx)
+    web = web_context(st)
     out.print(f"peoplesync at http://{host}:{port} (API docs: /api/v1/docs)")
-    with InProcessConsumer(web.jobs.huey) if worker else nullcontext():
+    with background_worker(web, enabled=worker, in_process=worker_in_process):
         serve_app(create_app(web), host=host, port=port)
+
+
+def background_worker(
+    web: WebContext, *, enabled: bool = True, in_process: bool = False, log: Path | None = None
+) -> AbstractContextManager[object]:
+    """The web app's worker: a supervised child process (an import's CPU work never slows the
+    pages; its log lines to `log`, or to this process's stderr), threads of this process, or
+    none."""
+    if not enabled:
+        return nullcontext()
+    if in_process:
+        return InProcessConsumer(web.jobs.huey)
+    return WorkerProcess(web.settings, log_file=log)
 
 
 @logins_app.command("create")

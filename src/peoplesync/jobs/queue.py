@@ -22,6 +22,13 @@ tasks in Redis's memory until taken; its persistence files are the operator's (s
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -30,7 +37,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 from huey.storage import SqliteStorage
 
-from peoplesync.config import Settings
+from peoplesync.config import Settings, settings_env
 from peoplesync.errors import ConfigError
 
 QUEUE_NAME = "peoplesync"
@@ -125,6 +132,103 @@ class InProcessConsumer:
         self._consumer.stop(graceful=True)
 
     def __enter__(self) -> InProcessConsumer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class WorkerProcess:
+    """`peoplesync worker` as a child process of the web app, restarted if it dies (the default
+    of `serve` and the demo): an import's CPU work then never starves the web server's threads
+    (one interpreter lock each). The child reads the same settings from its environment.
+
+    with WorkerProcess(settings):
+        ...  # tasks run in the child until the block ends (it finishes the task at hand)
+    """
+
+    RESTART_AFTER = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before each restart in a row
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        workers: int = 2,
+        stop_seconds: float = 60.0,
+        log_file: Path | None = None,
+        queue: str = QUEUE_NAME,
+    ) -> None:
+        """`log_file`: where the child's log lines go (appended); None: this process's stderr."""
+        self._log_file = log_file
+        self._command = [sys.executable, "-m", "peoplesync", "worker", "--workers", str(workers)]
+        self._command += ["--queue", queue]
+        self._env = {**os.environ, **settings_env(settings)}
+        self._stop_seconds = stop_seconds
+        self._stopping = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._watcher = threading.Thread(target=self._watch, name="worker-watch", daemon=True)
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    def _spawn(self) -> None:
+        if self._log_file is None:
+            sink: Any = None  # inherited
+        else:
+            sink = self._log_file.open("ab")
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - our own command, no shell
+                self._command, env=self._env, stdout=subprocess.DEVNULL, stderr=sink
+            )
+        finally:
+            if sink is not None:
+                sink.close()  # the child has its own copy
+        log.info("jobs.worker.started", pid=self._proc.pid)
+
+    def _watch(self) -> None:
+        in_a_row, born = 0, time.monotonic()
+        while not self._stopping.wait(0.5):
+            proc = self._proc
+            if proc is None or proc.poll() is None:
+                continue
+            if time.monotonic() - born > 60:  # it lived a while: count its restarts afresh
+                in_a_row = 0
+            delay = self.RESTART_AFTER[min(in_a_row, len(self.RESTART_AFTER) - 1)]
+            log.warning("jobs.worker.died", code=proc.returncode, restart_in=delay)
+            if self._stopping.wait(delay):
+                return
+            in_a_row += 1
+            self._spawn()
+            self.restarts += 1
+            born = time.monotonic()
+
+    def start(self) -> None:
+        self._spawn()
+        self._watcher.start()
+
+    def stop(self) -> None:
+        """Let the child finish the task at hand (SIGINT), then end it."""
+        self._stopping.set()
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=self._stop_seconds)
+        except subprocess.TimeoutExpired:
+            log.warning("jobs.worker.killed", pid=proc.pid)
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def __enter__(self) -> WorkerProcess:
         self.start()
         return self
 
