@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from peoplesync.store.db import unit_of_work
+from peoplesync.store.models import HeldChange
 from tests.web.site import Site
 
 NOW = datetime.now(UTC)
@@ -53,6 +55,28 @@ class Tenant:
     demographic_id: int
     token_id: int
     login_id: int
+    held_id: int  # a change held back for review (as an automated sync's hold stores it)
+
+
+def hold_change(site: Site, account_id: int, run_id: int, person_id: str) -> int:
+    """A held change of one person's first name, stored as `runs.hold` stores it."""
+    with unit_of_work(site.web.factory) as session:
+        held = HeldChange(
+            account_id=account_id,
+            run_id=run_id,
+            person_id=person_id,
+            kind="update",
+            label="a held change",
+            changes=[["first_name", "Ada", "Mallory", None]],
+            fingerprint="tenant-fixture",
+            reason="privacy",
+            why="Name and birth date changed at once.",
+            status="held",
+            created_at=NOW,
+        )
+        session.add(held)
+        session.flush()
+        return held.id
 
 
 def make_tenant(site: Site, name: str, csv: bytes, admin: str) -> Tenant:
@@ -65,5 +89,6 @@ def make_tenant(site: Site, name: str, csv: bytes, admin: str) -> Tenant:
     token = api.get("/api/v1/api-tokens").json()["tokens"][0]
     browser = site.login(account_id, admin)
     (login,) = api.get("/api/v1/logins").json()["logins"]
-    ids = (run["id"], person["id"], demographic["id"], token["id"], login["id"])
+    held = hold_change(site, account_id, run["id"], person["id"])
+    ids = (run["id"], person["id"], demographic["id"], token["id"], login["id"], held)
     return Tenant(account_id, api, browser, *ids)

@@ -33,6 +33,7 @@ def _fill(path: str, other: Tenant) -> str:
         "slug": "justworks",
         "provider": "justworks",
         "source": "merge",
+        "held_id": other.held_id,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 

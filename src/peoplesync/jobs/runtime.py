@@ -16,7 +16,8 @@ from peoplesync.crypto import SecretBox, secret_box
 from peoplesync.notify.service import Notifier
 from peoplesync.runs.heartbeat import STALE_AFTER, UNCLAIMED_AFTER
 from peoplesync.runs.hris import HrisContext
-from peoplesync.runs.sync import SyncEnv, Syncs
+from peoplesync.runs.outcome import SyncEnv
+from peoplesync.runs.sync import Syncs
 
 
 def utcnow() -> datetime:

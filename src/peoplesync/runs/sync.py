@@ -15,10 +15,9 @@ already has an active run, the HRIS is doing its first sync or must be reconnect
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -32,7 +31,6 @@ from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.states import FINAL_STATES, RunState
 from peoplesync.errors import PeoplesyncError, ReconnectNeededError, StalePlanError
 from peoplesync.notify.inline import inline_notifier
-from peoplesync.notify.service import Notifier
 from peoplesync.runs import files, hris, undo
 from peoplesync.runs.heartbeat import (
     STALE_AFTER,
@@ -42,7 +40,7 @@ from peoplesync.runs.heartbeat import (
     reap_stale_runs,
 )
 from peoplesync.runs.hris import HrisContext
-from peoplesync.runs.outcome import Stage, SyncResult, unexpected
+from peoplesync.runs.outcome import Stage, SyncEnv, SyncResult, unexpected
 from peoplesync.runs.service import (
     AUTOMATED_TRIGGERS,
     Planned,
@@ -65,24 +63,6 @@ from peoplesync.store.models import SyncRun
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SyncEnv:
-    """What a sync needs beyond its arguments: the database, the HRIS seam (settings, key box,
-    transport, clock) and who to tell."""
-
-    factory: sessionmaker[Session]
-    hris: HrisContext
-    notifier: Notifier
-    heartbeat_seconds: float = 10.0
-    # A worker's CPU slots: planning and importing take one, reading the source (waiting on
-    # Merge, its rate limit included) takes none, so a worker runs more syncs than it has slots
-    # and a fetch that waits never keeps another account's planning waiting. None: no limit.
-    cpu_slots: threading.Semaphore | None = None
-
-    def clock(self) -> datetime:
-        return self.hris.clock()
 
 
 class _StageFailedError(Exception):
