@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine, first, fleet, hostile, hris, search, uploads, web, wire
+from bench import busy, engine, first, fleet, hostile, hris, search, uploads, web, wire
 
 BENCHES = {
     "engine": engine.main,
@@ -16,7 +16,8 @@ BENCHES = {
     "web": web.main,
     "wire": wire.main,
 }
-# Run only when named (an hour at its default size): `python -m bench fleet`, or `python -m
+# Run only when named (the fleet takes an hour at its default size; busy, pages while a
+# 100,000-person import runs, a few minutes): `python -m bench fleet`, or `python -m
 # bench.fleet --accounts 200 --workers 1,2,4 --slow` for a chosen size.
 
 
@@ -24,7 +25,11 @@ def _fleet() -> None:
     fleet.main([])
 
 
-BY_NAME = {**BENCHES, "fleet": _fleet}
+def _busy() -> None:
+    busy.main([])
+
+
+BY_NAME = {**BENCHES, "fleet": _fleet, "busy": _busy}
 
 
 def run(names: list[str]) -> None:
