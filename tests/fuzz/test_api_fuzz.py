@@ -91,9 +91,9 @@ def document(site: Site) -> dict[str, Any]:
     return found
 
 
-@seed(
-    16
-)  # seed 15 meets Hypothesis' FlakyStrategyDefinition since the held/undo routes (see the note)
+# Seed 15, with the 42 operations the hold and undo routes made, ends in Hypothesis'
+# FlakyStrategyDefinition without a failing request (unexplained; seeds 16 and 17 pass).
+@seed(16)
 @settings(
     max_examples=examples(150),
     deadline=None,
