@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import structlog
 from huey import RedisHuey, SqliteHuey
@@ -106,7 +106,30 @@ class _QuietConsumer(Consumer):  # type: ignore[misc]  # Huey is untyped
         return None
 
 
-class InProcessConsumer:
+class Background:
+    """Work that runs beside this process's own while a `with` block lasts: `start` on entry,
+    `stop` (which lets the work at hand finish) on exit."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class InProcessConsumer(Background):
     """Workers and the scheduler as threads of this process (the embedded default, and tests).
 
     with InProcessConsumer(jobs.huey, workers=2):
@@ -131,20 +154,8 @@ class InProcessConsumer:
         """Stop taking tasks; wait for the ones running to finish."""
         self._consumer.stop(graceful=True)
 
-    def __enter__(self) -> InProcessConsumer:
-        self.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class WorkerProcess:
+class WorkerProcess(Background):
     """`peoplesync worker` as a child process of the web app, restarted if it dies (the default
     of `serve` and the demo): an import's CPU work then never starves the web server's threads
     (one interpreter lock each). The child reads the same settings from its environment.
@@ -227,15 +238,3 @@ class WorkerProcess:
             log.warning("jobs.worker.killed", pid=proc.pid)
             proc.kill()
             proc.wait(timeout=10)
-
-    def __enter__(self) -> WorkerProcess:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
