@@ -1,35 +1,49 @@
 """Pages while an import runs (issue 18): the admin pages answer while a 100,000-person first
-import is applied, with the import in the web server's own process (threads: the embedded default
-before this round) and in a process of its own (`serve`'s supervised worker now).
+import is applied, with the import in the web server's own process (a thread: `serve
+--worker-in-process`) and in a process of its own (`serve`'s supervised worker, the default).
 
-    python -m bench busy [--clients 8] [--size 100000]
+    python -m bench.busy [--clients 8,2] [--size 100000] [--database sqlite|postgres]
+                         [--clients-with-server]
 
-For each placement: a first import of `size` people is planned (not timed), then applied while
-`clients` threads ask for the pages in turn (a new connection each time, as `bench.web` does) until
-the import ends. Prints the import's time, and the pages' p50 / p95 / max against the 300 ms target.
-SQLite in a temp file (the embedded default).
+For each client count and placement: an account with a first import of `size` people planned
+(not timed), then applied while `clients` tabs signed in to that account ask for its pages in
+turn (the run's page and the status it polls, history, integrations, users, the API's /me; a new
+connection each time, as `bench.web` does) until the import ends. The tabs run in a process of
+their own (browsers share the machine's CPU with the server, not its interpreter lock), or with
+`--clients-with-server` as threads of the server's process.
+
+Prints, for each: the import's time, the pages' p50 / p95 / max against the 300 ms target, the CPU
+seconds of the web process, the import and the clients (with their share of the 2 cores), the
+load average, and per page the server's own time, its SQL's and its wait at BEGIN (SQLite's
+write lock). SQLite in a temp file (the embedded default), or a new schema of the PostgreSQL
+server at PEOPLESYNC_BENCH_POSTGRES_URL / PEOPLESYNC_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import postgres_schema
 from bench.engine import NOW, TODAY, company
-from bench.web import _CSRF, ADMIN_EMAIL, PASSWORD, TARGET_MS, add_admin, client
+from bench.pollers import Polled, Pollers, Spent, Watch, by_page, percentile
+from bench.web import TARGET_MS, add_admin
 from peoplesync.accounts.service import create_account, get_account
 from peoplesync.config import Settings
 from peoplesync.jobs.tasks import build_jobs
@@ -39,7 +53,9 @@ from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_w
 from peoplesync.web.app import create_app
 from peoplesync.web.context import WebContext
 
-HERE = "in the web process"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+HERE, APART = "in the web process", "in its own process"
+ME = "/api/v1/me"
 
 
 def planned(factory: sessionmaker[Session], size: int, name: str) -> tuple[int, int]:
@@ -53,102 +69,156 @@ def planned(factory: sessionmaker[Session], size: int, name: str) -> tuple[int, 
         return account.id, run.id
 
 
-def sign_in(browser: httpx.Client, account: str) -> None:
-    form = browser.get("/login")
-    found = _CSRF.search(form.text)
-    assert found is not None, "the login page has no CSRF field"
-    data = {"account": account, "email": ADMIN_EMAIL, "password": PASSWORD}
-    answer = browser.post("/login", data={**data, "csrf_token": found.group(1)})
-    assert answer.status_code == 303, answer.text
+@dataclass(frozen=True)
+class Database:
+    engine: Engine
+    url: str  # what another process is given
 
 
-def poll(base: str, paths: list[str], stop: threading.Event, found: list[float]) -> None:
-    with client(base) as browser:
-        sign_in(browser, HERE)
-        while not stop.is_set():
-            for path in paths:
-                started = time.perf_counter()
-                browser.get(path).raise_for_status()
-                found.append((time.perf_counter() - started) * 1000)
+@contextmanager
+def database(kind: str) -> Iterator[Database]:
+    if kind == "postgres":
+        url = os.environ.get("PEOPLESYNC_BENCH_POSTGRES_URL") or os.environ.get(
+            "PEOPLESYNC_TEST_POSTGRES_URL", POSTGRES
+        )
+        with postgres_schema(url) as engine:
+            yield Database(engine, engine.url.render_as_string(hide_password=False))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/busy.db"
+        engine = make_engine(url)
+        try:
+            yield Database(engine, url)
+        finally:
+            engine.dispose()
 
 
-def measure(
-    base: str, paths: list[str], clients: int, work: Callable[[], None]
-) -> tuple[float, list[float]]:
-    stop, found = threading.Event(), list[float]()
-    pollers = [
-        threading.Thread(target=poll, args=(base, paths, stop, found), daemon=True)
-        for _ in range(clients)
-    ]
-    for poller in pollers:
-        poller.start()
-    time.sleep(1.0)  # the pollers are signed in and asking
-    found.clear()
-    started = time.perf_counter()
-    work()
-    took = time.perf_counter() - started
-    stop.set()
-    for poller in pollers:
-        poller.join(timeout=60)
-    return took, list(found)
+def cpu_seconds(who: int) -> float:
+    used = resource.getrusage(who)
+    return used.ru_utime + used.ru_stime
 
 
-def line(label: str, took: float, samples: list[float]) -> str:
-    samples = sorted(samples)
-    p95 = samples[int(0.95 * (len(samples) - 1))]
+@dataclass
+class Import:
+    """One account's planned import and how to apply it in each placement."""
+
+    factory: sessionmaker[Session]
+    db: Database
+    key: str
+    name: str
+    account_id: int
+    run_id: int
+    worker_cpu: float = 0.0
+
+    def in_this_process(self) -> None:
+        started = time.thread_time()
+        with unit_of_work(self.factory) as session:
+            account = get_account(session, self.account_id)
+            run = runs.get_run(session, self.account_id, self.run_id)
+            runs.apply_run(session, account, run, now=NOW, confirm=True)
+        self.worker_cpu = time.thread_time() - started
+
+    def in_a_worker_process(self) -> None:
+        env = {**os.environ, "PEOPLESYNC_DATABASE_URL": self.db.url}
+        env["PEOPLESYNC_SECRET_KEY"] = self.key
+        command = [sys.executable, "-m", "peoplesync", "apply", str(self.run_id)]
+        command += ["--account", self.name, "--confirm"]
+        before = cpu_seconds(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
+        self.worker_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - before
+
+    def pages(self) -> list[str]:
+        run = f"/runs/{self.run_id}"
+        return [run, f"{run}/status.json", "/history", "/settings/integrations", "/users", ME]
+
+
+def report(
+    label: str, took: float, polled: Polled, *, web_cpu: float, import_cpu: float, clients: str
+) -> str:
+    ms = [m for _, m in polled.samples]
+    p95 = percentile(ms, 0.95)
     verdict = "yes" if p95 < TARGET_MS else "NO"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    share = 100 / (2 * took)  # of the machine's 2 cores
     return (
-        f"[{label}] import {took:5.1f} s; {len(samples)} page answers meanwhile: p50 "
-        f"{statistics.median(samples):6.1f} ms, p95 {p95:7.1f} ms, max {samples[-1]:7.1f} ms "
-        f"(p95 < {TARGET_MS:.0f} ms: {verdict})"
+        f"[{label}] import {took:5.1f} s; {len(ms)} page answers meanwhile: p50 "
+        f"{statistics.median(ms):6.1f} ms, p95 {p95:7.1f} ms, max {max(ms):7.1f} ms "
+        f"(p95 < {TARGET_MS:.0f} ms: {verdict})\n"
+        f"    CPU s: web process {web_cpu:.1f} ({web_cpu * share:.0f}% of 2 cores), import "
+        f"{import_cpu:.1f} ({import_cpu * share:.0f}%), {clients} {polled.cpu_seconds:.1f} "
+        f"({polled.cpu_seconds * share:.0f}%); load average after {load}"
     )
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench busy")
-    parser.add_argument("--clients", type=int, default=8)
+    parser = argparse.ArgumentParser(prog="python -m bench.busy")
+    parser.add_argument("--clients", default="8", help="tab counts, e.g. 8,2")
     parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--placement", choices=("both", "here", "apart"), default="both")
+    parser.add_argument("--clients-with-server", action="store_true")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        url = f"sqlite:///{folder / 'busy.db'}"
-        key = Fernet.generate_key().decode()
-        engine = make_engine(url)
-        migrate(engine)
-        factory = session_factory(engine)
-        here = planned(factory, args.size, HERE)
-        apart = planned(factory, args.size, "in a worker process")
-        add_admin(factory, here[0])  # who asks for the pages
-        port = free_port()
+    with database(args.database) as db, tempfile.TemporaryDirectory() as tmp:
+        migrate(db.engine)
+        factory = session_factory(db.engine)
+        key, port = Fernet.generate_key().decode(), free_port()
         settings = Settings(
-            database_url=url,
+            database_url=db.url,
             secret_key=SecretStr(key),
-            queue_sqlite_path=folder / "queue.db",
+            queue_sqlite_path=Path(tmp) / "queue.db",
             base_url=f"http://127.0.0.1:{port}",
         )
         web = WebContext(settings=settings, factory=factory, jobs=build_jobs(settings, factory))
-        paths = [f"/runs/{here[1]}", "/history", "/settings/integrations", "/users", "/api/v1/me"]
+        watch = Watch(create_app(web), db.engine)
+        where = "in the server's process" if args.clients_with_server else "in their own process"
+        print(f"{args.database}, {args.size:,} people; clients {where}", flush=True)
+        bench = Bench(args, factory, db, key, watch, settings.base_url)
+        with ServerThread(watch, port=port, name="peoplesync-busy-bench"):
+            for count in (int(c) for c in args.clients.split(",")):
+                for placement in (HERE, APART):
+                    if args.placement in ("both", {HERE: "here", APART: "apart"}[placement]):
+                        measure(bench, count, placement)
 
-        def in_this_process() -> None:
-            with unit_of_work(factory) as session:
-                account = get_account(session, here[0])
-                run = runs.get_run(session, here[0], here[1])
-                runs.apply_run(session, account, run, now=NOW, confirm=True)
 
-        def in_a_worker_process() -> None:
-            env = {**os.environ, "PEOPLESYNC_DATABASE_URL": url, "PEOPLESYNC_SECRET_KEY": key}
-            command = [sys.executable, "-m", "peoplesync", "apply", str(apart[1])]
-            command += ["--account", "in a worker process", "--confirm"]
-            subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
+@dataclass(frozen=True)
+class Bench:
+    """What every measurement shares: the options, the database, the server and its watch."""
 
-        with ServerThread(create_app(web), port=port, name="peoplesync-busy-bench"):
-            for label, work in (
-                ("import in the web process", in_this_process),
-                ("import in its own process", in_a_worker_process),
-            ):
-                took, samples = measure(settings.base_url, paths, args.clients, work)
-                print(line(label, took, samples), flush=True)
-        engine.dispose()
+    args: argparse.Namespace
+    factory: sessionmaker[Session]
+    db: Database
+    key: str
+    watch: Watch
+    base: str
+
+
+def measure(bench: Bench, count: int, placement: str) -> None:
+    args, factory, watch = bench.args, bench.factory, bench.watch
+    name = f"import {placement}, {count} clients"
+    job = Import(factory, bench.db, bench.key, name, *planned(factory, args.size, name))
+    add_admin(factory, job.account_id)  # who asks for the pages
+    work: Callable[[], None] = job.in_this_process if placement == HERE else job.in_a_worker_process
+    pollers = Pollers(bench.base, name, job.pages(), count, with_server=args.clients_with_server)
+    time.sleep(2.0)  # the planning's own CPU settles
+    cpu: list[float] = []
+    spent: list[Spent] = []
+
+    def timed() -> None:  # from the moment the tabs count
+        watch.start()
+        cpu.append(cpu_seconds(resource.RUSAGE_SELF))
+        work()
+        cpu.append(cpu_seconds(resource.RUSAGE_SELF))
+        spent.extend(watch.stop())
+
+    took, polled = pollers.during(timed)
+    web_cpu = cpu[1] - cpu[0]
+    if args.clients_with_server:
+        web_cpu -= polled.cpu_seconds  # the tabs' threads are in this process
+    if placement == HERE:
+        web_cpu -= job.worker_cpu  # and so is the import's
+    clients = f"{count} client threads"
+    print(report(name, took, polled, web_cpu=web_cpu, import_cpu=job.worker_cpu, clients=clients))
+    print("\n".join(by_page(polled, spent)), flush=True)
 
 
 if __name__ == "__main__":

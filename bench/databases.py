@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from peoplesync.store.db import make_engine
 
@@ -23,6 +24,12 @@ def sqlite_file() -> Iterator[Engine]:
             engine.dispose()
 
 
+def in_schema(url: str, schema: str) -> str:
+    """`url` with its connections' search path set to `schema` (libpq's `options`), so that
+    another process (a worker, the CLI) given the URL finds the same tables."""
+    return str(make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}))
+
+
 @contextmanager
 def postgres_schema(url: str) -> Iterator[Engine]:
     """An engine on a new schema of the server at `url`. Entering raises the driver's
@@ -32,7 +39,7 @@ def postgres_schema(url: str) -> Iterator[Engine]:
     try:
         with admin.begin() as db:
             db.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+        engine = make_engine(in_schema(url, schema))
         try:
             yield engine
         finally:

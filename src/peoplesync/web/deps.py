@@ -8,10 +8,11 @@ Every handler receives a Principal and scopes each query by `principal.account_i
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 
 from peoplesync.access import service as access
 from peoplesync.access.service import Principal
@@ -64,7 +65,9 @@ def page_admin(principal: Annotated[Principal, Depends(page_user)]) -> Principal
     return principal
 
 
-def api_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Principal:
+def api_user(
+    request: Request, ctx: Annotated[WebContext, Depends(web)], later: BackgroundTasks
+) -> Principal:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -76,9 +79,10 @@ def api_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Prin
         client, now = client_address(request), ctx.clock()
         with ctx.read() as session:
             check = access.check_token(session, token.strip(), client=client, now=now)
-        if check.needs_write:  # a failure to count, or a last use to note
-            with ctx.uow() as session:
-                access.settle_token_check(session, check, client=client, now=now)
+        if check.principal is None:  # a failure, counted before the answer (the brake)
+            _settle(ctx, check, client, now)
+        elif check.touch:  # a last use to note: after the answer, which never waits for it
+            later.add_task(_settle, ctx, check, client, now)
         found = check.principal
         if found is None:
             raise AuthenticationError(
@@ -94,6 +98,14 @@ def api_user(request: Request, ctx: Annotated[WebContext, Depends(web)]) -> Prin
     if request.method not in SAFE_METHODS:
         check_csrf(found, request.headers.get("x-csrf-token"))
     return found
+
+
+def _settle(ctx: WebContext, check: access.TokenCheck, client: str, now: datetime) -> None:
+    """The token check's write. A token's last use is noted once a minute, and a GET must not
+    wait for it: an import's apply holds SQLite's write lock for seconds (100,000 people: ~6 s),
+    so the note is written after the answer is sent."""
+    with ctx.uow() as session:
+        access.settle_token_check(session, check, client=client, now=now)
 
 
 def api_admin(principal: Annotated[Principal, Depends(api_user)]) -> Principal:

@@ -45,7 +45,7 @@ def _provider(slug: str) -> dict[str, str]:
 
 
 def _connection(ctx: WebContext, account_id: int) -> dict[str, Any]:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         return connection_view(session, account_id)
 
 
@@ -76,7 +76,7 @@ def providers(request: Request, ctx: Ctx, principal: Admin) -> Response:
 def provider_page(slug: str, request: Request, ctx: Ctx, principal: Admin) -> Response:
     provider = _provider(slug)
     view = _connection(ctx, principal.account_id)
-    with ctx.uow() as session:
+    with ctx.read() as session:
         account = get_account(session, principal.account_id)
         auto = autosync.auto_sync_status(session, account, ctx.clock())
     other = view if view["connected"] and view["provider"] != slug else None

@@ -107,7 +107,7 @@ def upload_csv(
 
 
 def _run(ctx: Ctx, account_id: int, run_id: int) -> dict[str, Any]:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         return run_view(
             runs.get_run(session, account_id, run_id),
             undone_by=undoers(session, account_id, [run_id]).get(run_id),

@@ -25,7 +25,7 @@ ACCOUNT = "/settings/account"
 
 @router.get("/account")
 def account_settings(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         account = accounts.get_account(session, principal.account_id)
         auto = autosync.auto_sync_status(session, account, ctx.clock())
         recipients = settings.list_alerts(session, account.id)
@@ -158,7 +158,7 @@ def recipients(
 
 @router.get("/demographics")
 def demographics_page(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = demographics.list_demographics(session, principal.account_id)
     return render(request, "demographics.html", {"demographics": found})
 
@@ -177,7 +177,7 @@ def delete_demographic(ctx: Ctx, principal: AdminForm, demographic_id: int) -> R
 
 @router.get("/logins")
 def logins(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = access.list_logins(session, principal.account_id)
     return render(request, "logins.html", {"logins": found, "invited": None})
 
@@ -215,7 +215,7 @@ def remove(ctx: Ctx, principal: AdminForm, login_id: int) -> Response:
 
 @router.get("/api-tokens")
 def tokens(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = access.list_api_tokens(session, principal.account_id)
     return render(request, "tokens.html", {"tokens": found, "new_token": None})
 
@@ -244,13 +244,13 @@ def revoke_token(ctx: Ctx, principal: AdminForm, token_id: int) -> Response:
 
 @router.get("/outbox")
 def outbox(request: Request, ctx: Ctx, principal: Admin) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = notify.list_outbox(session, principal.account_id, limit=100)
     return render(request, "outbox.html", {"emails": found, "email": None})
 
 
 @router.get("/outbox/{email_id}")
 def outbox_email(request: Request, ctx: Ctx, principal: Admin, email_id: int) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = notify.get_email(session, principal.account_id, email_id)
     return render(request, "outbox.html", {"emails": [], "email": found})

@@ -31,7 +31,7 @@ def users(
     page: int = 1,
 ) -> Response:
     page = max(page, 1)
-    with ctx.uow() as session:
+    with ctx.read() as session:
         found = people.list_people(
             session,
             principal.account_id,
@@ -60,7 +60,7 @@ def users(
 
 @router.get("/users/{person_id}")
 def user(request: Request, ctx: Ctx, principal: Admin, person_id: str) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         person = people.get_person(session, principal.account_id, person_id)
         view = person_view(session, principal.account_id, person)
         history = people.person_history(session, principal.account_id, person_id)
@@ -69,7 +69,7 @@ def user(request: Request, ctx: Ctx, principal: Admin, person_id: str) -> Respon
 
 @router.get("/me")
 def me(request: Request, ctx: Ctx, principal: User) -> Response:
-    with ctx.uow() as session:
+    with ctx.read() as session:
         person = people.get_person(session, principal.account_id, own_person(principal.person_id))
         view = person_view(session, principal.account_id, person)
     return render(request, "user.html", {"person": view, "history": [], "own": True})
