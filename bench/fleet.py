@@ -10,8 +10,11 @@ Merge's Professional budget (400 requests a minute) and 50 ms a page. `--slow` a
 whose HRIS allows 100 requests a minute, with a 10,000-employee first sync, to show what it does
 to the others' times. The figures, per K: accounts synced per minute, the time from the due
 minute (plus the account's place in the fan-out's spread) to each account's finished run (p50,
-p95, max), the workers' CPU seconds, the most PostgreSQL connections open at once, and the
-queue's depth over time. Needs PostgreSQL (PEOPLESYNC_BENCH_POSTGRES_URL, default the test
+p95, max), and from the daily tick actually firing (Huey's periodic check runs once a minute, so
+up to ~60 s after the due minute: when the fan-out claimed the account and created its run,
+plus the same place in the spread) to the finished run, with how late the tick fired; the
+workers' CPU seconds, the most PostgreSQL connections open at once, and the queue's depth over
+time. Needs PostgreSQL (PEOPLESYNC_BENCH_POSTGRES_URL, default the test
 database) and Redis (PEOPLESYNC_BENCH_REDIS_URL, default DB 14, flushed).
 """
 
@@ -158,23 +161,32 @@ class Result:
     depth: list[tuple[int, int]]  # (seconds after the due minute, tasks waiting)
     took: list[float]  # each run, from a worker taking it up to its end
     http: list[float]  # each run's time in calls to Merge
+    from_tick: list[float]  # seconds from the tick's claim of the run (+ its spread) to its end
+    tick_late: list[float]  # seconds from the due minute to the tick's claims (first, last)
 
     def line(self, single: Result | None) -> str:
-        waits = sorted(self.waits)
-        p50 = statistics.median(waits)
-        p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))]
+        waits, ticked = sorted(self.waits), sorted(self.from_tick)
+        p50, p95 = statistics.median(waits), _p95(waits)
+        late = self.tick_late
         rate = self.finished / self.minutes if self.minutes else 0.0
         scaling = f", {rate / (single.finished / single.minutes):.2f}x one worker" if single else ""
         slow = f"; the slow account: {self.slow_wait:.0f} s" if self.slow_wait else ""
         return (
             f"{self.workers} worker(s): {self.finished} runs in {self.minutes:.1f} min = "
             f"{rate:.0f} accounts/min{scaling}; due -> finished p50 {p50:.1f} s, p95 {p95:.1f} s, "
-            f"max {waits[-1]:.1f} s{slow}; failed {self.failed}; worker CPU {self.cpu:.0f} s; "
+            f"max {waits[-1]:.1f} s{slow}; the tick fired {late[0]:.0f}-{late[1]:.0f} s after the "
+            f"due minute; tick -> finished p50 {statistics.median(ticked):.1f} s, p95 "
+            f"{_p95(ticked):.1f} s, max {ticked[-1]:.1f} s; failed {self.failed}; "
+            f"worker CPU {self.cpu:.0f} s; "
             f"PostgreSQL connections at most {self.connections}; a run took p50 "
             f"{statistics.median(self.took):.1f} s (HTTP {statistics.median(self.http):.1f} s), "
             f"p95 {sorted(self.took)[int(0.95 * (len(self.took) - 1))]:.1f} s; queue depth "
             + ", ".join(f"{t}s:{d}" for t, d in self.depth[:: max(1, len(self.depth) // 8)])
         )
+
+
+def _p95(ordered: list[float]) -> float:
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def run_fleet(fleet: Fleet, workers: int, key: str, spread_minutes: int, limit: float) -> Result:
@@ -232,7 +244,22 @@ def run_fleet(fleet: Fleet, workers: int, key: str, spread_minutes: int, limit: 
     engine.dispose()
     admin.dispose()
     spread = spread_minutes * 60
-    waits, slow_wait, failed = [], None, 0
+    return _result(
+        fleet, workers, finished, spread=spread, cpu=cpu, connections=connections, depth=depth
+    )
+
+
+def _result(
+    fleet: Fleet,
+    workers: int,
+    finished: list[SyncRun],
+    *,
+    spread: float,
+    cpu: float,
+    connections: int,
+    depth: list[tuple[int, int]],
+) -> Result:
+    waits, from_tick, slow_wait, failed = [], [], None, 0
     took = [
         (r.finished_at - r.started_at).total_seconds()
         for r in finished
@@ -247,11 +274,28 @@ def run_fleet(fleet: Fleet, workers: int, key: str, spread_minutes: int, limit: 
             slow_wait = wait
         else:
             waits.append(wait)
+            # The tick claimed the run (created it) when Huey's periodic check fired, up to a
+            # minute after the due minute: from there, plus the account's place in the spread.
+            ticked = run.created_at + timedelta(seconds=spread_offset(run.account_id, spread))
+            from_tick.append(((run.finished_at or datetime.now(UTC)) - ticked).total_seconds())
+    claims = [(r.created_at - fleet.due).total_seconds() for r in finished] or [0.0]
     last = max((r.finished_at for r in finished if r.finished_at), default=fleet.due)
     minutes = max((last - fleet.due).total_seconds() / 60, 1e-9)
     found = len(finished)
     return Result(
-        workers, found, failed, minutes, waits, slow_wait, cpu, connections, depth, took, http
+        workers,
+        found,
+        failed,
+        minutes,
+        waits,
+        slow_wait,
+        cpu,
+        connections,
+        depth,
+        took,
+        http,
+        from_tick,
+        [min(claims), max(claims)],
     )
 
 
