@@ -21,16 +21,19 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from peoplesync.access.service import Role
 from peoplesync.accounts.service import get_account
 from peoplesync.accounts.settings import add_alert
+from peoplesync.runs import service as runs
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import HeldChange
 from tests.web import hostile
 from tests.web.browsing import chromium, shoot
-from tests.web.site import PASSWORD, Site
+from tests.web.site import OPERATOR_TOKEN, PASSWORD, Site
 from tests.web.tenants import import_csv, wait_run
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"wide": 1280, "narrow": 390}
+# The hostile account (the site has others: the operator page lists them).
+ACCOUNT = "Konstantinopoulou-Vanderbilt Global Holdings & <b>Partners</b> Ltd"
 ADMIN = "layout.admin.with.a.rather.long.address@people-operations.acme.example"
 
 # Everything that can run out of its box, as one script run in the page: a list of problems.
@@ -116,7 +119,7 @@ def company(site: Site) -> Hostile:
     """The hostile account: three runs applied, one blocked by validation, one awaiting review;
     Justworks connected; a long login, recipient, token and email; a plain user for /me; two
     held changes."""
-    account_id = site.account("Konstantinopoulou-Vanderbilt Global Holdings & <b>Partners</b> Ltd")
+    account_id = site.account(ACCOUNT)
     api = site.api(site.token(account_id))
     site.add_login(account_id, ADMIN)
     import_csv(api, hostile.csv_bytes(hostile.people(1)), "first export.csv")
@@ -144,6 +147,7 @@ def company(site: Site) -> Hostile:
     assert queued.status_code == 202, queued.text
     pending = wait_run(api, until={"awaiting_review"})
     hold_hostile_changes(site, account_id, applied["id"], boss)
+    fleet_for_the_operator(site)
     return Hostile(
         applied=applied["id"],
         blocked=blocked["id"],
@@ -177,6 +181,29 @@ def hold_hostile_changes(site: Site, account_id: int, run_id: int, person_id: st
                     created_at=now,
                 )
             )
+
+
+def fleet_for_the_operator(site: Site) -> None:
+    """What the operator's page lists, with hostile names: an account whose two latest
+    automatic syncs failed (a long unbroken reason), and one with a sync in flight."""
+    now = datetime.now(UTC)
+    failing = site.account(f"{hostile.LONG_NAME} {hostile.HTML_NAME}")
+    running = site.account(hostile.UNBROKEN_VALUE)
+    with unit_of_work(site.web.factory) as session:
+        account = get_account(session, failing)
+        for n in range(2):
+            run = runs.start_run(
+                session, account, trigger="automatic", source_kind="merge", now=now
+            )
+            runs.fail_run(run, f"Merge did not answer ({hostile.UNBROKEN_VALUE} {n}).", now)
+            session.flush()
+        runs.start_run(
+            session,
+            get_account(session, running),
+            trigger="automatic",
+            source_kind="merge",
+            now=now,
+        )
 
 
 def _outbox_id(api: httpx.Client) -> int:
@@ -220,6 +247,7 @@ def admin_pages(h: Hostile) -> dict[str, str]:
 
 def sign_in(page: Page, site: Site, email: str) -> None:
     page.goto(f"{site.url}/login")
+    page.get_by_label("Account").fill(ACCOUNT)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -255,6 +283,15 @@ def test_every_page_holds_its_layout_with_hostile_data(
     page.locator("button.toggle").click()  # the auto-sync dialog, open
     problems += problems_of(page, f"justworks-dialog-{width}")
     admin.close()
+
+    operator = browser.new_context(
+        viewport=size, http_credentials={"username": "operator", "password": OPERATOR_TOKEN}
+    )
+    page = operator.new_page()
+    page.goto(f"{site.url}/operator")
+    expect(page.get_by_role("heading", name="Failing accounts")).to_be_visible()
+    problems += problems_of(page, f"operator-{width}")
+    operator.close()
 
     user = browser.new_context(viewport=size)
     page = user.new_page()
