@@ -8,9 +8,11 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 
 from peoplesync.core.states import RunState
+from peoplesync.jobs.fleet import FleetView
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.models import SyncRun
 from tests.jobs.test_heartbeat import new_run, stamp
@@ -81,7 +83,15 @@ def test_peoplesync_fleet_prints_the_view(world: World) -> None:
         command, capture_output=True, text=True, env=env, timeout=60, check=False
     )
     assert table.returncode == 0, table.stderr
-    assert "3 accounts; 1 runs in flight" in table.stdout
+    assert "3 accounts; 1 run in flight" in table.stdout
     assert "Failing accounts" in table.stdout
     assert "Merge did not answer (HTTP 502)." in table.stdout
     assert "42 s" in table.stdout
+
+
+def test_the_headline_counts_in_words() -> None:
+    one = FleetView(
+        accounts=1, in_flight=(), failing=(), queued_tasks=0, scheduled_tasks=2, workers_alive=True
+    )
+    assert one.headline == ("1 account", "0 runs in flight", "queue: 0 waiting, 2 scheduled")
+    assert replace(one, accounts=2).headline[0] == "2 accounts"

@@ -42,8 +42,7 @@ def fleet(
 def show(view: FleetView, now: datetime) -> None:
     workers = "workers working" if view.workers_alive else "no worker has stamped a run lately"
     out.print(
-        f"{view.accounts} accounts; {len(view.in_flight)} runs in flight; queue: "
-        f"{view.queued_tasks} waiting, {view.scheduled_tasks} scheduled; {workers}.",
+        f"{'; '.join(view.headline)}; {workers}.",
         markup=False,
     )
     if view.in_flight:

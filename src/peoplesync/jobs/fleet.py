@@ -58,6 +58,15 @@ class FleetView:
     def rate_limited(self) -> tuple[InFlight, ...]:
         return tuple(r for r in self.in_flight if r.rate_limited_seconds > 0)
 
+    @property
+    def headline(self) -> tuple[str, str, str]:
+        """The counts an operator reads first, in words: accounts, runs in flight, queue."""
+        return (
+            _counted(self.accounts, "account", "accounts"),
+            _counted(len(self.in_flight), "run in flight", "runs in flight"),
+            f"queue: {self.queued_tasks} waiting, {self.scheduled_tasks} scheduled",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON's shape (times in ISO 8601)."""
         found = asdict(self)
@@ -67,6 +76,10 @@ class FleetView:
                     row[key] = value.isoformat()
         found["rate_limited"] = [r.run_id for r in self.rate_limited]
         return found
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def fleet_view(
