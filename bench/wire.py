@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,8 +154,10 @@ def main(size: int = 100_000) -> None:
         shares = relation_bytes(base_url, company.account_token)
     floor = transport(pages)
     megabytes = sum(map(len, pages)) / 1e6
-    fast = timed(lambda: [orjson.loads(p) for p in pages])
-    slow = timed(lambda: [json.loads(p) for p in pages])
+    # Page by page, each page dropped before the next (as the client does): kept all at once,
+    # ten million decoded objects make the collector, not the decoder, the figure.
+    fast = timed(lambda: deque(map(orjson.loads, pages), maxlen=0))
+    slow = timed(lambda: deque(map(json.loads, pages), maxlen=0))
     print(
         f"sandbox serving {len(pages):,} pages of {size:,} employees ({megabytes:.0f} MB, "
         f"expand={EMPLOYEE_EXPAND}): {served:5.2f} s; the transport of the same bytes "
