@@ -148,3 +148,52 @@ def test_the_supervised_worker_is_restarted_when_it_dies_and_stops_with_its_pare
     with pytest.raises(ProcessLookupError):
         os.kill(last, 0)  # stopped with the block
     assert log.read_text().rstrip().endswith("Consumer exiting.")  # stopped gracefully
+
+
+PARENT = """
+import os, subprocess, sys, time
+worker = subprocess.Popen([*sys.argv[1:], "--parent", str(os.getpid())], stdout=subprocess.DEVNULL)
+print(worker.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie its new parent has not reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_worker_whose_parent_is_killed_stops_by_itself(world: World, tmp_path: Path) -> None:
+    """The web app's end stops its worker (above); killed, it cannot: the worker sees its parent
+    gone and stops, instead of running on as an orphan nobody supervises."""
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "peoplesync", "worker", "--workers", "1", "--no-periodic"]
+    command += ["--queue", world.queue_name]
+    with log.open("ab") as sink:
+        parent = subprocess.Popen(
+            [sys.executable, "-c", PARENT, *command],
+            env={**os.environ, **world.env},
+            stdout=subprocess.PIPE,
+            stderr=sink,
+        )
+    assert parent.stdout is not None
+    with parent.stdout:
+        child = int(parent.stdout.readline())
+    try:
+        wait_for(lambda: "consumer started" in log.read_text(), timeout=30, what="the worker")
+        assert not _ended(child)
+        parent.kill()
+        parent.wait(timeout=10)
+        wait_for(lambda: _ended(child), timeout=30, what="the orphaned worker to stop")
+    finally:
+        if not _ended(child):
+            os.kill(child, signal.SIGKILL)
+        parent.kill()
+        parent.wait(timeout=10)
+    assert "jobs.worker.orphaned" in log.read_text(), log.read_text()
+    assert log.read_text().rstrip().endswith("Consumer exiting.")  # gracefully, by SIGINT

@@ -16,7 +16,7 @@ from peoplesync.cli.context import EXIT_FAILED, handles_errors, out, print_json,
 from peoplesync.cli.fleet import fleet
 from peoplesync.core.states import RunState
 from peoplesync.crypto import secret_box
-from peoplesync.jobs.queue import QUEUE_NAME, consumer, make_huey
+from peoplesync.jobs.queue import QUEUE_NAME, consumer, make_huey, stop_with_parent
 from peoplesync.jobs.tasks import build_jobs
 from peoplesync.notify import service as notify
 from peoplesync.notify import webhooks
@@ -57,6 +57,10 @@ def worker(
     queue: Annotated[str, typer.Option(help="Queue name (installs can share one Redis).")] = (
         QUEUE_NAME
     ),
+    parent: Annotated[
+        int | None,
+        typer.Option(help="Stop when this parent process ends (how `serve` runs its worker)."),
+    ] = None,
 ) -> None:
     """Run a worker: syncs, plans, applies, emails and webhooks from the queue (Ctrl-C stops)."""
     st = state(ctx)
@@ -68,6 +72,8 @@ def worker(
         f"peoplesync worker: {workers} CPU slot(s), {threads} thread(s), queue '{queue}' on "
         f"{st.settings.queue_backend}."
     )
+    if parent is not None:
+        stop_with_parent(parent)
     consumer(jobs.huey, workers=threads, periodic=periodic).run()
 
 

@@ -158,7 +158,8 @@ class InProcessConsumer(Background):
 class WorkerProcess(Background):
     """`peoplesync worker` as a child process of the web app, restarted if it dies (the default
     of `serve` and the demo): an import's CPU work then never starves the web server's threads
-    (one interpreter lock each). The child reads the same settings from its environment.
+    (one interpreter lock each). The child reads the same settings from its environment, and
+    stops by itself when this process ends without stopping it (killed: see `stop_with_parent`).
 
     with WorkerProcess(settings):
         ...  # tasks run in the child until the block ends (it finishes the task at hand)
@@ -178,7 +179,7 @@ class WorkerProcess(Background):
         """`log_file`: where the child's log lines go (appended); None: this process's stderr."""
         self._log_file = log_file
         self._command = [sys.executable, "-m", "peoplesync", "worker", "--workers", str(workers)]
-        self._command += ["--queue", queue]
+        self._command += ["--queue", queue, "--parent", str(os.getpid())]
         self._env = {**os.environ, **settings_env(settings)}
         self._stop_seconds = stop_seconds
         self._stopping = threading.Event()
@@ -238,3 +239,19 @@ class WorkerProcess(Background):
             log.warning("jobs.worker.killed", pid=proc.pid)
             proc.kill()
             proc.wait(timeout=10)
+
+
+def stop_with_parent(parent: int, *, every: float = 1.0) -> threading.Thread:
+    """Interrupt this process (SIGINT: a worker finishes the task at hand, then exits) once its
+    parent `parent` is gone, which the parent's own stop does not see when it is killed. The
+    check is the parent's id: an orphan is handed to another process."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        log.warning("jobs.worker.orphaned", parent=parent)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    watcher.start()
+    return watcher
