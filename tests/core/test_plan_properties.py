@@ -68,6 +68,8 @@ def test_every_record_and_every_person_lands_in_exactly_one_item(
 @given(sync_cases(), policies)
 def test_replanning_after_apply_changes_nothing(case: SyncCase, policy: LeaverPolicy) -> None:
     first = make_plan(case.snapshot, case.directory, policy)
+    if any(issue.blocking for issue in first.issues):
+        return  # a plan that names a conflict and blocks the import is never applied
     applied = directory_after(case.directory, first)
 
     second = make_plan(case.snapshot, applied, policy)

@@ -97,11 +97,20 @@ def state_of(engine: Engine, account_id: int) -> State:
         return State(people, sorted(names), sorted((str(t), str(p)) for t, p in terms))
 
 
-def apply_file(use: Syncs, account_id: int, data: bytes, partial: bool) -> int | None:
-    """Import a file; the run's id when it changed something."""
+def apply_file(
+    use: Syncs, engine: Engine, account_id: int, data: bytes, partial: bool
+) -> int | None:
+    """Import a file; the run's id when it changed something. A file validation blocks (after
+    an undo, say, a row's Employee Id may be held by a former employee the row's email does not
+    match) changes nothing: the directory is checked to be as it was."""
+    was = state_of(engine, account_id)
     result = use.from_file(account_id, data, name="people.csv", actor="admin", partial=partial)
     if result.state is RunState.SUCCEEDED:
         return None  # nothing to change
+    if result.state is RunState.BLOCKED:
+        assert result.report.errors, result.error
+        assert state_of(engine, account_id) == was
+        return None
     assert result.state is RunState.AWAITING_REVIEW, (result.report.issues, result.error)
     done = use.apply(account_id, result.run_id, actor="admin", confirm=True)
     assert done.state is RunState.SUCCEEDED, done.error
@@ -133,7 +142,7 @@ def test_undoing_the_last_import_gives_the_directory_as_it_was_before_it(
             run_id = _try_undo(use, account_id, list(before), step)
         else:
             present, picked, partial = step
-            run_id = apply_file(use, account_id, csv_of(present, picked), partial)
+            run_id = apply_file(use, engine, account_id, csv_of(present, picked), partial)
         if run_id is not None:
             before[run_id] = was
     if not before:
