@@ -174,9 +174,9 @@ class Result:
         slow = f"; the slow account: {self.slow_wait:.0f} s" if self.slow_wait else ""
         return (
             f"{self.workers} worker(s): {self.finished} runs in {self.minutes:.2f} min from the "
-            f"tick = "
-            f"{rate:.0f} accounts/min{scaling}; due -> finished p50 {p50:.1f} s, p95 {p95:.1f} s, "
-            f"max {waits[-1]:.1f} s{slow}; the tick fired {late[0]:.0f}-{late[1]:.0f} s after the "
+            f"tick = {rate:.0f} accounts/min{scaling}; due -> finished p50 {p50:.1f} s, "
+            f"p95 {p95:.1f} s, max {waits[-1]:.1f} s{slow}; the tick fired "
+            f"{late[0]:.0f}-{late[1]:.0f} s after the "
             f"due minute; tick -> finished p50 {statistics.median(ticked):.1f} s, p95 "
             f"{_p95(ticked):.1f} s, max {ticked[-1]:.1f} s; failed {self.failed}; "
             f"worker CPU {self.cpu:.0f} s; "
@@ -284,7 +284,7 @@ def _result(
     last = max((r.finished_at for r in finished if r.finished_at), default=fleet.due)
     # The rate over the fleet's own work: from the tick's first claim, not from the due minute
     # (the tick fires up to a minute late, and by how much differs from run to run).
-    first = min((r.created_at for r in finished), default=fleet.due)
+    first = fleet.due + timedelta(seconds=min(claims))
     minutes = max((last - first).total_seconds() / 60, 1e-9)
     found = len(finished)
     return Result(

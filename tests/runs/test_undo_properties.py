@@ -98,12 +98,11 @@ def state_of(engine: Engine, account_id: int) -> State:
 
 
 def apply_file(
-    use: Syncs, engine: Engine, account_id: int, data: bytes, partial: bool
+    use: Syncs, engine: Engine, account_id: int, data: bytes, partial: bool, *, was: State
 ) -> int | None:
     """Import a file; the run's id when it changed something. A file validation blocks (after
     an undo, say, a row's Employee Id may be held by a former employee the row's email does not
-    match) changes nothing: the directory is checked to be as it was."""
-    was = state_of(engine, account_id)
+    match) changes nothing: the directory is checked to be as it was (`was`)."""
     result = use.from_file(account_id, data, name="people.csv", actor="admin", partial=partial)
     if result.state is RunState.SUCCEEDED:
         return None  # nothing to change
@@ -142,7 +141,8 @@ def test_undoing_the_last_import_gives_the_directory_as_it_was_before_it(
             run_id = _try_undo(use, account_id, list(before), step)
         else:
             present, picked, partial = step
-            run_id = apply_file(use, engine, account_id, csv_of(present, picked), partial)
+            data = csv_of(present, picked)
+            run_id = apply_file(use, engine, account_id, data, partial, was=was)
         if run_id is not None:
             before[run_id] = was
     if not before:
