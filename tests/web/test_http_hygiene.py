@@ -86,7 +86,9 @@ def test_a_big_upload_does_not_stall_other_requests(no_worker: tuple[str, str]) 
     uploader.join()
     assert answered == [202]
     assert took > 1.0, "the upload was too quick to tell anything"
-    assert max(waits) < 1.0, (max(waits), took)  # before: about the upload's whole time
+    # Stalled, a request waited about the upload's whole time; beside the loop, a slice of it.
+    # Relative to the upload's time, not an absolute second: a loaded host stretches both.
+    assert max(waits) < took / 2, (max(waits), took)
 
 
 def test_pages_and_api_answers_are_never_cached(tenants: tuple[Tenant, Tenant]) -> None:
