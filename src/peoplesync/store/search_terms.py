@@ -93,10 +93,16 @@ def search_terms(
     found: set[str] = set()
     for value in (name, preferred_name):
         if value:
-            for word in fold_text(value).split():
-                found.add(word[:TERM_LENGTH])
-                if not word.isalnum():  # most words are: the common case stays one test
-                    found.update(part[:TERM_LENGTH] for part in _parts(word))
+            folded = fold_text(value)
+            words = folded.split()
+            if len(folded) <= TERM_LENGTH:  # no word to cut: the common case is one update
+                found.update(words)
+            else:
+                found.update(word[:TERM_LENGTH] for word in words)
+            if not "".join(words).isalnum():  # most names are: one test for the whole name
+                for word in words:
+                    if not word.isalnum():
+                        found.update(part[:TERM_LENGTH] for part in _parts(word))
     for value in (email, employee_id):
         if value and (folded := fold_text(value).strip()):
             found.add(folded[:TERM_LENGTH])
@@ -111,9 +117,8 @@ def _parts(word: str) -> list[str]:
 def _without_prefixes(terms: set[str]) -> set[str]:
     """Drop each term that starts another: a prefix search for it finds the longer one."""
     ordered = sorted(terms)  # the terms that start with a term follow it at once
-    return {term for term, following in pairwise(ordered) if not following.startswith(term)} | set(
-        ordered[-1:]
-    )
+    ordered.append("")  # starts with no term (none is empty): the last term is kept
+    return {term for term, following in pairwise(ordered) if not following.startswith(term)}
 
 
 def matches(account_id: int, words: Sequence[str], dialect: str) -> ColumnElement[bool]:
