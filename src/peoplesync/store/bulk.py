@@ -39,8 +39,8 @@ def bulk_insert(
 def _executemany(connection: Any, sql: str, rows: Iterable[Row]) -> None:
     """One executemany on the driver's own connection (this transaction's), fed the rows as
     they come. sqlite3 takes an iterator of lists or tuples, so memory holds a row, not a
-    batch, and no row is copied into a tuple for SQLAlchemy's checks: at 100,000 people that
-    copying and batching was a quarter of a first import's Python."""
+    batch, and no row is copied into a tuple for SQLAlchemy's checks (that copying and
+    batching cost 10-20% of a 100,000-row x 20-column insert, measured in turns)."""
     raw = connection.connection.driver_connection
     dbapi = connection.dialect.dbapi
     try:
