@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -41,13 +42,19 @@ def _executemany(connection: Any, sql: str, rows: Iterable[Row]) -> None:
     they come. sqlite3 takes an iterator of lists or tuples, so memory holds a row, not a
     batch, and no row is copied into a tuple for SQLAlchemy's checks (that copying and
     batching cost 10-20% of a 100,000-row x 20-column insert, measured in turns)."""
-    raw = connection.connection.driver_connection
+    with _driver_errors(connection, sql):
+        connection.connection.driver_connection.executemany(sql, rows)
+
+
+@contextmanager
+def _driver_errors(connection: Any, statement: str) -> Iterator[None]:
+    """A driver error of a statement run on the driver's own connection, raised as the same
+    exception SQLAlchemy raises for its own statements (IntegrityError, ...)."""
     dbapi = connection.dialect.dbapi
     try:
-        raw.executemany(sql, rows)
+        yield
     except dbapi.Error as err:
-        # The same exception SQLAlchemy raises for its own statements (IntegrityError, ...).
-        raise DBAPIError.instance(sql, None, err, dbapi.Error) from err
+        raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
 
 
 BATCH_ROWS = 20_000  # rows per executemany of an update on PostgreSQL: bounded memory
@@ -130,16 +137,15 @@ def _copy(connection: Any, table: Table, columns: Sequence[str], rows: Iterable[
     if types is not None:
         statement += " (FORMAT BINARY)"
         rows = _for_binary(types, rows)
-    dbapi = connection.dialect.dbapi
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            if types is not None:
-                copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
-    except dbapi.Error as err:
-        # The same exception SQLAlchemy raises for its own statements (IntegrityError, ...).
-        raise DBAPIError.instance(statement, None, err, dbapi.Error) from err
+    with (
+        _driver_errors(connection, statement),
+        raw.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        if types is not None:
+            copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 @functools.lru_cache(maxsize=64)
