@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from peoplesync.accounts.service import get_account, local_today
 from peoplesync.accounts.settings import policy_of
 from peoplesync.connections import service as connections
+from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.plan import ChangeKind, plan
 from peoplesync.core.states import RunState
 from peoplesync.core.validate import validate
@@ -296,3 +297,52 @@ def test_a_date_before_the_last_import_plans_the_whole_company(world: World) -> 
     assert "planned_records" not in world.run(outcome.run_id).timings
     assert outcome.plan is not None
     assert outcome.plan.counts()["update"] == 1
+
+
+def test_a_full_fetch_plans_the_records_it_fetched_as_the_mirror_holds_them(
+    any_world: World,
+) -> None:
+    """A full fetch plans the whole company from the records in hand, not read back from the
+    mirror: the plan is the one the mirror's records give, on the first sync and on a full
+    resync of a company that changed (a leaver, a changed email, a hire)."""
+    world = any_world
+    first = world.sync()
+    expected, counts = whole_company_changes(world)
+    assert counts["create"] == len(world.employees()) > 0
+    assert stored_changes(world, first.run_id) == expected
+    world.sync_and_apply()
+    control, token = world.sandbox.control, world.token
+    everyone = world.employees()
+    managers = {e["manager"] for e in everyone}
+    staff = [e for e in everyone if e["manager"] and e["id"] not in managers]
+    control.delete(token, str(staff[0]["id"]))
+    control.change_email(token, str(staff[1]["id"]), "moved.on@example.com")
+    control.hire(token, first_name="Nia", manager_id=staff[2]["manager"])
+
+    again = world.sync(full=True)
+
+    expected, counts = whole_company_changes(world)
+    assert counts["create"] == 1
+    assert counts["update"] >= 1
+    assert counts["leave"] >= 1
+    run = world.run(again.run_id)
+    assert run.issues == []
+    assert "planned_records" not in run.timings  # the whole company
+    assert stored_changes(world, again.run_id) == expected
+
+
+def test_records_as_mirrored_are_one_per_source_id_in_source_id_order() -> None:
+    def record(source_id: str | None, name: str) -> SourceEmployee:
+        return SourceEmployee.of(f"employee {name}", source_id=source_id, name=name)
+
+    fetched = [
+        record("m-2", "Bea"),
+        record(None, "Nobody"),
+        record("m-1", "Ada"),
+        record("m-2", "Bea again"),
+    ]
+
+    assert [(r.source_id, r.name) for r in mirror.as_mirrored(fetched)] == [
+        ("m-1", "Ada"),
+        ("m-2", "Bea again"),  # a record seen twice: the last one, as the mirror keeps it
+    ]

@@ -14,7 +14,7 @@ Network calls happen between units of work, never inside one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
@@ -27,6 +27,7 @@ from peoplesync.accounts.service import get_account, local_today
 from peoplesync.config import Settings
 from peoplesync.connections import mapping
 from peoplesync.connections import service as connections
+from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.guard import SourceState
 from peoplesync.core.mapping import split_excluded
 from peoplesync.core.states import RunState
@@ -220,10 +221,19 @@ def mirror_fetched(
 
 
 def plan_mirrored(
-    session: Session, account: Account, source: MergeSource, *, today: date
+    session: Session,
+    account: Account,
+    source: MergeSource,
+    *,
+    today: date,
+    fetched: Sequence[SourceEmployee] | None = None,
 ) -> tuple[Planned, SourceState]:
     """Plan from the mirror (only reads): only what changed when the directory is in step with
-    it, else the whole company; with what Merge said of its own sync (for the guard)."""
+    it, else the whole company; with what Merge said of its own sync (for the guard).
+
+    `fetched`: the records of a full fetch just written to the mirror. The whole company is then
+    planned from them as the mirror holds them (one per source ID, in source-ID order) instead
+    of being read back and decoded again: the same records, a second copy of 100,000 fewer."""
     connection = connections.get_connection(session, account.id)
     basis = source.basis
     state = _source_state(connection)
@@ -237,7 +247,11 @@ def plan_mirrored(
         planned = plan_part(session, account, changes, company, today=today)
         if planned is not None:
             return planned, state
-    snapshot = replace(basis, records=tuple(mirror.load_mirror(session, connection.id)))
+    if fetched is None:
+        records = tuple(mirror.load_mirror(session, connection.id))
+    else:
+        records = tuple(mirror.as_mirrored(fetched))
+    snapshot = replace(basis, records=records)
     return plan_company(session, account, split_excluded(snapshot), today=today), state
 
 
@@ -259,7 +273,10 @@ def mirror_and_plan(
         move(run, RunState.PLANNING, clock())
     with reading(factory) as session:
         account = get_account(session, account_id)
-        return plan_mirrored(session, account, source, today=local_today(account, clock()))
+        full = batch.snapshot.records if batch.snapshot.complete else None
+        return plan_mirrored(
+            session, account, source, today=local_today(account, clock()), fetched=full
+        )
 
 
 def tell_reconnect_needed(

@@ -128,7 +128,7 @@ def update_mirror(
     """A full fetch replaces the mirror (and the whole company is planned until a plan of it is
     applied). An incremental one writes the records that changed and a row without a record for
     each deleted one, and marks them pending for `run_id`."""
-    fresh = {r.source_id: r for r in records if r.source_id}
+    fresh = _by_source_id(records)
     if full:
         for table in (_mirror, _pending):
             session.execute(delete(table).where(table.c.connection_id == connection.id))
@@ -227,6 +227,17 @@ def load_mirror(session: Session, connection_id: int) -> list[SourceEmployee]:
     # Sorted here: Python's order, whatever the database's collation.
     rows = sorted(session.execute(query, {"c": connection_id}).all())
     return decode_records([r[1] for r in rows])
+
+
+def as_mirrored(records: Iterable[SourceEmployee]) -> list[SourceEmployee]:
+    """`records` as a full `update_mirror` of them leaves the mirror and `load_mirror` reads it
+    back: one per source ID (the last one), in source-ID order."""
+    fresh = _by_source_id(records)
+    return [fresh[source_id] for source_id in sorted(fresh)]
+
+
+def _by_source_id(records: Iterable[SourceEmployee]) -> dict[str, SourceEmployee]:
+    return {r.source_id: r for r in records if r.source_id}
 
 
 def decode_records(texts: Sequence[str]) -> list[SourceEmployee]:
