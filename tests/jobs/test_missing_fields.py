@@ -43,6 +43,16 @@ def test_a_null_field_is_empty_but_a_missing_one_is_refused_with_its_record() ->
     assert "employee jw-1" in refused.value.message
     assert "'work_email'" in refused.value.message
     assert refused.value.context["field"] == "Email"
+    # A field two keys carry (the team: `groups`, else the deprecated `team`) needs one of them.
+    teamless = {k: v for k, v in RAW.items() if k != "team"}
+    with pytest.raises(ProviderProtocolError) as refused:
+        map_employee(teamless, expected=expected)
+    assert refused.value.context["field"] == "Team"
+    assert map_employee({**teamless, "groups": []}, expected=expected) is not None
+    # Two fields missing: the first the sync compares is named (core fields, then mapped ones).
+    with pytest.raises(ProviderProtocolError) as refused:
+        map_employee({k: v for k, v in teamless.items() if k != "work_email"}, expected=expected)
+    assert refused.value.context["field"] == "Email"
     # A field the sync does not compare (the provider lacks it) is not asked for.
     assert map_employee(without, expected=expected_keys({"name"}, {"team": "Team"})) is not None
 

@@ -28,7 +28,7 @@ from peoplesync.errors import PeoplesyncError
 from peoplesync.runs.hris import HrisContext
 from peoplesync.sources.files import open_file
 from peoplesync.sources.merge.fields import CUSTOM, custom_names, field_label, offered
-from peoplesync.sources.merge.mapping import map_employee
+from peoplesync.sources.merge.mapping import EmployeeMapper
 
 PREVIEW_PEOPLE = 5
 
@@ -97,7 +97,8 @@ def preview_merge(
             raw = next(client.iter_employee_pages(include_deleted=False), [])[:limit]
     except PeoplesyncError as err:
         return Preview(error=err.admin_message())
-    records = [r for item in raw if (r := map_employee(item, redacted=redacted, mapping=proposed))]
+    map_employee = EmployeeMapper(redacted=redacted, mapping=proposed)
+    records = [r for item in raw if (r := map_employee(item))]
     return Preview(_people(records, redacted), custom_names(raw))
 
 

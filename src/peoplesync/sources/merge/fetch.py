@@ -14,7 +14,7 @@ from peoplesync.core.mapping import FieldMapping
 from peoplesync.core.perf import gc_paused
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
-from peoplesync.sources.merge.mapping import Expected, is_leaver, map_employee
+from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
 
@@ -51,6 +51,7 @@ def fetch_employees(
     issues: dict[str, list[Issue]] = {}
     pages, http_s, map_s = 0, 0.0, 0.0
     walk = client.iter_employee_pages(modified_after=modified_after)
+    map_employee = EmployeeMapper(redacted=redacted, expected=expected, mapping=mapping)
     # The records pile up (100,000 of them in a large company): the collector's full passes would
     # scan them again every few pages. Paused, it still sweeps the young generations now and
     # then, so the little cyclic garbage a page leaves behind does not pile up too.
@@ -65,9 +66,7 @@ def fetch_employees(
             pages += 1
             for raw in page:
                 found: list[Issue] = []
-                mapped = map_employee(
-                    raw, redacted=redacted, expected=expected, issues=found, mapping=mapping
-                )
+                mapped = map_employee(raw, found)
                 merge_id = str(raw["id"])
                 issues.pop(merge_id, None)  # a record seen again: its last reading counts
                 if mapped is None or is_leaver(raw):

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from peoplesync.core.employee import SourceEmployee, Value
-from peoplesync.core.fields import CORE_FIELDS, FIELDS, VALUE_FIELDS, CoreField, Kind
+from peoplesync.core.fields import CORE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_NAMES, CoreField, Kind
 from peoplesync.core.issues import Issue, Severity
 from peoplesync.core.mapping import EXCLUDED, FieldMapping
 from peoplesync.errors import ProviderProtocolError
@@ -31,7 +31,7 @@ from peoplesync.sources.merge.dates import NotADateError, parse_date
 from peoplesync.sources.merge.fields import (
     BY_KEY,
     DEFAULT_MAPPING,
-    source_values,
+    SourceReader,
     text_of,
 )
 
@@ -78,13 +78,75 @@ def map_employee(
     core field, so that the import shows it instead of clearing the directory's value). A record
     without one of the `expected` keys fails the fetch: read as "empty", a field missing from
     the answer would clear that value in the directory (or leave the record unmatched), with no
-    finding and no review."""
-    if raw.get("remote_was_deleted"):
-        return None
-    merge_id = _text(raw.get("id"))
-    if merge_id is None:
-        raise ProviderProtocolError("A Merge employee has no id.")
-    where = f"employee {_text(raw.get('remote_id')) or merge_id}"
+    finding and no review. (A fetch maps with one `EmployeeMapper`, made once.)"""
+    return EmployeeMapper(redacted=redacted, expected=expected, mapping=mapping)(raw, issues)
+
+
+_TEXT, _DATE, _NAME = range(3)  # how a core value is read
+
+
+class EmployeeMapper:
+    """`map_employee` with its settings read once, for the 100,000 records of a fetch: which
+    core values are kept (a redacted one is never read) and how each is read, the keys every
+    record must carry (checked as one set), and the mapped fields' readers."""
+
+    __slots__ = ("_demographics", "_either", "_expected", "_manager", "_required", "_values")
+
+    def __init__(
+        self,
+        *,
+        redacted: frozenset[str] = frozenset(),
+        expected: Expected = (),
+        mapping: FieldMapping = DEFAULT_MAPPING,
+    ) -> None:
+        self._expected = expected
+        self._required = frozenset(keys[0] for _, keys in expected if len(keys) == 1)
+        self._either = tuple(keys for _, keys in expected if len(keys) > 1)
+        self._values = tuple(
+            (
+                f,
+                f.merge_fields[0],
+                _NAME if f.name == "name" else _DATE if f.kind is Kind.DATE else _TEXT,
+            )
+            for f in VALUE_FIELDS
+            if f.name not in redacted
+        )
+        self._manager = "manager" not in redacted
+        self._demographics = _DemographicReader(mapping, redacted)
+
+    def __call__(
+        self, raw: Mapping[str, Any], issues: list[Issue] | None = None
+    ) -> SourceEmployee | None:
+        if raw.get("remote_was_deleted"):
+            return None
+        merge_id = _text(raw.get("id"))
+        if merge_id is None:
+            raise ProviderProtocolError("A Merge employee has no id.")
+        where = f"employee {_text(raw.get('remote_id')) or merge_id}"
+        if not raw.keys() >= self._required or not all(
+            any(key in raw for key in keys) for keys in self._either
+        ):
+            _missing(raw, where, self._expected)
+        reader = _Reader(raw, where, [] if issues is None else issues)
+        values: dict[str, Value] = dict.fromkeys(VALUE_NAMES)
+        get = raw.get
+        for field, key, how in self._values:
+            if how is _TEXT:
+                values[field.name] = _text(get(key))
+            elif how is _DATE:
+                values[field.name] = reader.date(field, key)
+            else:
+                values[field.name] = _name(raw)
+        if _status(raw) == "PENDING":
+            values["end_date"] = _pending_end(values)
+        manager = _ref(raw.get("manager")) if self._manager else None
+        return SourceEmployee(
+            where, merge_id, tuple(values.values()), manager, None, self._demographics(raw)
+        )
+
+
+def _missing(raw: Mapping[str, Any], where: str, expected: Expected) -> None:
+    """The fetch fails on the first `expected` field this record lacks."""
     for what, keys in expected:
         if not any(key in raw for key in keys):
             raise ProviderProtocolError(
@@ -95,19 +157,6 @@ def map_employee(
                 field=what,
                 record=where,
             )
-    reader = _Reader(raw, where, [] if issues is None else issues)
-    values = {f.name: None if f.name in redacted else reader.value(f) for f in VALUE_FIELDS}
-    if _status(raw) == "PENDING":
-        values["end_date"] = _pending_end(values)
-    manager = None if "manager" in redacted else _ref(raw.get("manager"))
-    return SourceEmployee(
-        where,
-        merge_id,
-        tuple(values[f.name] for f in VALUE_FIELDS),
-        manager,
-        None,
-        _demographics(raw, redacted, mapping),
-    )
 
 
 def is_leaver(raw: Mapping[str, Any]) -> bool:
@@ -135,14 +184,6 @@ class _Reader:
 
     def __init__(self, raw: Mapping[str, Any], where: str, issues: list[Issue]) -> None:
         self.raw, self.where, self.issues = raw, where, issues
-
-    def value(self, field: CoreField) -> Value:
-        if field.name == "name":
-            return _name(self.raw)
-        key = field.merge_fields[0]
-        if field.kind is Kind.DATE:
-            return self.date(field, key)
-        return _text(self.raw.get(key))
 
     def date(self, field: CoreField, key: str) -> date | None:
         value = self.raw.get(key)
@@ -211,20 +252,22 @@ def _ref(value: object) -> str | None:
     return _text(value)
 
 
-def _demographics(
-    raw: Mapping[str, Any], redacted: frozenset[str], mapping: FieldMapping
-) -> dict[str, str]:
+class _DemographicReader:
     """The mapped fields' values by demographic name (a redacted demographic dropped), and the
     excluding value under `EXCLUDED` when the exclusion rule leaves this employee out."""
-    mapped = mapping.mapped()
-    rule = mapping.exclusion
-    keys = [*mapped, rule.field] if rule is not None else list(mapped)
-    found = source_values(raw, keys)
-    values = {
-        name: value
-        for key, name in mapped.items()
-        if (value := found.get(key)) is not None and name not in redacted
-    }
-    if rule is not None and rule.excludes(found.get(rule.field)):
-        values[EXCLUDED] = found[rule.field]
-    return values
+
+    __slots__ = ("_named", "_read", "_rule")
+
+    def __init__(self, mapping: FieldMapping, redacted: frozenset[str]) -> None:
+        mapped = mapping.mapped()
+        self._rule = rule = mapping.exclusion
+        self._read = SourceReader([*mapped, rule.field] if rule is not None else mapped)
+        self._named = tuple((key, name) for key, name in mapped.items() if name not in redacted)
+
+    def __call__(self, raw: Mapping[str, Any]) -> dict[str, str]:
+        found = self._read(raw)
+        values = {name: value for key, name in self._named if (value := found.get(key)) is not None}
+        rule = self._rule
+        if rule is not None and rule.excludes(found.get(rule.field)):
+            values[EXCLUDED] = found[rule.field]
+        return values

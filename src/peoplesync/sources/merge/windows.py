@@ -28,7 +28,7 @@ from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.dates import sort_moment
 from peoplesync.sources.merge.fetch import MergeFetch
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
-from peoplesync.sources.merge.mapping import Expected, is_leaver, map_employee
+from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
 
 Window = tuple[datetime | None, datetime | None]  # (created_after, created_before)
 OVERLAP = timedelta(milliseconds=1)
@@ -99,16 +99,12 @@ class _Walk:
         self,
         index: int,
         page: Sequence[dict[str, Any]],
-        redacted: frozenset[str],
-        expected: Expected,
-        mapping: FieldMapping = DEFAULT_MAPPING,
+        map_employee: EmployeeMapper,
     ) -> None:
         mapped = []
         for raw in page:
             found: list[Issue] = []
-            record = map_employee(
-                raw, redacted=redacted, expected=expected, issues=found, mapping=mapping
-            )
+            record = map_employee(raw, found)
             mapped.append((str(raw["id"]), None if is_leaver(raw) else record, found))
         created = [sort_moment(raw.get("created_at")) for raw in page]
         with self.lock:
@@ -166,6 +162,7 @@ def fetch_windows(
     if progress is not None:
         progress(walk)
     http = [0.0] * len(windows)
+    mapper = EmployeeMapper(redacted=redacted, expected=expected, mapping=mapping)
     t0 = time.perf_counter()
 
     def run(index: int, window: Window) -> None:
@@ -177,7 +174,7 @@ def fetch_windows(
                 for page in pages:
                     if walk.failed.is_set():
                         raise _CancelledError
-                    walk.add(index, page, redacted, expected, mapping)
+                    walk.add(index, page, mapper)
                 walk.done(index)
             except _CancelledError:
                 return
