@@ -254,6 +254,8 @@ def _moves(
         value = p.email if field == "email" else p.employee_id
         if value and (key := _key(field, value)):
             owners.setdefault(key, []).append(p)
+    if not owners:  # nobody holds one (a first import): no item's changes need reading
+        return []
     moves: dict[tuple[str, str], tuple[PlannedChange, str]] = {}  # (from, to) -> item, value
     for item in items:
         for change in item.changes:

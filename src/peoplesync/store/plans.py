@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
-from peoplesync.core.plan import ChangeKind, FieldChange, PlannedChange
+from peoplesync.core.plan import ChangeKind, CreatedChanges, FieldChange, PlannedChange
 from peoplesync.store.bulk import bulk_insert
 from peoplesync.store.directory import PlanRow, write_plan
 from peoplesync.store.models import PlanItem
@@ -22,6 +22,8 @@ PLAN_COLUMNS = ("run_id", "seq", "kind", "person_id", "label", "label_key", "cha
 
 
 def encode_changes(changes: Iterable[FieldChange]) -> list[list[Any]]:
+    if isinstance(changes, CreatedChanges):  # a create's, encoded from its record
+        return changes.encoded()
     return [[c.field, c.before, c.after, int(c.demographic)] for c in changes]
 
 
@@ -44,7 +46,8 @@ def save_plan(session: Session, run_id: int, items: Sequence[PlannedChange]) -> 
         )
         for seq, item in enumerate(i for i in items if i.kind is not ChangeKind.UNCHANGED)
     )
-    bulk_insert(session, _items, PLAN_COLUMNS, rows)
+    with gc_paused():  # a create's changes are made here, from its record: a million lists
+        bulk_insert(session, _items, PLAN_COLUMNS, rows)
 
 
 def _dumps(value: Any) -> str:
