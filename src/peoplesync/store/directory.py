@@ -199,19 +199,26 @@ def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same paramet
     actor: str | None,
     now: datetime,
 ) -> int:
-    names = {f for item in items for f, _, _, demographic in item.changes if demographic}
-    demographics = ensure_demographics(session, account_id, names, now)
     creates = [i for i in items if i.kind is ChangeKind.CREATE]
     removes = [i.person_id for i in items if i.kind is ChangeKind.REMOVE]
     updates = [i for i in items if i.kind not in _NOT_UPDATES and i.changes]
     renames = [i for i in updates if _renames(i)]
+    people, created_values = _new_people(account_id, creates, source_kind, now)
+    changed_values = [
+        (item.person_id, field, before, after)
+        for item in updates
+        for field, before, after, demographic in item.changes
+        if demographic
+    ]
+    names = {v[1] for v in created_values} | {v[1] for v in changed_values}
+    demographics = ensure_demographics(session, account_id, names, now)
     searched_before = current_values(session, account_id, (i.person_id for i in renames))
     _remove_people(session, account_id, removes)
     _release_unique_values(session, updates)
-    _insert_people(session, account_id, creates, source_kind, now)
+    _insert_people(session, account_id, people)
     _update_people(session, updates, now)
     move_terms(session, account_id, _searched_after(renames, searched_before))
-    _write_demographics(session, creates, updates, demographics)
+    _write_demographics(session, created_values, changed_values, demographics)
     _expire_loaded_people(session)
     return _log_changes(session, account_id, run_id=run_id, items=items, actor=actor, now=now)
 
@@ -324,15 +331,11 @@ PEOPLE_INSERT_COLUMNS = (
 _ROW_SLOTS = {name: i for i, name in enumerate(PEOPLE_INSERT_COLUMNS)}
 
 
-def _insert_people(
-    session: Session,
-    account_id: int,
-    creates: Sequence[PlanRow],
-    source_kind: str,
-    now: datetime,
-) -> None:
-    """New people in one bulk insert, and their search terms in another. Date values stay ISO
-    text: both databases parse it."""
+def _new_people(
+    account_id: int, creates: Sequence[PlanRow], source_kind: str, now: datetime
+) -> tuple[list[list[Any]], list[tuple[str, str, Any]]]:
+    """The people rows of the creates, and their demographic values (person id, demographic,
+    value), in one pass over their changes. Date values stay ISO text: both databases parse it."""
     template: list[Any] = [None] * len(PEOPLE_INSERT_COLUMNS)
     template[_ROW_SLOTS["account_id"]] = account_id
     template[_ROW_SLOTS["status"]] = PersonStatus.ACTIVE.value
@@ -341,16 +344,25 @@ def _insert_people(
     slots = {field: _ROW_SLOTS[column] for field, column in COLUMN_OF.items()}
     slots["status"] = _ROW_SLOTS["status"]
     name_at, email_at = _ROW_SLOTS["name"], _ROW_SLOTS["email"]
+    name_key_at, email_key_at = _ROW_SLOTS["name_key"], _ROW_SLOTS["email_key"]
     rows = []
+    values: list[tuple[str, str, Any]] = []
     for item in creates:
         row = template.copy()
-        row[0] = item.person_id
+        row[0] = pid = item.person_id
         for field, _, after, demographic in item.changes:
-            if not demographic:
+            if demographic:
+                values.append((pid, field, after))
+            else:
                 row[slots[field]] = after
-        row[_ROW_SLOTS["name_key"]] = fold(row[name_at]) if row[name_at] else None
-        row[_ROW_SLOTS["email_key"]] = fold(row[email_at]) if row[email_at] else None
+        row[name_key_at] = fold(row[name_at]) if row[name_at] else None
+        row[email_key_at] = fold(row[email_at]) if row[email_at] else None
         rows.append(row)
+    return rows, values
+
+
+def _insert_people(session: Session, account_id: int, rows: Sequence[list[Any]]) -> None:
+    """New people in one bulk insert, and their search terms in another."""
     bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, rows)
     searched = [_ROW_SLOTS[c] for c in ("id", "name", "preferred_name", "email", "employee_id")]
     add_terms(session, account_id, ([row[i] for i in searched] for row in rows))
@@ -377,21 +389,21 @@ def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) 
 
 def _write_demographics(
     session: Session,
-    creates: Sequence[PlanRow],
-    updates: Sequence[PlanRow],
+    created: Sequence[tuple[str, str, Any]],
+    changed: Sequence[tuple[str, str, str | None, str | None]],
     demographics: dict[str, int],
 ) -> None:
-    removals: list[dict[str, Any]] = []
-    additions: list[tuple[str, int, str]] = []
-    for item in (*creates, *updates):
-        for field, before, after, demographic in item.changes:
-            if not demographic:
-                continue
-            did = demographics[field]
-            if before is not None:
-                removals.append({"pid": item.person_id, "did": did})
-            if after is not None:
-                additions.append((item.person_id, did, after))
+    """`created`: (person id, demographic, value) of new people; `changed`: (person id,
+    demographic, before, after) of people changed."""
+    removals = [
+        {"pid": pid, "did": demographics[name]}
+        for pid, name, before, _ in changed
+        if before is not None
+    ]
+    additions = [(pid, demographics[name], value) for pid, name, value in created]
+    additions.extend(
+        (pid, demographics[name], after) for pid, name, _, after in changed if after is not None
+    )
     if removals:
         session.execute(
             delete(_values).where(
