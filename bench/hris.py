@@ -148,8 +148,9 @@ def report(
     print(
         f"{label}: {total:6.2f} s end to end (sync {figures.sync:5.2f} s, import "
         f"{figures.apply:5.2f} s); HTTP {http:5.2f} s = {100 * http / total:3.0f}% of end to end, "
-        f"{100 * http / figures.sync:3.0f}% of the sync; "
-        f"mapping {timings.get('map', 0.0):4.2f} s, pages {timings.get('pages')}, "
+        f"{100 * http / figures.sync:3.0f}% of the sync (decoding "
+        f"{timings.get('decode', 0.0):4.2f} s of it); mapping {timings.get('map', 0.0):4.2f} s, "
+        f"pages {timings.get('pages')}, "
         f"mirror {timings.get('mirror', 0.0):4.2f} s, validate "
         f"{timings.get('validate', 0.0):4.2f} s, plan {timings.get('plan', 0.0):4.2f} s, "
         f"store {timings.get('store_plan', 0.0):4.2f} s, apply {timings.get('apply', 0.0):4.2f} s, "

@@ -212,3 +212,12 @@ def test_a_budgeted_first_sync_walks_windows_and_reports_its_time_left(world: Wo
     assert outcome.plan.counts()["create"] == COMPANY_SIZE
     assert world.run(outcome.run_id).timings["pages"] > 3  # three cursors, each its own pages
     assert any("share_done" in p for p in seen)  # the run page can show how far it has got
+
+
+def test_the_runs_timings_say_how_much_of_the_http_time_was_decoding(world: World) -> None:
+    """A slow Merge makes waiting, not decoding, slow: the decode is its own, smaller part."""
+    world.sandbox.control.inject_fault(world.token, "slow", delay_seconds=0.3, endpoint="employees")
+    outcome = world.sync()
+    timings = world.run(outcome.run_id).timings
+    assert timings["http"] >= 0.3
+    assert 0 < timings["decode"] < timings["http"] - 0.25

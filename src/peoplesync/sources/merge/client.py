@@ -145,6 +145,7 @@ class MergeClient:
         self.pacer = pacer or (None if budget is None else Pacer(budget, sleep=sleep))
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.http_seconds = 0.0  # spent on Merge's answers so far: waiting, retrying, decoding
+        self.decode_seconds = 0.0  # of which decoding their JSON
         self.rate_limited_seconds = 0.0  # waited out Merge's 429s (Retry-After) so far
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
@@ -334,7 +335,11 @@ class MergeClient:
         started = time.perf_counter()
         try:
             response = self._send(method, path, params=params, json=json, account=account)
-            return orjson.loads(response.content)
+            decoding = time.perf_counter()
+            try:
+                return orjson.loads(response.content)
+            finally:
+                self.decode_seconds += time.perf_counter() - decoding
         except ValueError:  # orjson.JSONDecodeError is one
             raise ProviderProtocolError(
                 f"Merge answered {path} with something that is not JSON.",

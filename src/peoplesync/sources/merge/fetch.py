@@ -30,8 +30,9 @@ class MergeFetch:
     deleted_source_ids: frozenset[str]  # remote_was_deleted, or INACTIVE without a date
     full: bool
     pages: int
-    http_seconds: float  # waiting on Merge
+    http_seconds: float  # waiting on Merge (and decoding its answers)
     map_seconds: float  # our own work
+    decode_seconds: float = 0.0  # of http_seconds: decoding the JSON of the pages
     issues: tuple[Issue, ...] = ()  # values that could not be read (each costs one field)
 
 
@@ -50,6 +51,7 @@ def fetch_employees(
     deleted: set[str] = set()
     issues: dict[str, list[Issue]] = {}
     pages, http_s, map_s = 0, 0.0, 0.0
+    decoded = client.decode_seconds
     walk = client.iter_employee_pages(modified_after=modified_after)
     map_employee = EmployeeMapper(redacted=redacted, expected=expected, mapping=mapping)
     # The records pile up (100,000 of them in a large company): the collector's full passes would
@@ -90,5 +92,6 @@ def fetch_employees(
         pages=pages,
         http_seconds=http_s,
         map_seconds=map_s,
+        decode_seconds=client.decode_seconds - decoded,
         issues=tuple(i for found in issues.values() for i in found),
     )

@@ -103,6 +103,7 @@ class MergeSource:
         )
         timings = {
             "http": fetched.http_seconds,
+            "decode": fetched.decode_seconds,
             "map": fetched.map_seconds,
             "pages": float(fetched.pages),
         }

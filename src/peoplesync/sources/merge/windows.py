@@ -162,6 +162,7 @@ def fetch_windows(
     if progress is not None:
         progress(walk)
     http = [0.0] * len(windows)
+    decode = [0.0] * len(windows)
     mapper = EmployeeMapper(redacted=redacted, expected=expected, mapping=mapping)
     t0 = time.perf_counter()
 
@@ -183,6 +184,7 @@ def fetch_windows(
                 raise
             finally:
                 http[index] = client.http_seconds
+                decode[index] = client.decode_seconds
 
     with ThreadPoolExecutor(max_workers=len(windows), thread_name_prefix="merge-window") as pool:
         futures = [pool.submit(run, i, w) for i, w in enumerate(windows)]
@@ -199,5 +201,6 @@ def fetch_windows(
         pages=walk.pages,
         http_seconds=min(wall, max(http, default=0.0)),
         map_seconds=max(0.0, wall - max(http, default=0.0)),
+        decode_seconds=sum(decode),  # CPU work: the windows' decodes do not overlap
         issues=tuple(i for found in walk.issues.values() for i in found),
     )
