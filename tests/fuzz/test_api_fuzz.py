@@ -5,6 +5,7 @@ surrogates, NUL bytes, huge strings, wrong types, in every body field, path and 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -70,10 +71,28 @@ def api(site: Site) -> httpx.Client:
     return site.api(site.token(site.account("Fuzzed")))
 
 
+ACTIVE = {"queued", "fetching", "planning", "awaiting_review", "applying"}
+
+
+def settle(api: httpx.Client) -> None:
+    """The fuzzing before may have started a real sync of this account (a POST /syncs with a
+    valid body), which blocks the import below until it ends: cancel it and wait until it has."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        active = [r for r in api.get("/api/v1/runs").json()["runs"] if r["state"] in ACTIVE]
+        if not active:
+            return
+        for run in active:
+            api.post(f"/api/v1/runs/{run['id']}/cancel")
+        time.sleep(0.1)
+    raise AssertionError("a run of the fuzzed account did not end")
+
+
 @pytest.fixture(scope="module")
 def ids(api: httpx.Client) -> dict[str, str]:
     """Real ids of the fuzzed account's things, so that hostile values reach the services (a
     made-up id stops at its 404)."""
+    settle(api)
     run = import_csv(api, sample_path("acme-1.csv").read_bytes(), "fuzz.csv")
     return {
         "run_id": str(run["id"]),
