@@ -99,19 +99,22 @@ def write_stored_plan(
     (people changed, change-log rows, the rows themselves if `keep`)."""
     people = logged = 0
     kept: list[PlanRow] = []
-    for rows in plan_in_chunks(session, run_id):
-        logged += write_plan(
-            session,
-            account_id=account_id,
-            run_id=run_id,
-            items=rows,
-            source_kind=source_kind,
-            actor=actor,
-            now=now,
-        )
-        people += len(rows)
-        if keep:
-            kept.extend(rows)
+    # Paused for the whole loop, not chunk by chunk: a chunk's 200,000 lists are freed by their
+    # reference counts when the next chunk replaces them, so the collector never scans them.
+    with gc_paused():
+        for rows in plan_in_chunks(session, run_id):
+            logged += write_plan(
+                session,
+                account_id=account_id,
+                run_id=run_id,
+                items=rows,
+                source_kind=source_kind,
+                actor=actor,
+                now=now,
+            )
+            people += len(rows)
+            if keep:
+                kept.extend(rows)
     return people, logged, kept
 
 
