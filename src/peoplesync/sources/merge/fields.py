@@ -232,15 +232,11 @@ def _custom_text(value: object) -> str | None:
     return text_of(value)
 
 
-def source_values(raw: Mapping[str, Any], keys: Iterable[str]) -> dict[str, str]:
-    """The values of these source fields in one expanded Employee."""
-    return SourceReader(keys)(raw)
-
-
 class SourceReader:
-    """`source_values` for a set of keys, read once: a fetch reads the same keys from each of
-    100,000 employees. The latest employment is looked for only if a key reads it, the custom
-    fields only if a key is one."""
+    """The values of a set of source fields in an expanded Employee (`reader(raw)`: key ->
+    text), the set read once: a fetch reads the same keys from each of 100,000 employees. The
+    latest employment is looked for only if a key reads it, the custom fields only if a key is
+    one."""
 
     __slots__ = ("_custom", "_fields", "_job")
 
