@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, CreatedChanges, FieldChange, PlannedChange
-from peoplesync.store.bulk import bulk_insert
+from peoplesync.store.bulk import bulk_insert, loading
 from peoplesync.store.directory import PlanRow, write_plan
 from peoplesync.store.models import PlanItem
 
@@ -85,6 +85,10 @@ def plan_in_chunks(
         after = chunk[-1][0]
 
 
+# The tables a create writes a row (or more) to, whose indexes a first import builds after the load.
+LOADED_TABLES = ("people", "person_demographics", "change_log")
+
+
 def write_stored_plan(
     session: Session,
     *,
@@ -99,9 +103,13 @@ def write_stored_plan(
     (people changed, change-log rows, the rows themselves if `keep`)."""
     people = logged = 0
     kept: list[PlanRow] = []
+    creates = session.execute(
+        text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
+        {"r": run_id},
+    ).scalar_one()
     # Paused for the whole loop, not chunk by chunk: a chunk's 200,000 lists are freed by their
     # reference counts when the next chunk replaces them, so the collector never scans them.
-    with gc_paused():
+    with gc_paused(), loading(session, LOADED_TABLES, creates):
         for rows in plan_in_chunks(session, run_id):
             logged += write_plan(
                 session,
