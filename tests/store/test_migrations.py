@@ -240,3 +240,39 @@ def test_field_mappings_arrive_and_leave_keeping_connections_and_their_mirror(
         tables = {r[0] for r in db.execute(text("SELECT name FROM sqlite_master")).all()}
     assert "field_mappings" not in tables
     engine.dispose()
+
+
+def test_the_change_log_loses_its_account_key_and_gets_it_back(tmp_path: Path) -> None:
+    """0016: the change log's account is a plain column (issue 16); its rows stay both ways."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0013")
+
+    def keys() -> list[str]:
+        return [k["referred_table"] for k in inspect(engine).get_foreign_keys("change_log")]
+
+    assert keys() == ["accounts"]
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
+                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
+                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
+                "0, '06:00', 0.1, '[]')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO change_log (account_id, run_id, person_id, field, changed_at) "
+                "VALUES (1, 7, 'p1', 'created', '2026-11-25 10:00:00')"
+            )
+        )
+    command.upgrade(config, "head")
+    assert keys() == []
+    command.downgrade(config, "0013")
+    assert keys() == ["accounts"]
+    with engine.connect() as db:
+        assert db.execute(text("SELECT account_id, person_id FROM change_log")).all() == [(1, "p1")]
+    command.upgrade(config, "head")
+    command.check(config)
+    engine.dispose()
