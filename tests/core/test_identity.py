@@ -11,10 +11,11 @@ from datetime import timedelta
 
 import pytest
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.delta import Changes, MemoryCompany, plan_changes
 from peoplesync.core.employee import Person, PersonStatus, SourceEmployee
 from peoplesync.core.guard import guard
-from peoplesync.core.plan import ChangeKind, FieldChange, Plan, directory_after, plan
+from peoplesync.core.plan import ChangeKind, Plan, directory_after, plan
 from peoplesync.core.validate import validate
 from tests.factories.employees import TODAY, email_of, person, snapshot, source_employee
 

@@ -10,8 +10,9 @@ from itertools import count
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.employee import LeaverPolicy, Person, SourceSnapshot
-from peoplesync.core.plan import ChangeKind, FieldChange, Plan, directory_after, plan
+from peoplesync.core.plan import ChangeKind, Plan, directory_after, plan
 from peoplesync.core.policy import SyncPolicy
 from peoplesync.core.validate import validate
 from tests.factories.employees import TODAY, email_of, person, snapshot, source_employee

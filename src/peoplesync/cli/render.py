@@ -9,10 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from peoplesync.cli.context import out
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.fields import FIELD_LABELS
 from peoplesync.core.guard import Finding
 from peoplesync.core.issues import Issue, Severity
-from peoplesync.core.plan import FieldChange
 from peoplesync.runs.review import ReviewPage
 from peoplesync.store.models import Person, SyncRun
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
+from peoplesync.core.changes import DemographicCanon, PlanContext
 from peoplesync.core.emails import RESERVED_TLDS
 from peoplesync.core.employee import (
     LeaverPolicy,
@@ -46,10 +47,8 @@ from peoplesync.core.issues import Issue, ValidationReport
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import (
     DEFAULT_POLICY,
-    DemographicCanon,
     NewIds,
     Plan,
-    PlanContext,
     identify_records,
     plan_absent,
     plan_record,

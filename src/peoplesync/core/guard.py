@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.fields import FIELD_LABELS, IDENTITY_FIELDS
 from peoplesync.core.identity import employee_key, name_key
-from peoplesync.core.plan import DEFAULT_POLICY, ChangeKind, FieldChange, Plan, PlannedChange
+from peoplesync.core.plan import DEFAULT_POLICY, ChangeKind, Plan, PlannedChange
 from peoplesync.core.policy import DEFAULT_LEAVER_COUNT, DEFAULT_LEAVER_SHARE, SyncPolicy
 
 

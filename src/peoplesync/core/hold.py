@@ -22,11 +22,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.employee import Person, fold
 from peoplesync.core.fields import FIELD_LABELS
 from peoplesync.core.guard import GuardReason, GuardReport
 from peoplesync.core.identity import employee_key
-from peoplesync.core.plan import ChangeKind, FieldChange, Plan, PlannedChange, directory_after
+from peoplesync.core.plan import ChangeKind, Plan, PlannedChange, directory_after
 
 HOLDABLE = frozenset({GuardReason.PRIVACY, GuardReason.MASS_LEAVER})
 DEPENDENCY = "dependency"  # a hold's reason when it waits for another held change

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import itemgetter
-from typing import Any, NamedTuple, overload
+from typing import NamedTuple
 
+from peoplesync.core.changes import (
+    CreatedChanges,
+    DemographicCanon,
+    FieldChange,
+    PlanContext,
+    field_text,
+)
 from peoplesync.core.employee import (
     EMAIL_AT,
     END_DATE_AT,
@@ -48,19 +54,6 @@ class ChangeKind(enum.StrEnum):
     LEAVE = "leave"
     REMOVE = "remove"  # only an undo plans one: a person the undone import created goes
     UNCHANGED = "unchanged"
-
-
-class FieldChange(NamedTuple):
-    """One field's before -> after. Values are strings (dates ISO, manager a person id).
-
-    The plan's per-record items are NamedTuples, not frozen dataclasses: a 100,000-person first
-    import makes a million of them, and a frozen dataclass costs four times as much to build.
-    """
-
-    field: str
-    before: str | None
-    after: str | None
-    demographic: bool = False
 
 
 class PlannedChange(NamedTuple):
@@ -236,53 +229,6 @@ def identify_records(
     )
 
 
-class DemographicCanon:
-    """Demographic values merged case-insensitively: the first spelling seen wins.
-
-    `known` are the directory's (name, value) pairs, in the directory's order."""
-
-    def __init__(self, known: Iterable[tuple[str, str]]) -> None:
-        self._seen: dict[tuple[str, str], str] = {}
-        self._known: dict[tuple[str, str], str] = {}  # (name, raw value) -> canonical spelling
-        for name, value in known:
-            self._seen.setdefault((name, fold(value)), value)
-
-    def __call__(self, name: str, value: str | None) -> str | None:
-        if value is None:
-            return None
-        known = self._known.get((name, value))
-        if known is None:
-            known = self._seen.setdefault((name, fold(value)), value)
-            self._known[(name, value)] = known
-        return known
-
-
-class PlanContext:
-    """What every record's planning shares: the compared core values and their getter."""
-
-    def __init__(
-        self, snapshot: SourceSnapshot, canon: DemographicCanon, import_date: date
-    ) -> None:
-        self.canon = canon
-        self.import_date = import_date
-        compared = [i for i, name in enumerate(VALUE_NAMES) if name in snapshot.provided]
-        self.fields = tuple(VALUE_NAMES[i] for i in compared)
-        self.scalars = _picker(compared)
-        self.nothing = (None,) * len(compared)
-        self.compares_manager = "manager" in snapshot.provided
-        self.demographic_names = tuple(sorted(snapshot.demographic_names))
-
-
-def _picker(positions: Sequence[int]) -> Callable[[tuple[Value, ...]], tuple[Value, ...]]:
-    """The values at `positions`, as a tuple (an itemgetter, which C-speeds the diff)."""
-    if len(positions) > 1:
-        return itemgetter(*positions)
-    if positions:
-        at = positions[0]
-        return lambda values: (values[at],)
-    return lambda values: ()
-
-
 def plan_record(
     ctx: PlanContext,
     index: int,
@@ -333,7 +279,7 @@ def _diff(
     if after_values != before_values:
         for field, after, before in zip(ctx.fields, after_values, before_values, strict=True):
             if after != before:
-                changes.append(FieldChange(field, _text(before), _text(after)))
+                changes.append(FieldChange(field, field_text(before), field_text(after)))
     if ctx.compares_manager:
         before_manager = person.manager_id if person else None
         if manager_id != before_manager:
@@ -347,91 +293,6 @@ def _diff(
         before_status = person.status.value if person else None
         changes.append(FieldChange("status", before_status, status.value))
     return tuple(changes)
-
-
-class CreatedChanges(Sequence[FieldChange]):
-    """A new person's changes: every value the record has (before: nothing), in `_diff`'s order,
-    and the status; made from the record each time they are read, not kept.
-
-    A first import of 100,000 people would otherwise hold about 1.2 million FieldChange tuples
-    from planning until the plan is stored (about 1 KB a person: a gigabyte at a million), and
-    build them in the plan's time (measured: 0.9-1.2 -> 0.5-0.7 s). The demographics are
-    made canonical when planned, in record order (the first spelling seen wins, as for every
-    other item); the rest is a pure function of the record. Compares equal to the tuple."""
-
-    __slots__ = ("_ctx", "_demographics", "_manager_id", "_record", "_status")
-
-    def __init__(
-        self,
-        ctx: PlanContext,
-        record: SourceEmployee,
-        manager_id: str | None,
-        status: PersonStatus,
-    ) -> None:
-        canon, given = ctx.canon, record.demographics
-        self._ctx, self._record, self._status = ctx, record, status
-        self._manager_id = manager_id if ctx.compares_manager else None
-        self._demographics = tuple([canon(name, given.get(name)) for name in ctx.demographic_names])
-
-    def encoded(self) -> list[list[Any]]:
-        """[field, before (None), after, demographic (0 or 1)] of each change: the form a plan
-        is stored in (`store.plans.encode_changes`), made without the FieldChanges."""
-        ctx, rec = self._ctx, self._record
-        rows: list[list[Any]] = []
-        add = rows.append
-        if rec.source_id is not None:
-            add(["source_id", None, rec.source_id, 0])
-        for field, after in zip(ctx.fields, ctx.scalars(rec.values), strict=True):
-            if after is not None:
-                add([field, None, after if after.__class__ is str else _text(after), 0])
-        if self._manager_id is not None:
-            add(["manager", None, self._manager_id, 0])
-        for name, value in zip(ctx.demographic_names, self._demographics, strict=True):
-            if value is not None:
-                add([name, None, value, 1])
-        add(["status", None, self._status.value, 0])
-        return rows
-
-    def _changes(self) -> tuple[FieldChange, ...]:
-        return tuple([_new(FieldChange, (f, b, a, d == 1)) for f, b, a, d in self.encoded()])
-
-    def __iter__(self) -> Iterator[FieldChange]:
-        return iter(self._changes())
-
-    def __len__(self) -> int:
-        return len(self.encoded())
-
-    def __bool__(self) -> bool:
-        return True  # a new person always has a status
-
-    @overload
-    def __getitem__(self, index: int) -> FieldChange: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[FieldChange, ...]: ...
-    def __getitem__(self, index: int | slice) -> FieldChange | tuple[FieldChange, ...]:
-        return self._changes()[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, CreatedChanges | tuple):
-            return self._changes() == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._changes())
-
-    def __repr__(self) -> str:
-        return repr(self._changes())
-
-
-_new = tuple.__new__  # a FieldChange without its Python-level __new__
-
-
-def _text(value: object) -> str | None:
-    if value is None or value.__class__ is str:
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def item_label(name: str | None, email: str | None) -> str:
@@ -463,7 +324,7 @@ def plan_absent(
         changes = (FieldChange("status", person.status.value, PersonStatus.DEACTIVATED.value),)
     else:
         changes = (
-            FieldChange("end_date", _text(person.end_date), import_date.isoformat()),
+            FieldChange("end_date", field_text(person.end_date), import_date.isoformat()),
             FieldChange("status", person.status.value, PersonStatus.FORMER.value),
         )
     return PlannedChange(ChangeKind.LEAVE, person.id, label, (*given_up, *changes))

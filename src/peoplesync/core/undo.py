@@ -14,17 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS, VALUE_NAMES
 from peoplesync.core.issues import Issue, ValidationReport
-from peoplesync.core.plan import (
-    ChangeKind,
-    FieldChange,
-    Plan,
-    PlannedChange,
-    directory_after,
-    item_label,
-)
+from peoplesync.core.plan import ChangeKind, Plan, PlannedChange, directory_after, item_label
 from peoplesync.core.validate import duplicates, validate
 
 

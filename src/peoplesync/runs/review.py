@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.employee import fold
-from peoplesync.core.plan import FieldChange
 from peoplesync.people.service import labels
 from peoplesync.store.models import PlanItem
 from peoplesync.store.plans import decode_changes

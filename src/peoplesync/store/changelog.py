@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.fields import CORE_FIELDS
-from peoplesync.core.plan import FieldChange
 from peoplesync.core.undo import LoggedPerson
 from peoplesync.store.bulk import chunks
 from peoplesync.store.directory import CREATED, REMOVED

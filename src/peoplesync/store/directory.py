@@ -15,11 +15,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from peoplesync.core.changes import FieldChange
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.exclusions import LEAVE_REASON
 from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDEX, Kind
 from peoplesync.core.perf import gc_paused
-from peoplesync.core.plan import ChangeKind, FieldChange
+from peoplesync.core.plan import ChangeKind
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
 from peoplesync.store.models import (
     ChangeLog,

@@ -10,9 +10,10 @@ import orjson
 from sqlalchemy import Table, delete, text
 from sqlalchemy.orm import Session
 
+from peoplesync.core.changes import CreatedChanges, FieldChange
 from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
-from peoplesync.core.plan import ChangeKind, CreatedChanges, FieldChange, PlannedChange
+from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import bulk_insert, loading
 from peoplesync.store.directory import PlanRow, write_plan
 from peoplesync.store.models import PlanItem
