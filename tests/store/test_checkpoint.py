@@ -6,9 +6,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
-from peoplesync.store.db import checkpoint_meanwhile, make_engine, session_factory
+from peoplesync.store import db as store_db
+from peoplesync.store.db import (
+    checkpoint_after_commit,
+    checkpoint_meanwhile,
+    make_engine,
+    session_factory,
+    wait_for_copies,
+)
 
 
 def wal_index(database: Path) -> tuple[int, int]:
@@ -55,3 +64,52 @@ def test_nothing_to_copy_in_memory() -> None:
     engine = make_engine("sqlite://")
     with checkpoint_meanwhile(session_factory(engine)) as done:
         assert done is None
+
+
+FILL = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+    "INSERT INTO scratch SELECT randomblob(3000) FROM n"
+)  # about 300 pages
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_a_bulk_writes_commit_leaves_the_copy_to_a_thread_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deferred: bool
+) -> None:
+    monkeypatch.setattr(store_db, "WAL_CHECKPOINT_PAGES", 100)  # each commit would copy
+    database = tmp_path / "bulk.db"
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.begin() as db:
+        db.execute(text("CREATE TABLE scratch (body BLOB)"))
+    connection = engine.connect()  # held: it goes back to the pool only when closed
+    session = Session(bind=connection)
+    if deferred:
+        checkpoint_after_commit(session)
+    session.execute(text(FILL))
+    session.commit()
+    logged, copied = wal_index(database)
+    assert logged >= 300
+    if not deferred:
+        assert copied == logged  # copied inside the commit, as before
+    else:
+        assert copied < logged  # committed (in the log) but not yet copied
+        readable = make_engine(f"sqlite:///{database}")
+        with readable.connect() as other:
+            assert other.execute(text("SELECT count(*) FROM scratch")).scalar_one() == 300
+        readable.dispose()
+        session.close()
+        connection.close()  # back to the pool: the copy starts
+        wait_for_copies(timeout=30)
+        assert wal_index(database)[1] == wal_index(database)[0]
+    with engine.connect() as again:  # the pooled connection copies inside its commits again
+        pages = again.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    assert pages == 100
+    session.close()
+    connection.close()
+    engine.dispose()
+
+
+def test_a_bulk_write_defers_nothing_on_postgresql(postgres_engine: Engine) -> None:
+    with Session(postgres_engine) as session:
+        checkpoint_after_commit(session)
+        assert not [k for k in session.connection().connection.info if "peoplesync" in k]

@@ -20,6 +20,8 @@ from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, String, Tab
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from peoplesync.store.db import checkpoint_after_commit
+
 Row = Sequence[Any]
 
 
@@ -199,7 +201,11 @@ def loading(session: Session, tables: Sequence[str], rows: int) -> Iterator[None
     indexes a table's own constraints make stay, checking every row as it comes. Both happen
     in the caller's transaction, so a failed load rolls the indexes back with the rows; readers
     see the old snapshot until the commit, as with any write. PostgreSQL keeps its indexes:
-    there DROP INDEX would lock the table against every other account's reads until commit."""
+    there DROP INDEX would lock the table against every other account's reads until commit.
+    A load this big commits without copying SQLite's log into the database file: the copy
+    runs after the commit (`checkpoint_after_commit`)."""
+    if rows >= BULK_LOAD_ROWS:
+        checkpoint_after_commit(session)
     rebuilt = _indexes_to_rebuild(session, tables, rows)
     for name, _ in rebuilt:
         session.execute(text(f'DROP INDEX "{name}"'))

@@ -7,6 +7,7 @@ rolls back on any exception. Services and repositories never commit.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -55,6 +56,12 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk imports touch many index pages
         cur.close()
 
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn: Any, record: Any) -> None:
+        if record.info.pop(_DEFERRED, False):  # its transaction is over: commit or rollback
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            _copy_in_background(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY):
@@ -72,6 +79,48 @@ READ_ONLY = "peoplesync_read_only"  # an execution option: this transaction only
 # so that their copy happens while the next sync waits on its HRIS (`checkpoint_meanwhile`)
 # instead of inside their commits. SQLite's default is 1,000 pages.
 WAL_CHECKPOINT_PAGES = 10_000
+
+
+_DEFERRED = "peoplesync_checkpoint_deferred"  # in a pooled connection's info
+_copies: set[threading.Thread] = set()
+_copies_lock = threading.Lock()
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """A bulk write's transaction (a first import, its stored plan) commits without copying
+    the write-ahead log into the database file: the copy then runs in a thread once the
+    connection goes back to its pool, off the import's path. A 100,000-person import's commit
+    took 1.15 s with the copy and 0.25 s without; the copy after it 0.7-1.0 s (2 pairs). The
+    data is in the log at the commit, readable by every connection; only the file's copy waits.
+    Nothing to do on PostgreSQL."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+    connection.connection.info[_DEFERRED] = True
+
+
+def _copy_in_background(engine: Engine) -> None:
+    def copy() -> None:
+        try:
+            _checkpoint(engine)
+        finally:
+            with _copies_lock:
+                _copies.discard(thread)
+
+    thread = threading.Thread(target=copy, name="wal-checkpoint-after", daemon=True)
+    with _copies_lock:
+        _copies.add(thread)
+    thread.start()
+
+
+def wait_for_copies(timeout: float | None = None) -> None:
+    """Wait for the log copies `checkpoint_after_commit` started (for a benchmark's figure or a
+    test's file)."""
+    with _copies_lock:
+        running = list(_copies)
+    for thread in running:
+        thread.join(timeout)
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from peoplesync.core.changes import CreatedChanges, FieldChange
 from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
-from peoplesync.store.bulk import bulk_insert, loading
+from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
+from peoplesync.store.db import checkpoint_after_commit
 from peoplesync.store.directory import PlanRow, write_plan
 from peoplesync.store.models import PlanItem
 
@@ -35,6 +36,8 @@ def decode_changes(data: Sequence[Sequence[Any]]) -> tuple[FieldChange, ...]:
 def save_plan(session: Session, run_id: int, items: Sequence[PlannedChange]) -> None:
     """Store every change of the plan (unchanged people are counted, not stored)."""
     session.execute(delete(_items).where(_items.c.run_id == run_id))
+    if len(items) >= BULK_LOAD_ROWS:  # a first import's plan: its commit does not copy the log
+        checkpoint_after_commit(session)
     rows = (
         (
             run_id,
