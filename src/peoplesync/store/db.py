@@ -59,7 +59,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_conn: Any, record: Any) -> None:
         if record.info.pop(_DEFERRED, False):  # its transaction is over: commit or rollback
-            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            if dbapi_conn is not None:  # None: invalidated, and its settings gone with it
+                dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             _copy_in_background(engine)
 
     @event.listens_for(engine, "begin")
