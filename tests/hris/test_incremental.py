@@ -3,13 +3,15 @@ plan of the whole company made from the same mirror and directory, on SQLite and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, inspect, select
+from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import get_account, local_today
 from peoplesync.accounts.settings import policy_of
@@ -21,7 +23,7 @@ from peoplesync.core.validate import validate
 from peoplesync.people.service import change_email
 from peoplesync.sandbox import SandboxServer
 from peoplesync.sources.merge.source import basis as merge_basis
-from peoplesync.store import mirror
+from peoplesync.store import bulk, mirror
 from peoplesync.store.db import unit_of_work
 from peoplesync.store.directory import load_directory
 from peoplesync.store.models import PendingRecord, SourceRecord
@@ -346,3 +348,46 @@ def test_records_as_mirrored_are_one_per_source_id_in_source_id_order() -> None:
         ("m-1", "Ada"),
         ("m-2", "Bea again"),  # a record seen twice: the last one, as the mirror keeps it
     ]
+
+
+def test_a_first_fetch_fills_the_mirror_then_builds_its_indexes(
+    any_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, a full fetch into an empty mirror writes its rows before the mirror's look-up
+    indexes are built again (store/bulk.py `loading`); the next incremental sync, which finds
+    people through them, plans as a whole plan would."""
+    world = any_world
+    monkeypatch.setattr(bulk, "BULK_LOAD_ROWS", 5)
+    write = bulk.bulk_insert
+
+    def indexes(session: Session) -> set[str]:
+        found = inspect(session.connection()).get_indexes("source_records")
+        return {str(i["name"]) for i in found}
+
+    seen: list[set[str]] = []
+
+    def watched(session: Session, table: Table, columns: Sequence[str], rows: Any) -> None:
+        if table.name == "source_records":
+            seen.append(indexes(session))
+        write(session, table, columns, rows)
+
+    monkeypatch.setattr(mirror, "bulk_insert", watched)
+    with unit_of_work(world.factory) as session:
+        before = indexes(session)
+        dialect = session.get_bind().dialect.name
+    assert len(before) == 4
+    world.sync_and_apply()
+    assert seen
+    if dialect == "sqlite":
+        assert seen[0] == set()
+    else:  # PostgreSQL keeps them: the mirror is shared by every account
+        assert seen[0] == before
+    with unit_of_work(world.factory) as session:
+        assert indexes(session) == before
+    staff = [e for e in world.employees() if e["manager"]]
+    world.sandbox.control.change_email(world.token, str(staff[0]["id"]), "moved.on@example.com")
+    again = world.sync()
+    expected, counts = whole_company_changes(world)
+    assert counts["update"] >= 1
+    assert "planned_records" in world.run(again.run_id).timings  # planned incrementally
+    assert stored_changes(world, again.run_id) == expected

@@ -30,7 +30,7 @@ from peoplesync.core.employee import SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import VALUE_FIELDS, VALUE_INDEX, Kind
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.validate import employee_id_key
-from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
+from peoplesync.store.bulk import bulk_insert, bulk_update, chunks, loading
 from peoplesync.store.models import Connection, PendingRecord, SourceRecord
 
 _mirror = cast(Table, SourceRecord.__table__)
@@ -131,7 +131,8 @@ def update_mirror(
             (connection.id, sid, _dumps(record_to_json(r)), *_lookups(r))
             for sid, r in fresh.items()
         )
-        bulk_insert(session, _mirror, MIRROR_COLUMNS, whole)
+        with loading(session, [_mirror.name], len(fresh)):  # a first fetch: indexes after
+            bulk_insert(session, _mirror, MIRROR_COLUMNS, whole)
         return
     gone = set(deleted) - fresh.keys()
     stored = _stored(session, connection.id, fresh.keys() | gone)
