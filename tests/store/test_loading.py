@@ -140,3 +140,19 @@ def test_a_failed_load_rolls_the_indexes_back_with_its_rows(
         text("SELECT count(*) FROM change_log WHERE account_id = :a"), {"a": account.id}
     ).scalar_one()
     assert logged == 0
+
+
+def test_a_caller_going_on_after_a_failed_load_finds_the_indexes(
+    session: Session, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "BULK_LOAD_ROWS", 5)
+    before = indexes(session)
+    dropped: list[bool] = []
+    with (  # noqa: PT012 - the block is the load
+        pytest.raises(RuntimeError, match="the load failed"),
+        bulk.loading(session, LOADED_TABLES, 10),
+    ):
+        dropped.append(indexes(session) != before)
+        raise RuntimeError("the load failed")
+    assert dropped == [session.get_bind().dialect.name == "sqlite"]
+    assert indexes(session) == before

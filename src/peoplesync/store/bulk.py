@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -209,8 +209,20 @@ def loading(session: Session, tables: Sequence[str], rows: int) -> Iterator[None
     rebuilt = _indexes_to_rebuild(session, tables, rows)
     for name, _ in rebuilt:
         session.execute(text(f'DROP INDEX "{name}"'))
-    yield
-    for _, definition in rebuilt:
+    try:
+        yield
+    except BaseException:
+        # The caller should roll back, taking the drop with it; one that goes on after the
+        # failure must still find the schema whole. A transaction SQLite already ended cannot
+        # build them, and needs no building: the original error is the one raised.
+        with suppress(DBAPIError):
+            _build(session, rebuilt)
+        raise
+    _build(session, rebuilt)
+
+
+def _build(session: Session, indexes: Sequence[tuple[str, str]]) -> None:
+    for _, definition in indexes:
         session.execute(text(definition))
 
 
