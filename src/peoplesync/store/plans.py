@@ -36,7 +36,8 @@ def decode_changes(data: Sequence[Sequence[Any]]) -> tuple[FieldChange, ...]:
 def save_plan(session: Session, run_id: int, items: Sequence[PlannedChange]) -> None:
     """Store every change of the plan (unchanged people are counted, not stored)."""
     session.execute(delete(_items).where(_items.c.run_id == run_id))
-    if len(items) >= BULK_LOAD_ROWS:  # a first import's plan: its commit does not copy the log
+    stored = [i for i in items if i.kind is not ChangeKind.UNCHANGED]
+    if len(stored) >= BULK_LOAD_ROWS:  # a first import's plan: its commit does not copy the log
         checkpoint_after_commit(session)
     rows = (
         (
@@ -48,7 +49,7 @@ def save_plan(session: Session, run_id: int, items: Sequence[PlannedChange]) -> 
             fold(item.label)[:900],
             _dumps(encode_changes(item.changes)),
         )
-        for seq, item in enumerate(i for i in items if i.kind is not ChangeKind.UNCHANGED)
+        for seq, item in enumerate(stored)
     )
     with gc_paused():  # a create's changes are made here, from its record: a million lists
         bulk_insert(session, _items, PLAN_COLUMNS, rows)
