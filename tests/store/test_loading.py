@@ -3,7 +3,6 @@ and leaves the schema as the migrations made it (store/bulk.py `loading`)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
-from peoplesync.accounts.service import create_account
 from peoplesync.store import bulk, directory
 from peoplesync.store.db import make_engine, migrate
 from peoplesync.store.models import Account, ChangeLog
 from peoplesync.store.plans import LOADED_TABLES
+from tests.conftest import rolled_back
 from tests.store.test_apply import people, rec, snap, sync
 from tests.support import NOW
 
@@ -31,24 +30,12 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]
         migrate(engine)
     else:
         engine = request.getfixturevalue("postgres_engine")
-    connection = engine.connect()
-    outer = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint", autoflush=False)
     try:
-        yield db
+        with rolled_back(engine) as db:
+            yield db
     finally:
-        db.close()
-        outer.rollback()
-        connection.close()
         if request.param == "sqlite":
             engine.dispose()
-
-
-@pytest.fixture
-def account(session: Session) -> Account:
-    made = create_account(session, f"Acme {secrets.token_hex(3)}", now=NOW)
-    session.flush()
-    return made
 
 
 def indexes(session: Session) -> list[tuple[str, str]]:

@@ -9,6 +9,13 @@ from sqlalchemy import Engine, inspect, text
 
 from peoplesync.store.db import alembic_config, make_engine
 
+# Account 1, as every schema version since 0001 holds it.
+ACME = (
+    "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, timezone, "
+    "auto_sync_enabled, auto_sync_time, leaver_threshold_share, redacted_fields) "
+    "VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', 0, '06:00', 0.1, '[]')"
+)
+
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     command.check(alembic_config(engine))  # raises if autogenerate would find a difference
@@ -32,14 +39,7 @@ def test_pending_mirror_rows_move_to_their_own_table_and_back(tmp_path: Path) ->
     config = alembic_config(engine)
     command.upgrade(config, "0006")
     with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
-                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
-                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
-                "0, '06:00', 0.1, '[]')"
-            )
-        )
+        db.execute(text(ACME))
         db.execute(
             text(
                 "INSERT INTO connections (id, account_id, provider, status, base_url, "
@@ -105,14 +105,7 @@ def test_people_already_stored_get_their_search_terms(tmp_path: Path) -> None:
     config = alembic_config(engine)
     command.upgrade(config, "0007")
     with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
-                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
-                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
-                "0, '06:00', 0.1, '[]')"
-            )
-        )
+        db.execute(text(ACME))
         db.execute(
             text(
                 "INSERT INTO people (id, account_id, status, name, email, employee_id, "
@@ -145,14 +138,7 @@ def test_connections_get_their_integration_and_keep_their_mirror_both_ways(tmp_p
     config = alembic_config(engine)
     command.upgrade(config, "0009")
     with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
-                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
-                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
-                "0, '06:00', 0.1, '[]')"
-            )
-        )
+        db.execute(text(ACME))
         db.execute(
             text(
                 "INSERT INTO connections (id, account_id, provider, status, base_url, "
@@ -203,14 +189,7 @@ def test_field_mappings_arrive_and_leave_keeping_connections_and_their_mirror(
     config = alembic_config(engine)
     command.upgrade(config, "0011")
     with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
-                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
-                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
-                "0, '06:00', 0.1, '[]')"
-            )
-        )
+        db.execute(text(ACME))
         db.execute(
             text(
                 "INSERT INTO connections (id, account_id, provider, status, base_url, "
@@ -253,14 +232,7 @@ def test_the_change_log_loses_its_account_key_and_gets_it_back(tmp_path: Path) -
 
     assert keys() == ["accounts"]
     with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, "
-                "timezone, auto_sync_enabled, auto_sync_time, leaver_threshold_share, "
-                "redacted_fields) VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', "
-                "0, '06:00', 0.1, '[]')"
-            )
-        )
+        db.execute(text(ACME))
         db.execute(
             text(
                 "INSERT INTO change_log (account_id, run_id, person_id, field, changed_at) "
