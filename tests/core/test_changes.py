@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from peoplesync.core.changes import CreatedChanges, FieldChange
+import orjson
+
+from peoplesync.core.changes import CreatedChanges, FieldChange, StoredCreate
 from peoplesync.core.plan import ChangeKind, PlannedChange
-from peoplesync.store.plans import encode_changes
+from peoplesync.store.plans import decode_changes, encode_changes
 from tests.core.test_plan import ACTIVE, item, run, status
 from tests.factories.employees import TODAY, person, source_employee
 
@@ -74,6 +76,31 @@ def test_a_create_reads_as_the_tuple_of_its_changes_and_stores_as_encoded() -> N
     assert changes != expected[:-1]
     assert encode_changes(changes) == encode_changes(expected)
     assert all(type(c) is FieldChange and type(c.demographic) is bool for c in changes)
+
+    # Stored compactly (values by field, demographics by name, the status), read back as the
+    # same changes in the same order, whether as FieldChanges or as the lists apply reads.
+    stored = changes.stored()
+    assert stored == {
+        "values": {
+            "source_id": "src-2",
+            "employee_id": "E0002",
+            "name": "Person 2",
+            "email": "person2@acme.example",
+            "birth_date": "1990-01-01",
+            "start_date": "2020-01-06",
+            "end_date": (TODAY + timedelta(days=9)).isoformat(),
+            "manager": "new-1",
+        },
+        "demographics": {"Team": "Platform"},
+        "status": ACTIVE.value,
+    }
+    assert decode_changes(orjson.loads(orjson.dumps(stored))) == expected
+    back = StoredCreate(orjson.loads(orjson.dumps(stored)))
+    assert [tuple(c) for c in back] == [(f, b, a, int(d)) for f, b, a, d in expected]
+    assert back == encode_changes(expected)
+    assert len(back) == len(expected)
+    assert back[-1] == ["status", None, ACTIVE.value, 0]
+    assert back != encode_changes(expected[:-1])
 
 
 def test_a_create_spells_a_demographic_as_first_seen_in_record_order() -> None:

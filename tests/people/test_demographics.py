@@ -17,6 +17,7 @@ from peoplesync.people.demographics import (
 from peoplesync.people.service import person_demographics
 from peoplesync.store.models import Account, ChangeLog, Demographic, PersonDemographic, PlanItem
 from peoplesync.store.models import Person as PersonRow
+from peoplesync.store.plans import decode_changes
 from tests.people.directory import people, rec, snap, sync, version
 from tests.support import NOW
 
@@ -85,7 +86,10 @@ def test_delete_removes_the_values_but_keeps_the_import_history(
     planned = session.execute(select(PlanItem.run_id, PlanItem.seq, PlanItem.changes)).all()
     assert ("Team", "South") in {(field, after) for _, field, after in history}
     assert any(
-        c[0] == "Team" for (run_id, _, changes) in planned if run_id == run.id for c in changes
+        c.field == "Team"
+        for (run_id, _, changes) in planned
+        if run_id == run.id
+        for c in decode_changes(changes)
     )
     before = version(session, account.id)
 

@@ -3,13 +3,16 @@ the creates a chunk at a time (memory grows with a chunk, not with the import)."
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import date
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import local_today
+from peoplesync.core.changes import StoredCreate, expand_created
 from peoplesync.core.plan import ChangeKind
 from peoplesync.runs import service as runs
-from peoplesync.store.models import Account, ChangeLog
+from peoplesync.store.models import Account, ChangeLog, PersonDemographic, PlanItem
 from peoplesync.store.plans import load_plan, plan_in_chunks
 from tests.store.test_apply import people, rec, snap, sync
 from tests.support import NOW
@@ -50,3 +53,44 @@ def test_changes_to_people_come_first_then_creates_in_chunks(
         .where(ChangeLog.run_id == run.id, ChangeLog.field == "created")
     )
     assert created == 6  # a create is one row of the change log
+
+
+def test_a_create_is_stored_compactly_and_a_plan_stored_per_change_still_applies(
+    session: Session, account: Account
+) -> None:
+    """A create is stored as its values by field (not a [field, before, after] list each); a
+    plan stored before that (every create per change) imports the same directory."""
+    run = runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
+    today = local_today(account, NOW)
+    runs.plan_run(session, account, run, snap(rec(1), rec(2), rec(3)), today=today, now=NOW)
+    stored = session.execute(
+        select(PlanItem.seq, PlanItem.changes).where(PlanItem.run_id == run.id)
+    ).all()
+    assert [set(changes) for _, changes in stored] == [{"values", "demographics", "status"}] * 3
+    assert stored[1][1]["values"]["email"] == "person2@acme.example"
+    assert stored[1][1]["demographics"] == {"Department": "Sales"}
+    assert all(isinstance(row.changes, StoredCreate) for row in load_plan(session, run.id))
+
+    for seq, changes in stored:  # as a plan stored by the earlier version left it
+        session.execute(
+            update(PlanItem)
+            .where(PlanItem.run_id == run.id, PlanItem.seq == seq)
+            .values(changes=expand_created(changes))
+        )
+    assert not any(isinstance(row.changes, StoredCreate) for row in load_plan(session, run.id))
+    runs.apply_run(session, account, run, now=NOW, confirm=True)
+
+    found = people(session, account)
+    assert {p.email for p in found.values()} == {f"person{n}@acme.example" for n in (1, 2, 3)}
+    assert found["src-2"].manager_id == found["src-1"].id
+    assert found["src-3"].start_date == date(2020, 1, 1)
+    assert found["src-2"].status == "active"
+    departments = dict(
+        session.execute(
+            select(PersonDemographic.person_id, PersonDemographic.value).where(
+                PersonDemographic.person_id.in_([p.id for p in found.values()])
+            )
+        ).all()
+    )
+    assert departments[found["src-2"].id] == "Sales"
+    assert departments[found["src-3"].id] == "Engineering"

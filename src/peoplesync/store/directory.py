@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from peoplesync.core.changes import FieldChange
+from peoplesync.core.changes import FieldChange, StoredCreate
 from peoplesync.core.employee import Person, PersonStatus, fold
 from peoplesync.core.exclusions import LEAVE_REASON
 from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDEX, Kind
@@ -172,7 +172,8 @@ class PlanRow:
     person_id: str
     label: str
     # (field, before, after, demographic) — FieldChange's order; read back as plain JSON lists,
-    # because building a million FieldChange tuples would cost more than the writes themselves.
+    # because building a million FieldChange tuples would cost more than the writes themselves;
+    # a create in its compact stored form (StoredCreate), which `_new_people` reads directly.
     changes: Sequence[FieldChange | list[Any]]
 
 
@@ -351,11 +352,19 @@ def _new_people(
     for item in creates:
         row = template.copy()
         row[0] = pid = item.person_id
-        for field, _, after, demographic in item.changes:
-            if demographic:
-                values.append((pid, field, after))
-            else:
+        changes = item.changes
+        if isinstance(changes, StoredCreate):  # read back from a plan: its values by field
+            stored = changes.data
+            for field, after in stored["values"].items():
                 row[slots[field]] = after
+            values.extend([(pid, name, value) for name, value in stored["demographics"].items()])
+            row[slots["status"]] = stored["status"]
+        else:
+            for field, _, after, demographic in changes:
+                if demographic:
+                    values.append((pid, field, after))
+                else:
+                    row[slots[field]] = after
         row[name_key_at] = fold(row[name_at]) if row[name_at] else None
         row[email_key_at] = fold(row[email_at]) if row[email_at] else None
         rows.append(row)

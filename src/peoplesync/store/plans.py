@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Table, delete, text
 from sqlalchemy.orm import Session
 
-from peoplesync.core.changes import CreatedChanges, FieldChange
+from peoplesync.core.changes import CreatedChanges, FieldChange, StoredCreate, expand_created
 from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
@@ -24,13 +24,26 @@ PLAN_COLUMNS = ("run_id", "seq", "kind", "person_id", "label", "label_key", "cha
 
 
 def encode_changes(changes: Iterable[FieldChange]) -> list[list[Any]]:
+    """[field, before, after, demographic (0 or 1)] of each change (a held change's form)."""
     if isinstance(changes, CreatedChanges):  # a create's, encoded from its record
         return changes.encoded()
     return [[c.field, c.before, c.after, int(c.demographic)] for c in changes]
 
 
-def decode_changes(data: Sequence[Sequence[Any]]) -> tuple[FieldChange, ...]:
-    return tuple(FieldChange(f, b, a, bool(d)) for f, b, a, d in data)
+def decode_changes(data: Sequence[Sequence[Any]] | Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """Stored changes (either form: `stored_changes`) as FieldChanges."""
+    rows = expand_created(data) if isinstance(data, Mapping) else data
+    return tuple(FieldChange(f, b, a, bool(d)) for f, b, a, d in rows)
+
+
+def stored_changes(changes: Iterable[FieldChange]) -> list[list[Any]] | dict[str, Any]:
+    """The form a plan item's changes are stored in: a create planned from its record in the
+    compact form (`CreatedChanges.stored`), every other item as `encode_changes` gives it."""
+    return changes.stored() if isinstance(changes, CreatedChanges) else encode_changes(changes)
+
+
+def _read_back(data: list[Any] | dict[str, Any]) -> Sequence[Any]:
+    return StoredCreate(data) if isinstance(data, dict) else data
 
 
 def save_plan(session: Session, run_id: int, items: Sequence[PlannedChange]) -> None:
@@ -47,7 +60,7 @@ def save_plan(session: Session, run_id: int, items: Sequence[PlannedChange]) -> 
             item.person_id,
             item.label[:900],
             fold(item.label)[:900],
-            _dumps(encode_changes(item.changes)),
+            _dumps(stored_changes(item.changes)),
         )
         for seq, item in enumerate(stored)
     )
@@ -147,7 +160,7 @@ def _load_plan(
     ).all()
     changes = orjson.loads("[" + ",".join(r[4] for r in rows) + "]")
     return [
-        (r[0], PlanRow(ChangeKind(r[1]), r[2], r[3], ch))
+        (r[0], PlanRow(ChangeKind(r[1]), r[2], r[3], _read_back(ch)))
         for r, ch in zip(rows, changes, strict=True)
     ]
 
@@ -164,6 +177,12 @@ def drop_field(session: Session, account_id: int, field: str, *, demographic: bo
     updates = []
     for run_id, seq, raw in rows:
         changes = orjson.loads(raw)
+        if isinstance(changes, dict):  # a create's compact form
+            part = changes["demographics" if demographic else "values"]
+            if field in part:
+                del part[field]
+                updates.append({"r": run_id, "q": seq, "c": _dumps(changes)})
+            continue
         kept = [c for c in changes if not (c[0] == field and bool(c[3]) == demographic)]
         if len(kept) != len(changes):
             updates.append({"r": run_id, "q": seq, "c": _dumps(kept)})

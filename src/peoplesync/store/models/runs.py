@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -90,7 +91,9 @@ class PlanItem(Base):
     person_id: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(900))
     label_key: Mapped[str] = mapped_column(String(900))  # folded label, for search
-    changes: Mapped[list[Any]] = mapped_column()  # [[field, before, after, demographic], ...]
+    # [[field, before, after, demographic], ...]; a create planned from its record in the
+    # compact form {"values": ..., "demographics": ..., "status": ...} (store.plans.stored_changes)
+    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(JSON)
 
 
 class ChangeLog(Base):
