@@ -13,7 +13,7 @@ from peoplesync.core.changes import StoredCreate, expand_created
 from peoplesync.core.plan import ChangeKind
 from peoplesync.runs import service as runs
 from peoplesync.store.models import Account, ChangeLog, PersonDemographic, PlanItem
-from peoplesync.store.plans import load_plan, plan_in_chunks
+from peoplesync.store.plans import decode_changes, drop_field, load_plan, plan_in_chunks
 from tests.store.test_apply import people, rec, snap, sync
 from tests.support import NOW
 
@@ -64,7 +64,9 @@ def test_a_create_is_stored_compactly_and_a_plan_stored_per_change_still_applies
     today = local_today(account, NOW)
     runs.plan_run(session, account, run, snap(rec(1), rec(2), rec(3)), today=today, now=NOW)
     stored = session.execute(
-        select(PlanItem.seq, PlanItem.changes).where(PlanItem.run_id == run.id)
+        select(PlanItem.seq, PlanItem.changes)
+        .where(PlanItem.run_id == run.id)
+        .order_by(PlanItem.seq)
     ).all()
     assert [set(changes) for _, changes in stored] == [{"values", "demographics", "status"}] * 3
     assert stored[1][1]["values"]["email"] == "person2@acme.example"
@@ -94,3 +96,22 @@ def test_a_create_is_stored_compactly_and_a_plan_stored_per_change_still_applies
     )
     assert departments[found["src-2"].id] == "Sales"
     assert departments[found["src-3"].id] == "Engineering"
+
+
+def test_redactions_purge_takes_a_field_out_of_a_compactly_stored_create(
+    session: Session, account: Account
+) -> None:
+    run = runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
+    today = local_today(account, NOW)
+    runs.plan_run(session, account, run, snap(rec(1), rec(2)), today=today, now=NOW)
+
+    drop_field(session, account.id, "start_date", demographic=False)
+    drop_field(session, account.id, "Department", demographic=True)
+    drop_field(session, account.id, "email", demographic=True)  # no such demographic: kept
+
+    query = select(PlanItem.changes).where(PlanItem.run_id == run.id).order_by(PlanItem.seq)
+    stored = session.scalars(query).all()
+    fields = [[c.field for c in decode_changes(changes)] for changes in stored]
+    assert fields == [["source_id", "employee_id", "name", "email", "status"]] + [
+        ["source_id", "employee_id", "name", "email", "manager", "status"]
+    ]
