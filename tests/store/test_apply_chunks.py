@@ -112,6 +112,7 @@ def test_redactions_purge_takes_a_field_out_of_a_compactly_stored_create(
     query = select(PlanItem.changes).where(PlanItem.run_id == run.id).order_by(PlanItem.seq)
     stored = session.scalars(query).all()
     fields = [[c.field for c in decode_changes(changes)] for changes in stored]
-    assert fields == [["source_id", "employee_id", "name", "email", "status"]] + [
-        ["source_id", "employee_id", "name", "email", "manager", "status"]
+    assert fields == [
+        ["source_id", "employee_id", "name", "email", "status"],
+        ["source_id", "employee_id", "name", "email", "manager", "status"],
     ]
