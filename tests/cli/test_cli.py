@@ -173,3 +173,18 @@ def test_flagged_changes_need_an_explicit_confirmation(ready: Path) -> None:
     assert json.loads(pushed.stdout)["state"] == "succeeded"
     now = json.loads(peoplesync(ready, "users", "ada@", "--json").stdout)["people"]
     assert now[0]["name"] == "Ann Other"
+
+
+def test_the_demo_refuses_one_port_for_both_the_app_and_the_sandbox(tmp_path: Path) -> None:
+    """`make run PORT=8765` asks for the sandbox HRIS's own port: a clear error, before the
+    demo's folder is touched, not a traceback from the second bind."""
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("the last demo's file")
+    result = peoplesync(tmp_path, "demo", "--folder", str(folder), "--port", "8765")
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    assert "--port and --sandbox-port are both 8765" in said
+    assert "--sandbox-port 8766" in said
+    assert "Traceback" not in said
+    assert (folder / "kept.txt").read_text() == "the last demo's file"

@@ -111,6 +111,13 @@ DEMO_SEED = 42
 
 def web_demo(folder: Path, *, size: int, port: int, sandbox_port: int) -> None:
     """The whole product on the embedded default, until Ctrl-C (what `make run` runs)."""
+    if port and port == sandbox_port:  # both free now; the sandbox would take it first
+        raise ConflictError(
+            f"--port and --sandbox-port are both {port}: the app and the sandbox HRIS each "
+            "need their own port.",
+            hint=f"Choose another for the app: `make run PORT=8001` or `peoplesync demo --port "
+            f"8001`; or move the sandbox: `--sandbox-port {port + 1}`.",
+        )
     port = port or free_port()  # the app must know its own address (Merge Link comes back to it)
     _refuse_busy(port, "--port", make="`make run PORT=8001`")
     _refuse_busy(sandbox_port, "--sandbox-port")
