@@ -179,7 +179,7 @@ class StoredCreate(Sequence[list[Any]]):
         return iter(expand_created(self.data))
 
     def __len__(self) -> int:
-        return len(self.data["values"]) + len(self.data["demographics"]) + 1
+        return len(expand_created(self.data))
 
     def __bool__(self) -> bool:
         return True  # a status, always
