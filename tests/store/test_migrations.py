@@ -119,10 +119,9 @@ def test_people_already_stored_get_their_search_terms(tmp_path: Path) -> None:
     command.upgrade(config, "head")
     with engine.connect() as db:
         terms = db.execute(text("SELECT account_id, term, person_id FROM person_search_terms"))
-        assert sorted(terms) == [
+        assert sorted(terms) == [  # the email is found by its key (0017)
             (1, "allen", "p1"),
             (1, "e1", "p1"),
-            (1, "kristin.allen@acme.example", "p1"),
             (1, "park", "p2"),
             (1, "zoe", "p2"),
         ]
@@ -247,4 +246,55 @@ def test_the_change_log_loses_its_account_key_and_gets_it_back(tmp_path: Path) -
         assert db.execute(text("SELECT account_id, person_id FROM change_log")).all() == [(1, "p1")]
     command.upgrade(config, "head")
     command.check(config)
+    engine.dispose()
+
+
+def test_emails_leave_the_search_terms_and_come_back(tmp_path: Path) -> None:
+    """0017: an email is found by people.email_key, so its term goes, unless its accent-free
+    form differs from its key; downgrading writes the email terms again."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0016")
+    stamp = "'2026-11-25 10:00:00'"
+    with engine.begin() as db:
+        db.execute(text(ACME))
+        db.execute(
+            text(
+                "INSERT INTO people (id, account_id, status, name, email, email_key, "
+                "created_at, updated_at) VALUES "
+                f"('p1', 1, 'active', 'Kristin Allen', 'K.Allen@acme.example', "
+                f"'k.allen@acme.example', {stamp}, {stamp}), "
+                f"('p2', 1, 'active', 'Zoë Park', 'zoë@acme.example', 'zoë@acme.example', "
+                f"{stamp}, {stamp})"
+            )
+        )
+        db.execute(text("DELETE FROM person_search_terms"))  # as 0016's code wrote them
+        db.execute(
+            text(
+                "INSERT INTO person_search_terms (account_id, term, person_id) VALUES "
+                "(1, 'allen', 'p1'), (1, 'kristin', 'p1'), (1, 'k.allen@acme.example', 'p1'), "
+                "(1, 'park', 'p2'), (1, 'zoe@acme.example', 'p2')"
+            )
+        )
+
+    def terms() -> list[tuple[str, str]]:
+        with engine.connect() as db:
+            found = db.execute(text("SELECT term, person_id FROM person_search_terms"))
+            return sorted((term, person) for term, person in found)
+
+    command.upgrade(config, "head")
+    assert terms() == [
+        ("allen", "p1"),
+        ("kristin", "p1"),
+        ("park", "p2"),
+        ("zoe@acme.example", "p2"),  # "zoe" finds Zoë, whose key starts "zoë"
+    ]
+    command.downgrade(config, "0016")
+    assert terms() == [
+        ("allen", "p1"),
+        ("k.allen@acme.example", "p1"),
+        ("kristin", "p1"),
+        ("park", "p2"),
+        ("zoe@acme.example", "p2"),
+    ]
     engine.dispose()

@@ -3,21 +3,26 @@
 A person is found by any word of their name or preferred name, by their email (which covers its
 local part: a search is a prefix) and by their Employee Id, ignoring case and accents ("zoe" finds
 Zoë, "allen" finds Kristin Allen). Each term is a row (account, term, person) of a table whose
-primary key is that triple, so a search word is one range on one B-tree on both databases
+primary key is that triple, so a search word is a range on a B-tree on both databases
 (`term >= w AND term < w + U+10FFFF`): SQLite compares text bytewise, and PostgreSQL's column
-has the "C" collation, so the range holds exactly the terms that start with the word. A trigram
-or full-text index would find infixes too, but it is a different extension on each database,
-and nobody searches for the middle of a word.
+has the "C" collation, so the range holds exactly the terms that start with the word. The email
+needs no row: the same range on the people's unique (account, email_key) index finds it (its
+column is "C" on PostgreSQL too), so a word is two ranges; only an email whose accent-free form
+differs from its key ("zoë@...", which "zoe" must find) keeps a term. A trigram or full-text
+index would find infixes too, but it is a different extension on each database, and nobody
+searches for the middle of a word.
 
-Writes stay small: a term that starts another of the person's terms is dropped ("kristin" when
-the email is "kristin.allen@..."), as the longer one already finds it; typically three rows a
-person. The directory's writers (store/directory.py, people/service.py, redaction) keep the rows
-in step in their own transaction: new people's terms in one bulk insert, a changed person's by
-the difference between the terms of their old and new values. So a person's terms are found by
-recomputing them, with no second index (by person) to keep up: at 100,000 people that index
-cost PostgreSQL 40% of the terms' write. The price: whoever changes what `search_terms` yields
-adds a migration that rebuilds the table (0008 shows how), or rewrites would miss old terms;
-tests/people/test_search.py pins its output to remind them.
+Writes stay small: a term that starts another of the person's terms, or their email, is dropped
+("kristin" when the email is "kristin.allen@..."), as the longer one already finds it; typically
+two rows a person (a first import of 100,000 writes 200,000 terms: with the email's own row it
+was 300,000, 0.2-0.5 s more; a search costs a millisecond or two more, 57 ms at worst at 100,000
+people, bench/search.py). The directory's writers (store/directory.py, people/service.py,
+redaction) keep the rows in step in their own transaction: new people's terms in one bulk
+insert, a changed person's by the difference between the terms of their old and new values.
+So a person's terms are found by recomputing them, with no second index (by person) to keep
+up: at 100,000 people that index cost PostgreSQL 40% of the terms' write. The price: whoever
+changes what `search_terms` yields adds a migration that rebuilds the table (0017 shows how),
+or rewrites would miss old terms; tests/people/test_search.py pins its output to remind them.
 """
 
 from __future__ import annotations
@@ -43,9 +48,11 @@ from sqlalchemy import (
     intersect,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
+from peoplesync.core.employee import fold
 from peoplesync.store.bulk import bulk_insert, chunks
 from peoplesync.store.models import Person, PersonSearchTerm
 
@@ -103,10 +110,16 @@ def search_terms(
                 for word in words:
                     if not word.isalnum():
                         found.update(part[:TERM_LENGTH] for part in _parts(word))
+    keyed = None  # the email as people.email_key holds it, if a search finds it there
     for value in (email, employee_id):
         if value and (folded := fold_text(value).strip()):
-            found.add(folded[:TERM_LENGTH])
-    return _without_prefixes(found) if len(found) > 1 else found
+            found.add(term := folded[:TERM_LENGTH])
+            if value is email and term == folded == fold(value):
+                keyed = term
+    kept = _without_prefixes(found) if len(found) > 1 else found
+    if keyed:  # found by its key (a range on the people's email index): no row of its own
+        kept.discard(keyed)
+    return kept
 
 
 def _parts(word: str) -> list[str]:
@@ -149,15 +162,28 @@ def count_matches(session: Session, account_id: int, words: Sequence[str]) -> in
 def _matched_ids(
     account_id: int, words: Sequence[str]
 ) -> Select[tuple[str]] | CompoundSelect[tuple[str]]:
-    ranges = [
+    ranges = [_word_range(account_id, word) for word in words]
+    return ranges[0] if len(ranges) == 1 else intersect(*ranges)
+
+
+def _word_range(account_id: int, word: str) -> Select[tuple[str]]:
+    """The people with a term, or an email, that starts with `word`: a range on the terms'
+    key and one on the people's unique (account, email_key) index. Both, not their union: a
+    person in both is counted once by every caller (`IN`, `= ANY`, `INTERSECT`, `count(DISTINCT)`).
+    A select from them, as SQLite takes no compound inside another."""
+    either = union_all(
         select(_terms.c.person_id).where(
             _terms.c.account_id == account_id,
             _terms.c.term >= word,
             _terms.c.term < word + _TOP,
-        )
-        for word in words
-    ]
-    return ranges[0] if len(ranges) == 1 else intersect(*ranges)
+        ),
+        select(Person.id).where(
+            Person.account_id == account_id,
+            Person.email_key >= word,
+            Person.email_key < word + _TOP,
+        ),
+    ).subquery()
+    return select(either.c.person_id)
 
 
 PersonValues = Sequence[Any]

@@ -70,7 +70,9 @@ people_table = Table(
     Column("source_id", String(255)),
     *(_field_column(f) for f in FIELDS),
     Column("name_key", String(500)),  # folded, for search and sorting
-    Column("email_key", String(320)),  # folded: the match key
+    # Folded: the match key, and a search's range (store/search_terms.py), so compared
+    # bytewise on PostgreSQL as on SQLite.
+    Column("email_key", String(320).with_variant(String(320, collation="C"), "postgresql")),
     Column("source_kind", String(20)),  # csv, merge, manual
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
