@@ -4,7 +4,7 @@ accents ignored; kept in step by every write. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.redaction import redact
@@ -211,3 +211,23 @@ def test_the_terms_are_pinned_change_them_with_a_migration() -> None:
     assert search_terms(None, None, None, None) == set()
     assert search_terms("x" * 150, None, None, None) == {"x" * 100}
     assert fold_text("Zoë ÆRØ Straße İz Łódź") == "zoe aero strasse iz lodz"
+
+
+def test_a_search_range_compares_bytewise_on_postgresql(postgres_engine: Engine) -> None:
+    """A word is a range on the terms and on the email keys: under a language collation that
+    range would hold words that do not start with it ("kri-stin" sorts among "kristin..."), so
+    both columns are "C" on PostgreSQL (as migrated; this test database's own collation is
+    C.UTF-8, so the searches alone could not tell). SQLite compares text bytewise."""
+    with postgres_engine.connect() as db:
+        found = db.execute(
+            text(
+                "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND ((table_name = 'people' AND "
+                "column_name = 'email_key') OR (table_name = 'person_search_terms' AND "
+                "column_name = 'term')) ORDER BY table_name"
+            )
+        ).all()
+    assert [tuple(row) for row in found] == [
+        ("people", "email_key", "C"),
+        ("person_search_terms", "term", "C"),
+    ]
