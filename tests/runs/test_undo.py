@@ -7,7 +7,7 @@ import; a plan the directory moved past expires. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from peoplesync.core.employee import Person
@@ -16,6 +16,7 @@ from peoplesync.errors import ConflictError
 from peoplesync.people.service import change_email
 from peoplesync.runs.sync import Syncs
 from peoplesync.runs.undo import undone_by
+from peoplesync.store import directory as store_directory
 from peoplesync.store.db import session_factory, unit_of_work
 from peoplesync.store.directory import load_directory
 from peoplesync.store.models import Demographic, PersonDemographic, PersonSearchTerm, SyncRun
@@ -219,3 +220,40 @@ def test_an_undo_accepts_an_employee_id_a_long_gone_person_and_a_new_one_share(
     last = imported(use, account_id, alone.encode(), confirm=True)
     undone(use, account_id, last.id, confirm=True)
     assert directory(engine, account_id) == before
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["looked_up", "whole"])
+def test_an_undo_that_would_leave_someone_reporting_to_nobody_is_refused(
+    engine: Engine, whole: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hierarchy holds without a foreign key (issue 16): a person another writer put under
+    Ada after the undo was reviewed (no change log, no new directory version) makes the undo,
+    which removes Ada, fail whole, saying who would report to nobody; whether the people it
+    removes are looked up or the whole account is checked."""
+    monkeypatch.setattr(store_directory, "WHOLE_CHECK", 0 if whole else 2_000)
+    use, account_id = syncs(engine), new_account(engine)
+    first = imported(use, account_id, COMPANY.encode())
+    planned = use.undo(account_id, first.id, actor="admin")
+    assert planned.state is RunState.AWAITING_REVIEW, planned
+    with unit_of_work(use.env.factory) as session:
+        ada = person_id(session, account_id, "ada@acme.example")
+        session.execute(
+            insert(PersonRow).values(
+                id=f"slipped-in-{account_id}",
+                account_id=account_id,
+                status="active",
+                name="Zed Late",
+                manager_id=ada,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    before = directory(engine, account_id)
+    use.apply(account_id, planned.run_id, actor="admin", confirm=True)
+    with unit_of_work(use.env.factory) as session:
+        run = session.get(SyncRun, planned.run_id)
+        assert run is not None
+        assert run.state == RunState.FAILED
+        assert "Hierarchy error: Zed Late would report to a manager" in (run.error or "")
+    assert directory(engine, account_id) == before
+    assert len(before) == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -9,13 +10,19 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from peoplesync.accounts.service import bump_version, local_today
+from peoplesync.accounts.service import bump_version, create_account, local_today
 from peoplesync.accounts.settings import SettingsChange, change_settings
 from peoplesync.core.employee import LeaverPolicy, SourceEmployee, SourceSnapshot
 from peoplesync.core.fields import CORE_FIELDS
 from peoplesync.core.states import RunState
-from peoplesync.errors import ReviewWaitingError, RunActiveError, StalePlanError
+from peoplesync.errors import (
+    ImportBlockedError,
+    ReviewWaitingError,
+    RunActiveError,
+    StalePlanError,
+)
 from peoplesync.runs import service as runs
+from peoplesync.store import directory
 from peoplesync.store.models import Account, ChangeLog, PersonDemographic, SyncRun
 from peoplesync.store.models import Person as PersonRow
 from tests.support import NOW
@@ -204,6 +211,79 @@ def test_apply_is_all_or_nothing(session: Session, account: Account) -> None:
     assert directory_state(session, account) == state
     assert session.scalar(select(func.count()).select_from(ChangeLog)) == logged
     assert session.get(SyncRun, run.id).state == "awaiting_review"  # type: ignore[union-attr]
+
+
+# Each hierarchy test both ways: the managers named looked up, and the whole account checked.
+checked_whole = pytest.mark.parametrize(
+    "whole", [False, True], ids=["looked_up", "whole"], indirect=True
+)
+
+
+@pytest.fixture
+def whole(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    checks_whole = bool(request.param)
+    monkeypatch.setattr(directory, "WHOLE_CHECK", 0 if checks_whole else 2_000)
+    return checks_whole
+
+
+@checked_whole
+def test_an_import_naming_a_manager_who_is_gone_is_refused_whole(
+    session: Session, account: Account, whole: bool
+) -> None:
+    """The hierarchy holds without a foreign key (issue 16): a manager the plan names but who
+    left the directory before the import (another writer) refuses the import, naming who would
+    report to nobody, and nothing of it is written."""
+    sync(session, account, snap(rec(1), rec(2)))
+    run = runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
+    runs.plan_run(
+        session, account, run, snap(rec(1), rec(2), rec(3, name="Nia New")), today=TODAY, now=NOW
+    )
+    session.flush()
+    session.execute(text("UPDATE people SET manager_id = NULL"))  # nobody else reports to 1
+    session.execute(text("DELETE FROM people WHERE source_id = 'src-1'"))
+    state = directory_state(session, account)
+    logged = session.scalar(select(func.count()).select_from(ChangeLog))
+    with (
+        pytest.raises(ImportBlockedError, match="Hierarchy error: Nia New would report to"),
+        session.begin_nested(),
+    ):
+        runs.apply_run(session, account, run, now=NOW)
+    session.expire_all()
+    assert directory_state(session, account) == state
+    assert session.scalar(select(func.count()).select_from(ChangeLog)) == logged
+    assert session.get(SyncRun, run.id).state == "awaiting_review"  # type: ignore[union-attr]
+
+
+@checked_whole
+def test_a_manager_is_a_person_of_the_same_account(
+    session: Session, account: Account, whole: bool
+) -> None:
+    """A manager id of another account's person is no manager here: refused as missing."""
+    sync(session, account, snap(rec(1), rec(2)))
+    other = create_account(session, "Other", now=NOW)
+    session.flush()
+    sync(session, other, snap(rec(1)))
+    theirs = session.scalar(select(PersonRow.id).where(PersonRow.account_id == other.id))
+    run = runs.start_run(session, account, trigger="manual", source_kind="merge", now=NOW)
+    runs.plan_run(session, account, run, snap(rec(1), rec(2), rec(3)), today=TODAY, now=NOW)
+    session.flush()
+    session.execute(  # the stored create tampered with: its manager another account's person
+        text("UPDATE plan_items SET changes = :c WHERE run_id = :r AND kind = 'create'"),
+        {"c": _with_manager(session, run.id, theirs), "r": run.id},
+    )
+    with pytest.raises(ImportBlockedError, match="Person 3 would report"), session.begin_nested():
+        runs.apply_run(session, account, run, now=NOW)
+    assert set(people(session, account)) == {"src-1", "src-2"}
+
+
+def _with_manager(session: Session, run_id: int, manager: str | None) -> str:
+    raw = session.scalar(
+        text("SELECT CAST(changes AS TEXT) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
+        {"r": run_id},
+    )
+    changes = json.loads(str(raw))
+    changes["values"]["manager"] = manager
+    return json.dumps(changes)
 
 
 def test_email_swap_between_two_people_applies(session: Session, account: Account) -> None:

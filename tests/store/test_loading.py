@@ -72,7 +72,7 @@ def test_a_first_import_loads_without_the_secondary_indexes_then_builds_them(
     seen_while_writing: list[set[str]] = []
     write = directory.write_plan
 
-    def watched(session: Session, **kw: Any) -> int:
+    def watched(session: Session, **kw: Any) -> directory.Written:
         seen_while_writing.append({name for name, _ in indexes(session)})
         return write(session, **kw)
 

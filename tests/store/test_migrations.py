@@ -298,3 +298,41 @@ def test_emails_leave_the_search_terms_and_come_back(tmp_path: Path) -> None:
         ("zoe@acme.example", "p2"),
     ]
     engine.dispose()
+
+
+def test_people_lose_their_foreign_keys_and_get_them_back(tmp_path: Path) -> None:
+    """0018: a person's account and manager are plain columns (issue 16), checked by the
+    directory's writes; the people and who they report to stay both ways."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0017")
+
+    def keys() -> list[tuple[str, list[str]]]:
+        found = inspect(engine).get_foreign_keys("people")
+        return sorted((k["referred_table"], k["constrained_columns"]) for k in found)
+
+    assert keys() == [("accounts", ["account_id"]), ("people", ["manager_id"])]
+    stamp = "'2026-11-25 10:00:00'"
+    with engine.begin() as db:
+        db.execute(text(ACME))
+        db.execute(
+            text(
+                "INSERT INTO people (id, account_id, status, name, manager_id, created_at, "
+                f"updated_at) VALUES ('boss', 1, 'active', 'Ada', NULL, {stamp}, {stamp}), "
+                f"('p1', 1, 'active', 'Ben', 'boss', {stamp}, {stamp})"
+            )
+        )
+
+    def people() -> list[tuple[str, str | None]]:
+        with engine.connect() as db:
+            return sorted((i, m) for i, m in db.execute(text("SELECT id, manager_id FROM people")))
+
+    command.upgrade(config, "head")
+    assert keys() == []
+    assert people() == [("boss", None), ("p1", "boss")]
+    command.downgrade(config, "0017")
+    assert keys() == [("accounts", ["account_id"]), ("people", ["manager_id"])]
+    assert people() == [("boss", None), ("p1", "boss")]
+    command.upgrade(config, "head")
+    command.check(config)
+    engine.dispose()

@@ -16,7 +16,7 @@ from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
 from peoplesync.store.db import checkpoint_after_commit
-from peoplesync.store.directory import PlanRow, write_plan
+from peoplesync.store.directory import PlanRow, Written, check_managers, write_plan
 from peoplesync.store.models import PlanItem
 
 _items = cast(Table, PlanItem.__table__)
@@ -118,8 +118,10 @@ def write_stored_plan(
     keep: bool = False,
 ) -> tuple[int, int, list[PlanRow]]:
     """Write run `run_id`'s stored plan into the directory a chunk at a time (`plan_in_chunks`):
-    (people changed, change-log rows, the rows themselves if `keep`)."""
-    people = logged = 0
+    (people changed, change-log rows, the rows themselves if `keep`). The managers named are
+    checked once every chunk is in: a chunk may name a manager a later one creates."""
+    people = 0
+    total = Written(0, set(), [])
     kept: list[PlanRow] = []
     creates = session.execute(
         text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
@@ -129,7 +131,7 @@ def write_stored_plan(
     # reference counts when the next chunk replaces them, so the collector never scans them.
     with gc_paused(), loading(session, LOADED_TABLES, creates):
         for rows in plan_in_chunks(session, run_id):
-            logged += write_plan(
+            written = write_plan(
                 session,
                 account_id=account_id,
                 run_id=run_id,
@@ -138,10 +140,14 @@ def write_stored_plan(
                 actor=actor,
                 now=now,
             )
+            total.logged += written.logged
+            total.managers |= written.managers
+            total.removed += written.removed
             people += len(rows)
             if keep:
                 kept.extend(rows)
-    return people, logged, kept
+    check_managers(session, account_id, total.managers, total.removed)
+    return people, total.logged, kept
 
 
 def _load_plan(

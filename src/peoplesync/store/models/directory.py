@@ -51,21 +51,26 @@ class Account(Base):
 
 
 def _field_column(field: CoreField) -> Column[Any]:
-    """The people table's column for a core field, from its kind and length."""
+    """The people table's column for a core field, from its kind and length. A person (the
+    manager) is a person id of the same account, checked once an import is written
+    (store/directory.py `check_managers`), not by a foreign key row by row."""
     if field.kind is Kind.PERSON:
-        return Column(field.column, ForeignKey("people.id", deferrable=True, initially="DEFERRED"))
+        return Column(field.column, String(32))
     if field.kind is Kind.DATE:
         return Column(field.column, Date)
     return Column(field.column, String(field.max_length))
 
 
 # The directory: a column per core field (core/fields.py), beside the keys the directory is
-# searched and matched by.
+# searched and matched by. No foreign keys, for the same bulk-write reason as
+# PersonDemographic: PostgreSQL checked each row of a first import against its account and its
+# manager, about a second each at 100,000 people (issue 16). The directory module is the only
+# writer, with the account in hand; it checks the managers an import names in one pass.
 people_table = Table(
     "people",
     Base.metadata,
     Column("id", String(32), primary_key=True),
-    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Integer, nullable=False),
     Column("status", StrEnumType(PersonStatus, 20), nullable=False),
     Column("source_id", String(255)),
     *(_field_column(f) for f in FIELDS),
