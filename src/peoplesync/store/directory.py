@@ -255,7 +255,12 @@ WHOLE_CHECK = 2_000  # managers named and people removed, above which one pass i
 
 
 def check_managers(
-    session: Session, account_id: int, managers: Collection[str], removed: Collection[str]
+    session: Session,
+    account_id: int,
+    managers: Collection[str],
+    removed: Collection[str],
+    *,
+    whole: bool = False,
 ) -> None:
     """After an import is written, before it commits: every manager it named is a person of
     this account, and nobody reports to a person it removed; else the whole import is refused.
@@ -265,8 +270,9 @@ def check_managers(
     its own, which cost about a second (issue 16). An import that names a few managers looks
     them up; a big one (a first import) checks the whole account in one pass: a set
     difference, which both databases run by hashing or sorting whatever their statistics say
-    (an anti-join, planned on the statistics of a table still empty, went row by row: 18 s)."""
-    if len(managers) + len(removed) > WHOLE_CHECK:
+    (an anti-join, planned on the statistics of a table still empty, went row by row: 18 s).
+    `whole`: check the whole account, whatever was named (the caller stopped counting)."""
+    if whole or len(managers) + len(removed) > WHOLE_CHECK:
         if missing := session.scalar(_DANGLING, {"a": account_id}):
             _refuse_hierarchy(session.execute(_REPORTS, {"a": account_id, "p": [missing]}).first())
         return

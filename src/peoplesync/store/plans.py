@@ -16,7 +16,13 @@ from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
 from peoplesync.store.db import checkpoint_after_commit
-from peoplesync.store.directory import PlanRow, Written, check_managers, write_plan
+from peoplesync.store.directory import (
+    WHOLE_CHECK,
+    PlanRow,
+    Written,
+    check_managers,
+    write_plan,
+)
 from peoplesync.store.models import PlanItem
 
 _items = cast(Table, PlanItem.__table__)
@@ -119,9 +125,12 @@ def write_stored_plan(
 ) -> tuple[int, int, list[PlanRow]]:
     """Write run `run_id`'s stored plan into the directory a chunk at a time (`plan_in_chunks`):
     (people changed, change-log rows, the rows themselves if `keep`). The managers named are
-    checked once every chunk is in: a chunk may name a manager a later one creates."""
+    checked once every chunk is in: a chunk may name a manager a later one creates. Past
+    WHOLE_CHECK of them the whole account is checked, so they are no longer kept (a million
+    people's managers are not held for that)."""
     people = 0
     total = Written(0, set(), [])
+    whole = False
     kept: list[PlanRow] = []
     creates = session.execute(
         text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
@@ -141,12 +150,14 @@ def write_stored_plan(
                 now=now,
             )
             total.logged += written.logged
-            total.managers |= written.managers
-            total.removed += written.removed
+            if not whole:
+                total.managers |= written.managers
+                total.removed += written.removed
+                whole = len(total.managers) + len(total.removed) > WHOLE_CHECK
             people += len(rows)
             if keep:
                 kept.extend(rows)
-    check_managers(session, account_id, total.managers, total.removed)
+    check_managers(session, account_id, total.managers, total.removed, whole=whole)
     return people, total.logged, kept
 
 
