@@ -336,3 +336,46 @@ def test_people_lose_their_foreign_keys_and_get_them_back(tmp_path: Path) -> Non
     command.upgrade(config, "head")
     command.check(config)
     engine.dispose()
+
+
+def test_plan_items_lose_their_run_key_and_get_it_back(tmp_path: Path) -> None:
+    """0019: a plan item's run is a plain column (issue 16); the stored plan stays both ways."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0018")
+
+    def keys() -> list[str]:
+        return [k["referred_table"] for k in inspect(engine).get_foreign_keys("plan_items")]
+
+    assert keys() == ["sync_runs"]
+    with engine.begin() as db:
+        db.execute(text(ACME))
+        db.execute(
+            text(
+                "INSERT INTO sync_runs (id, account_id, trigger, state, source_kind, counts, "
+                "issues, findings, confirmations, timings, progress, created_at) VALUES (7, 1, "
+                "'manual', 'awaiting_review', 'csv', '{}', '[]', '[]', '[]', '{}', '{}', "
+                "'2026-11-25 10:00:00')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO plan_items (run_id, seq, kind, person_id, label, label_key, "
+                "changes) VALUES (7, 0, 'create', 'p1', 'Ada', 'ada', '{}')"
+            )
+        )
+
+    def items() -> list[tuple[int, int, str]]:
+        with engine.connect() as db:
+            found = db.execute(text("SELECT run_id, seq, person_id FROM plan_items"))
+            return [(r, s, p) for r, s, p in found]
+
+    command.upgrade(config, "head")
+    assert keys() == []
+    assert items() == [(7, 0, "p1")]
+    command.downgrade(config, "0018")
+    assert keys() == ["sync_runs"]
+    assert items() == [(7, 0, "p1")]
+    command.upgrade(config, "head")
+    command.check(config)
+    engine.dispose()
