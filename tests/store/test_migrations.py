@@ -379,3 +379,56 @@ def test_plan_items_lose_their_run_key_and_get_it_back(tmp_path: Path) -> None:
     command.upgrade(config, "head")
     command.check(config)
     engine.dispose()
+
+
+def test_the_mirror_loses_its_connection_key_and_gets_it_back(tmp_path: Path) -> None:
+    """0020: a mirror row's connection is a plain column (issue 16); the pending rows keep
+    their key; the mirror's rows and look-up indexes stay both ways."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0019")
+
+    def keys(table: str) -> list[str]:
+        return [k["referred_table"] for k in inspect(engine).get_foreign_keys(table)]
+
+    def indexes() -> list[str]:
+        return sorted(i["name"] or "" for i in inspect(engine).get_indexes("source_records"))
+
+    looked_up = indexes()
+    assert keys("source_records") == ["connections"]
+    assert "ix_source_records_email" in looked_up
+    with engine.begin() as db:
+        db.execute(text(ACME))
+        db.execute(
+            text(
+                "INSERT INTO connections (id, account_id, provider, status, base_url, "
+                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
+                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO source_records (connection_id, source_id, record, email_key) "
+                "VALUES (1, 'a', '[]', 'ada@acme.test')"
+            )
+        )
+
+    def rows() -> list[tuple[int, str, str]]:
+        with engine.connect() as db:
+            found = db.execute(
+                text("SELECT connection_id, source_id, email_key FROM source_records")
+            )
+            return [(c, s, e) for c, s, e in found]
+
+    command.upgrade(config, "head")
+    assert keys("source_records") == []
+    assert keys("source_pending") == ["connections"]
+    assert indexes() == looked_up
+    assert rows() == [(1, "a", "ada@acme.test")]
+    command.downgrade(config, "0019")
+    assert keys("source_records") == ["connections"]
+    assert indexes() == looked_up
+    assert rows() == [(1, "a", "ada@acme.test")]
+    command.upgrade(config, "head")
+    command.check(config)
+    engine.dispose()

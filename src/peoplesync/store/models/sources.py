@@ -72,6 +72,11 @@ class SourceRecord(Base):
 
     Beside the record, the values an incremental plan looks records up by (see core/delta.py).
     A deleted employee stays as a row without a record until a plan takes the deletion in.
+
+    No foreign key to its connection, for the same bulk-write reason as PlanItem: a first fetch
+    of 100,000 writes 100,000 rows, and PostgreSQL's per-row check of the connection cost a
+    fifth of the mirror's write. Nothing deletes a connection: switching or disconnecting it
+    deletes its mirror rows (connections/service.py, runs/disconnect.py).
     """
 
     __tablename__ = "source_records"
@@ -82,9 +87,7 @@ class SourceRecord(Base):
         Index("ix_source_records_end_date", "connection_id", "end_date"),
     )
 
-    connection_id: Mapped[int] = mapped_column(
-        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
-    )
+    connection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     record: Mapped[list[Any] | None] = mapped_column()  # connections.mirror.MIRROR_FIELDS
     email_key: Mapped[str | None] = mapped_column(String(320))
@@ -98,6 +101,7 @@ class PendingRecord(Base):
 
     A table of its own, small, rather than a column of the mirror: taking rows in then deletes
     a few rows here instead of rewriting a page of the mirror for every changed employee.
+    Its key to the connection stays: only incremental syncs write here, a few rows at a time.
     """
 
     __tablename__ = "source_pending"
