@@ -16,7 +16,7 @@ from peoplesync.errors import ConflictError
 from peoplesync.people.service import change_email
 from peoplesync.runs.sync import Syncs
 from peoplesync.runs.undo import undone_by
-from peoplesync.store import directory as store_directory
+from peoplesync.store import hierarchy as store_hierarchy
 from peoplesync.store import plans as store_plans
 from peoplesync.store.db import session_factory, unit_of_work
 from peoplesync.store.directory import load_directory
@@ -231,7 +231,7 @@ def test_an_undo_that_would_leave_someone_reporting_to_nobody_is_refused(
     Ada after the undo was reviewed (no change log, no new directory version) makes the undo,
     which removes Ada, fail whole, saying who would report to nobody; whether the people it
     removes are looked up or the whole account is checked."""
-    for module in (store_directory, store_plans):
+    for module in (store_hierarchy, store_plans):
         monkeypatch.setattr(module, "WHOLE_CHECK", 0 if whole else 2_000)
     use, account_id = syncs(engine), new_account(engine)
     first = imported(use, account_id, COMPANY.encode())

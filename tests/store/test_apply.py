@@ -22,7 +22,7 @@ from peoplesync.errors import (
     StalePlanError,
 )
 from peoplesync.runs import service as runs
-from peoplesync.store import directory, plans
+from peoplesync.store import hierarchy, plans
 from peoplesync.store.models import Account, ChangeLog, PersonDemographic, SyncRun
 from peoplesync.store.models import Person as PersonRow
 from tests.support import NOW
@@ -222,7 +222,7 @@ checked_whole = pytest.mark.parametrize(
 @pytest.fixture
 def whole(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     checks_whole = bool(request.param)
-    for module in (directory, plans):  # plans stops counting past it; directory checks
+    for module in (hierarchy, plans):  # plans stops counting past it; hierarchy checks
         monkeypatch.setattr(module, "WHOLE_CHECK", 0 if checks_whole else 2_000)
     return checks_whole
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -21,7 +21,6 @@ from peoplesync.core.exclusions import LEAVE_REASON
 from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDEX, Kind
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind
-from peoplesync.errors import ImportBlockedError
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
 from peoplesync.store.models import (
     ChangeLog,
@@ -189,7 +188,7 @@ def write_plan(
     now: datetime,
 ) -> Written:
     """Apply planned changes to the directory and the change log: what was written, for
-    `check_managers` once every chunk of the import is in."""
+    `hierarchy.check_managers` once every chunk of the import is in."""
     with gc_paused():
         return _write_plan(session, account_id, run_id, items, source_kind, actor, now)
 
@@ -249,62 +248,6 @@ def _managers_named(people: Sequence[list[Any]], updates: Sequence[PlanRow]) -> 
     )
     named.discard(None)
     return named
-
-
-WHOLE_CHECK = 2_000  # managers named and people removed, above which one pass is quicker
-
-
-def check_managers(
-    session: Session,
-    account_id: int,
-    managers: Collection[str],
-    removed: Collection[str],
-    *,
-    whole: bool = False,
-) -> None:
-    """After an import is written, before it commits: every manager it named is a person of
-    this account, and nobody reports to a person it removed; else the whole import is refused.
-
-    This is the people table's hierarchy key, checked once for the import rather than row by
-    row: a foreign key made PostgreSQL check each of a 100,000-person first import's rows on
-    its own, which cost about a second (issue 16). An import that names a few managers looks
-    them up; a big one (a first import) checks the whole account in one pass: a set
-    difference, which both databases run by hashing or sorting whatever their statistics say
-    (an anti-join, planned on the statistics of a table still empty, went row by row: 18 s).
-    `whole`: check the whole account, whatever was named (the caller stopped counting)."""
-    if whole or len(managers) + len(removed) > WHOLE_CHECK:
-        if missing := session.scalar(_DANGLING, {"a": account_id}):
-            _refuse_hierarchy(session.execute(_REPORTS, {"a": account_id, "p": [missing]}).first())
-        return
-    found: set[str] = set()
-    for chunk in chunks(managers):
-        found.update(session.scalars(_EXISTING, {"a": account_id, "p": chunk}))
-    if missing := sorted(set(managers) - found):
-        _refuse_hierarchy(session.execute(_REPORTS, {"a": account_id, "p": missing[:1]}).first())
-    for chunk in chunks(removed):
-        if orphan := session.execute(_REPORTS, {"a": account_id, "p": chunk}).first():
-            _refuse_hierarchy(orphan)
-
-
-_EXISTING = text("SELECT id FROM people WHERE account_id = :a AND id IN :p").bindparams(
-    bindparam("p", expanding=True)
-)
-_REPORTS = text(
-    "SELECT name, email FROM people WHERE account_id = :a AND manager_id IN :p LIMIT 1"
-).bindparams(bindparam("p", expanding=True))
-_DANGLING = text(  # a manager of the account's people who is not one of them
-    "SELECT manager_id FROM people WHERE account_id = :a AND manager_id IS NOT NULL "
-    "EXCEPT SELECT id FROM people WHERE account_id = :a LIMIT 1"
-)
-
-
-def _refuse_hierarchy(person: Any) -> NoReturn:
-    who = (person and (person[0] or person[1])) or "someone"
-    raise ImportBlockedError(
-        f"Hierarchy error: {who} would report to a manager who is not in the directory, "
-        "so nothing was imported.",
-        hint="Run the sync again to review the current changes.",
-    )
 
 
 _NOT_UPDATES = frozenset({ChangeKind.CREATE, ChangeKind.REMOVE})

@@ -16,13 +16,8 @@ from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
 from peoplesync.store.db import checkpoint_after_commit
-from peoplesync.store.directory import (
-    WHOLE_CHECK,
-    PlanRow,
-    Written,
-    check_managers,
-    write_plan,
-)
+from peoplesync.store.directory import PlanRow, Written, write_plan
+from peoplesync.store.hierarchy import WHOLE_CHECK, check_managers
 from peoplesync.store.models import PlanItem
 
 _items = cast(Table, PlanItem.__table__)

@@ -53,7 +53,7 @@ class Account(Base):
 def _field_column(field: CoreField) -> Column[Any]:
     """The people table's column for a core field, from its kind and length. A person (the
     manager) is a person id of the same account, checked once an import is written
-    (store/directory.py `check_managers`), not by a foreign key row by row."""
+    (store/hierarchy.py `check_managers`), not by a foreign key row by row."""
     if field.kind is Kind.PERSON:
         return Column(field.column, String(32))
     if field.kind is Kind.DATE:
