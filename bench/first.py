@@ -145,11 +145,17 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["one"]:
         try:
             one(sys.argv[2], int(sys.argv[3]))
-        except (OperationalError, subprocess.CalledProcessError) as err:
-            print(f"[{sys.argv[2]}] no database: {getattr(err, 'orig', None) or err}")
+        except OperationalError as err:
+            print(f"[{sys.argv[2]}] no database: {err.orig}")
+            sys.exit(1)
+        except subprocess.CalledProcessError as err:  # the floor's process: its last words
+            print(f"[{sys.argv[2]}] the floor failed: {(err.stderr or '').strip()[-300:]}")
             sys.exit(1)
     elif sys.argv[1:2] == ["floor"]:
-        with database(sys.argv[2]) as engine:
-            print(f"{floor(engine, int(sys.argv[3])):.6f}")
+        try:
+            with database(sys.argv[2]) as engine:
+                print(f"{floor(engine, int(sys.argv[3])):.6f}")
+        except OperationalError as err:
+            sys.exit(f"no database: {err.orig}")
     else:
         main()

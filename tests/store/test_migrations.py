@@ -15,6 +15,12 @@ ACME = (
     "auto_sync_enabled, auto_sync_time, leaver_threshold_share, redacted_fields) "
     "VALUES (1, 'Acme', '2026-11-25 10:00:00', 1, 'former', 'UTC', 0, '06:00', 0.1, '[]')"
 )
+# Its connection 1, as every schema version since 0001 holds it.
+JUSTWORKS = (
+    "INSERT INTO connections (id, account_id, provider, status, base_url, initial_sync, "
+    "created_at) VALUES (1, 1, 'justworks', 'connected', 'http://merge.test', '{}', "
+    "'2026-11-25 10:00:00')"
+)
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -40,13 +46,7 @@ def test_pending_mirror_rows_move_to_their_own_table_and_back(tmp_path: Path) ->
     command.upgrade(config, "0006")
     with engine.begin() as db:
         db.execute(text(ACME))
-        db.execute(
-            text(
-                "INSERT INTO connections (id, account_id, provider, status, base_url, "
-                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
-                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
-            )
-        )
+        db.execute(text(JUSTWORKS))
         db.execute(
             text(
                 "INSERT INTO source_records (connection_id, source_id, record, pending_run) "
@@ -138,13 +138,7 @@ def test_connections_get_their_integration_and_keep_their_mirror_both_ways(tmp_p
     command.upgrade(config, "0009")
     with engine.begin() as db:
         db.execute(text(ACME))
-        db.execute(
-            text(
-                "INSERT INTO connections (id, account_id, provider, status, base_url, "
-                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
-                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
-            )
-        )
+        db.execute(text(JUSTWORKS))
         db.execute(
             text(
                 "INSERT INTO source_records (connection_id, source_id, record) "
@@ -189,13 +183,7 @@ def test_field_mappings_arrive_and_leave_keeping_connections_and_their_mirror(
     command.upgrade(config, "0011")
     with engine.begin() as db:
         db.execute(text(ACME))
-        db.execute(
-            text(
-                "INSERT INTO connections (id, account_id, provider, status, base_url, "
-                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
-                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
-            )
-        )
+        db.execute(text(JUSTWORKS))
         db.execute(
             text(
                 "INSERT INTO source_records (connection_id, source_id, record) "
@@ -399,13 +387,7 @@ def test_the_mirror_loses_its_connection_key_and_gets_it_back(tmp_path: Path) ->
     assert "ix_source_records_email" in looked_up
     with engine.begin() as db:
         db.execute(text(ACME))
-        db.execute(
-            text(
-                "INSERT INTO connections (id, account_id, provider, status, base_url, "
-                "initial_sync, created_at) VALUES (1, 1, 'justworks', 'connected', "
-                "'http://merge.test', '{}', '2026-11-25 10:00:00')"
-            )
-        )
+        db.execute(text(JUSTWORKS))
         db.execute(
             text(
                 "INSERT INTO source_records (connection_id, source_id, record, email_key) "
