@@ -86,3 +86,36 @@ def test_a_cell_longer_than_the_reader_takes_says_so_with_its_line() -> None:
         parse_csv(data)
     assert refused.value.message == "Line 3: A cell holds more than 131,072 characters."
     assert "unclosed quote" in (refused.value.hint or "")
+
+
+def test_a_big_file_is_read_a_megabyte_at_a_time_to_the_same_answer() -> None:
+    """A file is checked in pieces (a 50 MB upload never holds the server in one long call): a
+    character cut by a piece's edge reads whole, and a fault after the first megabyte still
+    names its line."""
+    row = "Zoë Brontë,zoe.bronte@a.example,Équipe\n".encode()  # two-byte letters
+    rows = 2 * 1024 * 1024 // len(row)
+    header = b"Name,Email,Team\n"
+    at = 1024 * 1024 - len(header)
+    cut = next(pad for pad in range(len(row)) if (b" " * pad + row * rows)[at] & 0xC0 == 0x80)
+    data = header + b" " * cut + row * rows
+    assert data[1024 * 1024] & 0xC0 == 0x80  # the first megabyte ends inside a letter
+    batch = parse_csv(data)
+    records = batch.snapshot.records
+    assert len(records) == rows
+    assert not batch.issues
+    assert {r.demographics["Team"] for r in records} == {"Équipe"}
+    assert records[-1].location == f"row {rows + 1}"
+
+    late = data + b"Ann,ann@a.example,Ops\x07\n"
+    (issue,) = parse_csv(late).issues  # the control character is seen past the first megabyte
+    assert (issue.location, issue.field) == (f"row {rows + 2}", "Team")
+
+    bad = data + "Ann,ann@a.example,Op\xe9rations\n".encode("cp1252")
+    with pytest.raises(CsvFormatError) as refused:
+        parse_csv(bad)
+    assert refused.value.line == rows + 2
+    assert "not UTF-8" in refused.value.message
+
+    with pytest.raises(CsvFormatError) as empty:
+        parse_csv(b" \n" * 1024 * 1024)  # two megabytes of nothing
+    assert empty.value.message == "Line 1: The file is empty."

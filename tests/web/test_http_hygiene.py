@@ -28,7 +28,7 @@ from peoplesync.web.context import WebContext, link_api_base_url, link_origins, 
 from tests.web.site import Site, now
 from tests.web.tenants import Tenant
 
-UPLOAD_MB = 20
+UPLOAD_MB = 40  # its reading takes seconds; a request beside it, a fraction of one
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ columns before an upload is queued (`without_columns`).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, Protocol
@@ -49,6 +51,11 @@ UTF8_HINT = (
     "Sheets (always UTF-8)."
 )
 _SNIFF = 1024 * 1024  # the header is found within the first megabyte
+# A big file is checked a megabyte at a time, never in one long call: between two, the server's
+# other threads get the interpreter (a 50 MB upload does not hold every other request).
+_CHUNK = 1024 * 1024
+# UTF-8 writes these code points as the same single bytes, and no other character uses them.
+_CONTROL_BYTES = re.compile(CONTROL.pattern.encode())
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -66,12 +73,17 @@ class _Reader(Protocol):
 
 
 def read_table(data: bytes) -> Table:
-    """Decode the file, find its separator and check its header; the rows follow as read."""
-    text = _decode(data)
-    separator = _separator(text)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
+    """Decode the file (a megabyte at a time), find its separator and check its header; the
+    rows follow as read."""
+    head, text = _decode(data)
+    separator = _separator(head)
+    reader = csv.reader(text, strict=True, delimiter=separator)
     header = _header(reader, separator)
-    return Table(header, _rows(reader, len(header)), may_hold_control=bool(CONTROL.search(text)))
+    return Table(header, _rows(reader, len(header)), may_hold_control=_has_control(data))
+
+
+def _has_control(data: bytes) -> bool:
+    return any(_CONTROL_BYTES.search(data, at, at + _CHUNK) for at in range(0, len(data), _CHUNK))
 
 
 class CsvSource:
@@ -122,23 +134,37 @@ def _without(row: Sequence[object], drop: set[int]) -> list[object]:
 # --- text and separator ------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes) -> tuple[str, io.StringIO]:
+    """The text (its first megabyte or more, and all of it), decoded a megabyte at a time."""
     if _is_utf16(data):
         raise CsvFormatError(
             "The file is UTF-16 text (Excel's 'Unicode Text'), not UTF-8.", line=1, hint=UTF8_HINT
         )
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    text = io.StringIO(newline="")
     try:
-        text = data.decode("utf-8-sig")
+        head = decoder.decode(data[:_SNIFF], final=len(data) <= _SNIFF)
+        text.write(head)
+        for at in range(_SNIFF, len(data), _CHUNK):
+            text.write(decoder.decode(data[at : at + _CHUNK], final=at + _CHUNK >= len(data)))
+    except UnicodeDecodeError:
+        _refuse_encoding(data)
+    if not head.strip() and (len(data) <= _SNIFF or not text.getvalue().strip()):
+        raise CsvFormatError("The file is empty.", line=1)
+    text.seek(0)
+    return head, text
+
+
+def _refuse_encoding(data: bytes) -> NoReturn:
+    try:  # in one piece, for the line of the first byte that is not UTF-8
+        data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
         raise CsvFormatError(
             f"The file is not UTF-8 text: it looks like {_old_encoding(data)}.",
-            line=line,
+            line=data[: err.start].count(b"\n") + 1,
             hint=UTF8_HINT,
         ) from None
-    if not text.strip():
-        raise CsvFormatError("The file is empty.", line=1)
-    return text
+    raise AssertionError("UTF-8 in one piece but not in megabytes")  # the decoder's own promise
 
 
 def _is_utf16(data: bytes) -> bool:
