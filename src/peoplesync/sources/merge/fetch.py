@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.issues import Issue
@@ -17,6 +20,7 @@ from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
+PAGES_AHEAD = 2  # pages fetched ahead of the mapping: the next request never waits for it
 
 
 def _utcnow() -> datetime:
@@ -30,9 +34,11 @@ class MergeFetch:
     deleted_source_ids: frozenset[str]  # remote_was_deleted, or INACTIVE without a date
     full: bool
     pages: int
-    http_seconds: float  # waiting on Merge (and decoding its answers)
+    # Waiting for Merge's next page: its requests (and their decoding) run while the page before
+    # is mapped (`pages_ahead`), so this is the part of them the mapping did not cover.
+    http_seconds: float
     map_seconds: float  # our own work
-    decode_seconds: float = 0.0  # of http_seconds: decoding the JSON of the pages
+    decode_seconds: float = 0.0  # decoding the JSON of the pages (beside the mapping)
     issues: tuple[Issue, ...] = ()  # values that could not be read (each costs one field)
 
 
@@ -52,12 +58,12 @@ def fetch_employees(
     issues: dict[str, list[Issue]] = {}
     pages, http_s, map_s = 0, 0.0, 0.0
     decoded = client.decode_seconds
-    walk = client.iter_employee_pages(modified_after=modified_after)
     map_employee = EmployeeMapper(redacted=redacted, expected=expected, mapping=mapping)
     # The records pile up (100,000 of them in a large company): the collector's full passes would
     # scan them again every few pages. Paused, it still sweeps the young generations now and
     # then, so the little cyclic garbage a page leaves behind does not pile up too.
-    with gc_paused():
+    walked = client.iter_employee_pages(modified_after=modified_after)
+    with gc_paused(), pages_ahead(walked) as walk:
         while True:
             t0 = time.perf_counter()
             page = next(walk, None)
@@ -95,3 +101,59 @@ def fetch_employees(
         decode_seconds=client.decode_seconds - decoded,
         issues=tuple(i for found in issues.values() for i in found),
     )
+
+
+class pages_ahead:  # noqa: N801 - used as a context manager, as `open` is
+    """`walk`'s items fetched ahead in a thread of their own, at most PAGES_AHEAD of them
+    waiting: Merge answers the next page while this one is mapped (the thread waits on the
+    socket without the interpreter lock). Its errors are raised where the item would have
+    come. Leaving the block (an error in the mapping too) stops the thread after the request
+    it is in and waits for it, so the client is never closed under it."""
+
+    _END: Any = object()
+
+    def __init__(self, walk: Iterator[Any], depth: int = PAGES_AHEAD) -> None:
+        self._walk = walk
+        self._queue: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fetch, name="merge-pages", daemon=True)
+
+    def __enter__(self) -> Iterator[Any]:
+        self._thread.start()
+        return self._items()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _items(self) -> Iterator[Any]:
+        while True:
+            item, error = self._queue.get()
+            if error is not None:
+                raise error
+            if item is self._END:
+                return
+            yield item
+
+    def _fetch(self) -> None:
+        try:
+            for item in self._walk:
+                if not self._hand_over(item, None):
+                    return
+            self._hand_over(self._END, None)
+        except BaseException as err:  # handed to the reader, who raises it
+            self._hand_over(None, err)
+        finally:
+            close = getattr(self._walk, "close", None)
+            if close is not None:
+                close()
+
+    def _hand_over(self, item: Any, error: BaseException | None) -> bool:
+        """Wait for room in the queue, unless the reader has gone (False)."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put((item, error), timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
