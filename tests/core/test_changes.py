@@ -93,6 +93,7 @@ def test_a_create_reads_as_the_tuple_of_its_changes_and_stores_as_encoded() -> N
         },
         "demographics": {"Team": "Platform"},
         "status": ACTIVE.value,
+        "keys": {"name": "person 2", "email": "person2@acme.example"},
     }
     assert decode_changes(orjson.loads(orjson.dumps(stored))) == expected
     back = StoredCreate(orjson.loads(orjson.dumps(stored)))
@@ -101,6 +102,19 @@ def test_a_create_reads_as_the_tuple_of_its_changes_and_stores_as_encoded() -> N
     assert len(back) == len(expected)
     assert back[-1] == ["status", None, ACTIVE.value, 0]
     assert back != encode_changes(expected[:-1])
+    # Read back with its keys in another order (PostgreSQL's JSONB sorts them by length), it
+    # is still the same changes in the same order.
+    shuffled = {
+        "values": dict(sorted(stored["values"].items(), key=lambda kv: (len(kv[0]), kv[0]))),
+        "demographics": {"Zone": "B", "Team": "Platform"},
+        "status": ACTIVE.value,
+    }
+    assert [c[0] for c in StoredCreate(shuffled)] == [
+        *stored["values"],
+        "Team",
+        "Zone",
+        "status",
+    ]
 
 
 def test_a_create_spells_a_demographic_as_first_seen_in_record_order() -> None:

@@ -68,8 +68,11 @@ def test_a_create_is_stored_compactly_and_a_plan_stored_per_change_still_applies
         .where(PlanItem.run_id == run.id)
         .order_by(PlanItem.seq)
     ).all()
-    assert [set(changes) for _, changes in stored] == [{"values", "demographics", "status"}] * 3
+    assert [set(changes) for _, changes in stored] == [
+        {"values", "demographics", "status", "keys"}
+    ] * 3
     assert stored[1][1]["values"]["email"] == "person2@acme.example"
+    assert stored[1][1]["keys"] == {"name": "person 2", "email": "person2@acme.example"}
     assert stored[1][1]["demographics"] == {"Department": "Sales"}
     assert all(isinstance(row.changes, StoredCreate) for row in load_plan(session, run.id))
 

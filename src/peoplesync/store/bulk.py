@@ -111,14 +111,14 @@ def _converted(row: Row, convert: Sequence[tuple[int, Callable[[Any], Any]]]) ->
 def _sqlite_converter(table: Table, column: str) -> Callable[[Any], Any] | None:
     kind = table.c[column].type
     if isinstance(kind, DateTime) or isinstance(getattr(kind, "impl", None), DateTime):
-        return _sqlite_datetime
+        return sqlite_datetime
     if isinstance(kind, Date):
         return _sqlite_date
     return None
 
 
 @functools.lru_cache(maxsize=64)  # a bulk write stamps most rows with the same instant
-def _sqlite_datetime(value: object) -> object:
+def sqlite_datetime(value: object) -> object:
     # SQLAlchemy's SQLite DATETIME storage format, in UTC (see models.UTCDateTime).
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -15,6 +15,7 @@ from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
+from peoplesync.store.creates import SQL_CREATES, stored_with_keys, write_creates
 from peoplesync.store.db import checkpoint_after_commit
 from peoplesync.store.directory import PlanRow, Written, write_plan
 from peoplesync.store.hierarchy import WHOLE_CHECK, check_managers
@@ -84,15 +85,18 @@ APPLY_CHUNK = 20_000  # creates read and written at a time: memory grows with th
 
 
 def plan_in_chunks(
-    session: Session, run_id: int, *, size: int = APPLY_CHUNK
+    session: Session, run_id: int, *, size: int = APPLY_CHUNK, with_creates: bool = True
 ) -> Iterator[list[PlanRow]]:
     """The plan as apply writes it: every change to people already in the directory first (in
     one list: a unique value one of them releases may be taken by any other item), then the
     creates, `size` at a time (each a range of the (run, kind, seq) index), so that a first
-    import of a million people never holds its whole plan."""
+    import of a million people never holds its whole plan. Without the creates if not
+    `with_creates` (store/creates.py writes them)."""
     others = "run_id = :run_id AND kind <> 'create'"
     with gc_paused():
         yield [row for _, row in _load_plan(session, run_id, others, {})]
+    if not with_creates:
+        return
     creates = "run_id = :run_id AND kind = 'create' AND seq > :after"
     after = -1
     while True:
@@ -117,12 +121,14 @@ def write_stored_plan(
     actor: str | None,
     now: datetime,
     keep: bool = False,
+    in_sql_from: int = SQL_CREATES,
 ) -> tuple[int, int, list[PlanRow]]:
     """Write run `run_id`'s stored plan into the directory a chunk at a time (`plan_in_chunks`):
     (people changed, change-log rows, the rows themselves if `keep`). The managers named are
     checked once every chunk is in: a chunk may name a manager a later one creates. Past
     WHOLE_CHECK of them the whole account is checked, so they are no longer kept (a million
-    people's managers are not held for that)."""
+    people's managers are not held for that). From `in_sql_from` creates on, unless `keep`,
+    the creates are written by the database from the stored plan (store/creates.py)."""
     people = 0
     total = Written(0, set(), [])
     whole = False
@@ -131,10 +137,11 @@ def write_stored_plan(
         text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
         {"r": run_id},
     ).scalar_one()
+    in_sql = not keep and creates >= in_sql_from and stored_with_keys(session, run_id)
     # Paused for the whole loop, not chunk by chunk: a chunk's 200,000 lists are freed by their
     # reference counts when the next chunk replaces them, so the collector never scans them.
     with gc_paused(), loading(session, LOADED_TABLES, creates):
-        for rows in plan_in_chunks(session, run_id):
+        for rows in plan_in_chunks(session, run_id, with_creates=not in_sql):
             written = write_plan(
                 session,
                 account_id=account_id,
@@ -152,6 +159,18 @@ def write_stored_plan(
             people += len(rows)
             if keep:
                 kept.extend(rows)
+        if in_sql:
+            created, logged = write_creates(
+                session,
+                account_id=account_id,
+                run_id=run_id,
+                source_kind=source_kind,
+                actor=actor,
+                now=now,
+            )
+            people += created
+            total.logged += logged
+            whole = True  # what they name is checked in one pass over the account
     check_managers(session, account_id, total.managers, total.removed, whole=whole)
     return people, total.logged, kept
 
@@ -193,6 +212,9 @@ def drop_field(session: Session, account_id: int, field: str, *, demographic: bo
             part = changes["demographics" if demographic else "values"]
             if field in part:
                 del part[field]
+                keys = changes.get("keys")
+                if keys and not demographic and field in keys:  # the folded value goes too
+                    keys[field] = None
                 updates.append({"r": run_id, "q": seq, "c": _dumps(changes)})
             continue
         kept = [c for c in changes if not (c[0] == field and bool(c[3]) == demographic)]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peoplesync.core.states import RunState
@@ -95,8 +96,11 @@ class PlanItem(Base):
     label: Mapped[str] = mapped_column(String(900))
     label_key: Mapped[str] = mapped_column(String(900))  # folded label, for search
     # [[field, before, after, demographic], ...]; a create planned from its record in the
-    # compact form {"values": ..., "demographics": ..., "status": ...} (store.plans.stored_changes)
-    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(JSON)
+    # compact form {"values": ..., "demographics": ..., "status": ..., "keys": ...}
+    # (store.plans.stored_changes). JSONB on PostgreSQL: store/creates.py reads its fields.
+    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql")
+    )
 
 
 class ChangeLog(Base):
