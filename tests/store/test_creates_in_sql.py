@@ -1,5 +1,6 @@
-"""A first import's creates written by the database from the stored plan (store/creates.py)
-leave the directory, the change log and the search terms exactly as the Python way does."""
+"""A first import's creates written by SQLite from the stored plan (store/creates.py) leave the
+directory, the change log and the search terms exactly as the Python way does; PostgreSQL
+writes them the Python way."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from peoplesync.accounts.service import create_account, local_today
@@ -17,10 +18,15 @@ from peoplesync.people.service import list_people
 from peoplesync.runs import service as runs
 from peoplesync.store import creates, plans
 from peoplesync.store.models import Account, PlanItem, SyncRun
+from tests.conftest import rolled_back
 from tests.store.test_apply import people, rec, snap
 from tests.support import NOW
 
-SEARCHED_BY = "name, preferred_name, email, employee_id"
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """SQLite only: the database that writes the creates itself (see the last test)."""
+    return sqlite_engine
 
 
 def records() -> list[SourceEmployee]:
@@ -215,3 +221,23 @@ def test_a_big_first_import_goes_through_the_database(
     assert [
         p.source_id for p in list_people(session, account.id, search=f"person{size}@").people
     ] == [f"src-{size}"]
+
+
+def test_postgresql_writes_the_creates_the_python_way(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measured no faster there (store/creates.py): a first import on PostgreSQL never asks."""
+    called: list[int] = []
+
+    def spied(*args: Any, **kwargs: Any) -> tuple[int, int]:
+        called.append(1)
+        return (0, 0)
+
+    monkeypatch.setattr(plans, "write_creates", spied)
+    with rolled_back(postgres_engine) as session:
+        account = create_account(session, "Acme", now=NOW)
+        session.flush()
+        run = plan_for(session, account, records())
+        assert write(session, account, run, in_sql=True) == (11, 11)
+        assert not called
+        assert people(session, account)["src-1"].name == "Zoë Ærø-Okafor"

@@ -177,7 +177,8 @@ def expand_created(stored: Mapping[str, Any]) -> list[list[Any]]:
 
 
 # The order a create's values are planned in (`CreatedChanges.stored`), which a stored form
-# read back need not keep: PostgreSQL's JSONB orders an object's keys by their length.
+# read back need not keep: a JSON store may order an object's keys its own way (PostgreSQL's
+# JSONB sorts them by length).
 _FIELD_ORDER = {name: i for i, name in enumerate(("source_id", *VALUE_NAMES, "manager"))}
 
 

@@ -1,30 +1,33 @@
-"""A first import's creates, written by the database itself from the stored plan (issue 16).
+"""A first import's creates, written by SQLite itself from the stored plan (issue 16).
 
 Written the Python way (store/directory.py `write_plan`), each create's stored changes are read
-back, decoded, made into a people row and its demographic values, and sent back: at 100,000
-creates on SQLite 1.3-1.8 s of a 2.8 s apply. Here one `INSERT ... SELECT` a table reads the
-values out of the plan's JSON where they lie (SQLite's `json_extract`, PostgreSQL's JSONB
-operators), so none of them passes through Python: 0.28-0.33 s for the people rows on either
-database. The plan is the same durable artifact as before; only the copy is gone.
+back, decoded, made into a people row and its demographic values, and sent back. Here one
+`INSERT ... SELECT` a table reads the values out of the plan's JSON where they lie
+(`json_extract`, `json_each`), so none of them passes through Python. At 100,000 creates, 3
+interleaved pairs of bench.first: apply 3.39-3.62 -> 2.63-3.01 s.
 
-What a database cannot do stays in Python, computed once: the folded name and email of a
-people row (`str.casefold`, which neither database's lower() matches) are stored with each
-create (`CreatedChanges.stored`, its `keys`), and the search terms are made from the values
-read back a chunk at a time, as `write_plan` makes them. A plan stored without the keys (before
-they were) is written the Python way, as is an undo (`write_stored_plan(keep=True)`, which
-needs the rows). tests/store/test_creates_in_sql.py applies one plan both ways and compares.
+What the database cannot do stays in Python, computed once: the folded name and email of a
+people row (`str.casefold`, which SQLite's lower() does not match past ASCII) are stored with
+each create (`CreatedChanges.stored`, its `keys`), and the search terms are made from the new
+rows, read back a chunk at a time, as `write_plan` makes them. A plan stored without the keys
+(before they were) is written the Python way, as is an undo (`write_stored_plan(keep=True)`,
+which needs the rows).
+
+PostgreSQL keeps the Python way, by measurement: there the same statements on a JSONB column
+(a JSON one reparses its text for every field read: 3.5 s for the people rows) applied no
+faster than COPY (4.0-4.6 s against 4.1-4.9 s, 3 pairs), index upkeep and the log being what
+it waits on, and JSONB made storing the plan 0.2-0.3 s slower.
+tests/store/test_creates_in_sql.py applies one plan both ways and compares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import Session
 
-from peoplesync.core.fields import DATE_FIELDS
 from peoplesync.store.bulk import sqlite_datetime
 from peoplesync.store.directory import (
     COLUMN_OF,
@@ -36,18 +39,22 @@ from peoplesync.store.directory import (
 from peoplesync.store.hierarchy import WHOLE_CHECK
 from peoplesync.store.search_terms import SEARCHED, add_terms
 
-# Creates above which a plan's are written here: as many as make `check_managers` check the
+# Creates from which a plan's are written here: as many as make `check_managers` check the
 # whole account anyway, so that the managers they name need not be collected.
 SQL_CREATES = WHOLE_CHECK
 TERMS_CHUNK = 20_000  # people whose search terms are made at a time
 
-_CREATES = "FROM plan_items i WHERE i.run_id = :r AND i.kind = 'create'"
+_WHERE = "WHERE i.run_id = :r AND i.kind = 'create'"
+_CREATES = f"FROM plan_items i {_WHERE}"
 _FIELD_OF = {column: field for field, column in COLUMN_OF.items()}
 
 
-def stored_with_keys(session: Session, run_id: int) -> bool:
-    """Is the run's first create stored with the keys its people row needs (`keys`)?"""
-    sql = f"SELECT {_json(session, ('keys',), text_value=False)} {_CREATES} ORDER BY i.seq LIMIT 1"
+def writes_creates(session: Session, run_id: int) -> bool:
+    """Can the database write this run's creates: SQLite, and a plan whose (first) create is
+    stored with the keys its people row needs?"""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    sql = f"SELECT json_extract(i.changes, '$.keys') {_CREATES} ORDER BY i.seq LIMIT 1"
     return session.execute(text(sql), {"r": run_id}).scalar() is not None
 
 
@@ -61,11 +68,14 @@ def write_creates(
     now: datetime,
 ) -> tuple[int, int]:
     """Write every create of run `run_id`'s stored plan into the directory and the change log,
-    in the caller's transaction: (people created, change-log rows). The managers they name
-    are for the caller to check (`check_managers(whole=True)`)."""
-    stamp: Any = sqlite_datetime(now) if _dialect(session) == "sqlite" else now
+    in the caller's transaction (`writes_creates` says when it can): (people created,
+    change-log rows). The managers they name are for the caller to check
+    (`check_managers(whole=True)`)."""
+    stamp = sqlite_datetime(now)
     params = {"r": run_id, "a": account_id, "kind": source_kind, "now": stamp, "actor": actor}
-    created = _rows(session.execute(text(_people_sql(session)), params))
+    # SQLite numbers new rows past the highest rowid: the new people are those above it.
+    before = session.execute(text("SELECT coalesce(max(rowid), 0) FROM people")).scalar_one()
+    created = _rows(session.execute(text(_PEOPLE), params))
     _write_demographics(session, account_id, run_id, now)
     columns = ", ".join(LOG_COLUMNS)
     logged = _rows(
@@ -77,85 +87,66 @@ def write_creates(
             params,
         )
     )
-    _add_terms(session, account_id, run_id)
+    _add_terms(session, account_id, before)
     return created, logged
 
 
-def _people_sql(session: Session) -> str:
+def _people_sql() -> str:
     """INSERT the people rows of the run's creates, each column read from its stored form."""
     made = {
         "id": "i.person_id",
         "account_id": ":a",
-        "status": _json(session, ("status",)),
-        "name_key": _json(session, ("keys", "name")),
-        "email_key": _json(session, ("keys", "email")),
+        "status": "json_extract(i.changes, '$.status')",
+        "name_key": "json_extract(i.changes, '$.keys.name')",
+        "email_key": "json_extract(i.changes, '$.keys.email')",
         "source_kind": ":kind",
         "created_at": ":now",
         "updated_at": ":now",
     }
-    values = []
-    for column in PEOPLE_INSERT_COLUMNS:
-        if column in made:
-            values.append(made[column])
-            continue
-        field = _FIELD_OF[column]
-        value = _json(session, ("values", field))
-        if field in DATE_FIELDS and _dialect(session) == "postgresql":
-            value = f"CAST({value} AS DATE)"
-        values.append(value)
+    values = [  # dates as the ISO text they are stored in, as SQLite keeps them
+        made.get(column) or f"json_extract(i.changes, '$.values.{_FIELD_OF[column]}')"
+        for column in PEOPLE_INSERT_COLUMNS
+    ]
     return (
         f"INSERT INTO people ({', '.join(PEOPLE_INSERT_COLUMNS)}) "
         f"SELECT {', '.join(values)} {_CREATES} ORDER BY i.seq"
     )
 
 
+_PEOPLE = _people_sql()
+
+
 def _write_demographics(session: Session, account_id: int, run_id: int, now: datetime) -> None:
-    """The demographics the creates name (made if new), then every value, in one statement."""
-    if _dialect(session) == "sqlite":
-        pairs = "plan_items i, json_each(i.changes, '$.demographics') j"
-        names = f"SELECT DISTINCT j.key FROM {pairs} WHERE i.run_id = :r AND i.kind = 'create'"  # noqa: S608 - our own text
-    else:
-        pairs = "plan_items i CROSS JOIN LATERAL jsonb_each_text(i.changes -> 'demographics') j"
-        names = f"SELECT DISTINCT jsonb_object_keys(i.changes -> 'demographics') {_CREATES}"
-    found = session.execute(text(names), {"r": run_id}).scalars().all()
-    if not found:
+    """The demographics the creates name (made if new), then every value, in one statement
+    (each name's id given by a CASE: a join on the demographics cost a third more)."""
+    pairs = f"plan_items i, json_each(i.changes, '$.demographics') j {_WHERE}"
+    found = session.execute(text(f"SELECT DISTINCT j.key FROM {pairs}"), {"r": run_id})  # noqa: S608 - our own text
+    names = found.scalars().all()
+    if not names:
         return
-    ensure_demographics(session, account_id, found, now)
+    ids = ensure_demographics(session, account_id, names, now)
+    marks = {f"n{k}": name for k, name in enumerate(names)}
+    case = " ".join(f"WHEN :{mark} THEN {int(ids[name])}" for mark, name in marks.items())
     session.execute(
         text(
             "INSERT INTO person_demographics (person_id, demographic_id, value) "  # noqa: S608 - our own text
-            f"SELECT i.person_id, d.id, j.value FROM {pairs} "
-            "JOIN demographics d ON d.account_id = :a AND d.name = j.key "
-            "WHERE i.run_id = :r AND i.kind = 'create'"
+            f"SELECT i.person_id, CASE j.key {case} END, j.value FROM {pairs}"
         ),
-        {"a": account_id, "r": run_id},
+        {"r": run_id, **marks},
     )
 
 
-def _add_terms(session: Session, account_id: int, run_id: int) -> None:
-    """The creates' search terms, from their stored values a chunk at a time."""
-    searched = ", ".join(_json(session, ("values", field)) for field in SEARCHED)
+def _add_terms(session: Session, account_id: int, before: int) -> None:
+    """The search terms of the people above rowid `before`, a chunk at a time."""
     query = text(
-        f"SELECT i.seq, i.person_id, {searched} {_CREATES} AND i.seq > :after "
-        "ORDER BY i.seq LIMIT :n"
+        f"SELECT rowid, id, {', '.join(SEARCHED)} FROM people "  # noqa: S608 - our own text
+        "WHERE rowid > :after ORDER BY rowid LIMIT :n"
     )
-    after = -1
-    while rows := session.execute(query, {"r": run_id, "after": after, "n": TERMS_CHUNK}).all():
+    after = before
+    while rows := session.execute(query, {"after": after, "n": TERMS_CHUNK}).all():
         add_terms(session, account_id, [row[1:] for row in rows])
         after = rows[-1][0]
 
 
-def _json(session: Session, path: Sequence[str], *, text_value: bool = True) -> str:
-    """The SQL that reads `path` of a plan item's stored changes (as text, if `text_value`)."""
-    if _dialect(session) == "sqlite":
-        return f"json_extract(i.changes, '$.{'.'.join(path)}')"
-    *steps, last = [f"'{step}'" for step in path]
-    return " -> ".join(["i.changes", *steps]) + (" ->> " if text_value else " -> ") + last
-
-
 def _rows(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name

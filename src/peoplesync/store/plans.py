@@ -15,7 +15,7 @@ from peoplesync.core.employee import fold
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
-from peoplesync.store.creates import SQL_CREATES, stored_with_keys, write_creates
+from peoplesync.store.creates import SQL_CREATES, write_creates, writes_creates
 from peoplesync.store.db import checkpoint_after_commit
 from peoplesync.store.directory import PlanRow, Written, write_plan
 from peoplesync.store.hierarchy import WHOLE_CHECK, check_managers
@@ -128,7 +128,8 @@ def write_stored_plan(
     checked once every chunk is in: a chunk may name a manager a later one creates. Past
     WHOLE_CHECK of them the whole account is checked, so they are no longer kept (a million
     people's managers are not held for that). From `in_sql_from` creates on, unless `keep`,
-    the creates are written by the database from the stored plan (store/creates.py)."""
+    the creates are written by the database from the stored plan where it can
+    (store/creates.py)."""
     people = 0
     total = Written(0, set(), [])
     whole = False
@@ -137,7 +138,7 @@ def write_stored_plan(
         text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
         {"r": run_id},
     ).scalar_one()
-    in_sql = not keep and creates >= in_sql_from and stored_with_keys(session, run_id)
+    in_sql = not keep and creates >= in_sql_from and writes_creates(session, run_id)
     # Paused for the whole loop, not chunk by chunk: a chunk's 200,000 lists are freed by their
     # reference counts when the next chunk replaces them, so the collector never scans them.
     with gc_paused(), loading(session, LOADED_TABLES, creates):

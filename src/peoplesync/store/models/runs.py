@@ -17,7 +17,6 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peoplesync.core.states import RunState
@@ -97,10 +96,8 @@ class PlanItem(Base):
     label_key: Mapped[str] = mapped_column(String(900))  # folded label, for search
     # [[field, before, after, demographic], ...]; a create planned from its record in the
     # compact form {"values": ..., "demographics": ..., "status": ..., "keys": ...}
-    # (store.plans.stored_changes). JSONB on PostgreSQL: store/creates.py reads its fields.
-    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(
-        JSON().with_variant(JSONB(), "postgresql")
-    )
+    # (store.plans.stored_changes), whose fields store/creates.py reads on SQLite.
+    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(JSON)
 
 
 class ChangeLog(Base):
