@@ -4,10 +4,13 @@ writes them the Python way."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
@@ -241,3 +244,51 @@ def test_postgresql_writes_the_creates_the_python_way(
         assert write(session, account, run, in_sql=True) == (11, 11)
         assert not called
         assert people(session, account)["src-1"].name == "Zoë Ærø-Okafor"
+
+
+_WORD = st.text(alphabet=st.sampled_from("aZéØß-'. İıŁ"), min_size=1, max_size=8).filter(str.strip)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    people=st.lists(
+        st.tuples(
+            st.lists(_WORD, min_size=1, max_size=3).map(" ".join),  # the name
+            st.none() | _WORD,  # preferred name
+            st.none() | st.dates(date(1950, 1, 1), date(2000, 12, 31)),
+            st.dictionaries(st.sampled_from(["Department", "Site"]), _WORD, max_size=2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_any_company_written_both_ways_is_the_same(
+    session: Session, people: list[tuple[str, str | None, date | None, dict[str, str]]]
+) -> None:
+    """Whatever names (accents, dotted and dotless i, hyphens), dates and demographics."""
+    employees = [
+        rec(
+            n,
+            name=name,
+            preferred_name=preferred,
+            email=f"Person.{n}@Acme.example",
+            birth_date=born,
+            demographics=values,
+        )
+        for n, (name, preferred, born, values) in enumerate(people, start=1)
+    ]
+    accounts = []
+    for in_sql in (False, True):
+        account = create_account(session, f"Acme {secrets.token_hex(3)}", now=NOW)
+        session.flush()
+        run = plan_for(session, account, employees)
+        assert write(session, account, run, in_sql=in_sql) == (len(people), len(people))
+        accounts.append(account)
+    session.expire_all()
+    by_python, by_sql = (state(session, a) for a in accounts)
+    assert by_sql == by_python
+    assert len(by_sql["people"]) == len(people)
