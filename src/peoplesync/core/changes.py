@@ -111,10 +111,7 @@ class CreatedChanges(Sequence[FieldChange]):
         # (zip without strict: both sides come from the same context; this runs per create)
         for field, after in zip(ctx.fields, ctx.scalars(rec.values)):  # noqa: B905
             if after is not None:
-                cls = after.__class__
-                values[field] = (
-                    after if cls is str else after.isoformat() if cls is date else field_text(after)
-                )
+                values[field] = after if after.__class__ is str else field_text(after)
         if self._manager_id is not None:
             values["manager"] = self._manager_id
         demographics = {
