@@ -108,22 +108,18 @@ class CreatedChanges(Sequence[FieldChange]):
         straight into the people rows. `expand_created` gives the per-change form, in order."""
         ctx, rec = self._ctx, self._record
         values: dict[str, Any] = {} if rec.source_id is None else {"source_id": rec.source_id}
-        # (zip without strict: both sides come from the same context; this runs per create)
-        for field, after in zip(ctx.fields, ctx.scalars(rec.values)):  # noqa: B905
+        for field, after in zip(ctx.fields, ctx.scalars(rec.values), strict=True):
             if after is not None:
                 values[field] = after if after.__class__ is str else field_text(after)
         if self._manager_id is not None:
             values["manager"] = self._manager_id
         demographics = {
             name: value
-            for name, value in zip(ctx.demographic_names, self._demographics)  # noqa: B905
+            for name, value in zip(ctx.demographic_names, self._demographics, strict=True)
             if value is not None
         }
         name, email = values.get("name"), values.get("email")
-        keys = {  # `fold`, inlined
-            "name": name.strip().casefold() if name else None,
-            "email": email.strip().casefold() if email else None,
-        }
+        keys = {"name": fold(name) if name else None, "email": fold(email) if email else None}
         return {
             "values": values,
             "demographics": demographics,
