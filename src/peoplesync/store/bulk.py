@@ -132,7 +132,11 @@ def _sqlite_date(value: object) -> object:
 def _copy(connection: Any, table: Table, columns: Sequence[str], rows: Iterable[Row]) -> None:
     """COPY in PostgreSQL's binary format where every column has a binary type here (a third
     less time than text at 100,000 rows: nothing is formatted and parsed again), text otherwise
-    (a JSON column takes encoded text, which only the text format passes as it is)."""
+    (a JSON column takes encoded text, which only the text format passes as it is).
+
+    Rows are written on this thread: psycopg's QueuedLibpqWriter, which sends them from another
+    while this one formats, applied a first import of 100,000 no faster (2 pairs, 5.3-5.7 s
+    against 5.4-5.6 s): the server's index upkeep is what a big COPY waits on."""
     raw = connection.connection.driver_connection  # the psycopg connection of this transaction
     types = _binary_types(table, tuple(columns))
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"

@@ -17,6 +17,12 @@ PostgreSQL keeps the Python way, by measurement: there the same statements on a 
 (a JSON one reparses its text for every field read: 3.5 s for the people rows) applied no
 faster than COPY (4.0-4.6 s against 4.1-4.9 s, 3 pairs), index upkeep and the log being what
 it waits on, and JSONB made storing the plan 0.2-0.3 s slower.
+The search terms are made here, on the writer's thread, by measurement. Made on a thread of
+their own while the statements ran (SQLite runs them without the interpreter lock), they saved
+a median 0.09 s of an apply of 3.3-4.3 s (7 interleaved pairs, 100,000 people of a Merge
+company): the writer's statements ran a fifth slower beside them on this 2-core machine, and
+reading the plan through a second connection instead made them half as slow again (the
+people insert 0.56 -> 1.17 s). Not worth a thread.
 tests/store/test_creates_in_sql.py applies one plan both ways and compares.
 """
 
