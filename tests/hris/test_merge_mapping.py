@@ -7,12 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peoplesync.core.issues import Issue
 from peoplesync.errors import ProviderProtocolError
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.dates import NotADateError, parse_date
 from peoplesync.sources.merge.fetch import fetch_employees
+from peoplesync.sources.merge.fields import enum_label
 from peoplesync.sources.merge.mapping import expected_keys, is_leaver, map_employee
 
 BASE: dict[str, Any] = {
@@ -178,3 +181,21 @@ def test_a_fetch_reads_every_page_despite_a_bad_value_and_drops_inactive_leavers
     assert sorted(r.source_id for r in fetched.records) == ["m-1", "m-2"]  # type: ignore[type-var]
     assert fetched.deleted_source_ids == {"m-3"}
     assert [(i.location, i.field) for i in fetched.issues] == [("employee jw-2", "start_date")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.text(max_size=30), st.integers(), st.sampled_from(["NON-BINARY", " FULL_TIME "]))
+)
+def test_an_enum_reads_the_same_however_often_it_is_read(value: object) -> None:
+    """enum_label keeps the label of each spelling it has seen (a fetch reads a few values
+    100,000 times): the kept label is the one the value gives, whatever it is."""
+    text = str(value).strip() or None
+    expected = (
+        None
+        if text is None
+        else ({"NON-BINARY": "Non-binary"}.get(text) or text.replace("_", " ").capitalize())
+    )
+    assert enum_label(value) == expected
+    assert enum_label(value) == expected  # read again: from what was kept
+    assert enum_label(" FULL_TIME ") == "Full time"

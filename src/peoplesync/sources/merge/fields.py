@@ -14,6 +14,7 @@ The default mapping (`DEFAULT_TARGETS`) is what peoplesync always imported.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -40,20 +41,30 @@ class MergeField:
 def text_of(value: object) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = value.strip() if value.__class__ is str else str(value).strip()
     return text or None
 
 
 def enum_label(value: object) -> str | None:
     """A Merge enum as an admin reads it: 'PREFER_NOT_TO_DISCLOSE' -> 'Prefer not to disclose'."""
-    text = text_of(value)
+    if value.__class__ is str:  # an enum has a few values: each spelled once a fetch
+        return _enum_text(value)
+    return _label_of(text_of(value))
+
+
+@functools.lru_cache(maxsize=256)
+def _enum_text(value: str) -> str | None:
+    return _label_of(text_of(value))
+
+
+def _label_of(text: str | None) -> str | None:
     if text is None:
         return None
     return _WORDS.get(text) or text.replace("_", " ").capitalize()
 
 
 def named(value: object, *keys: str) -> str | None:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, (dict, Mapping)):  # a dict first: the ABC is slow
         return None  # an id Merge did not expand: skipped, not looked up
     for key in keys:
         if text := text_of(value.get(key)):
@@ -64,7 +75,7 @@ def named(value: object, *keys: str) -> str | None:
 def _live_groups(groups: object) -> list[Mapping[str, Any]]:
     if not isinstance(groups, list):
         return []
-    return [g for g in groups if isinstance(g, Mapping) and not g.get("remote_was_deleted")]
+    return [g for g in groups if isinstance(g, (dict, Mapping)) and not g.get("remote_was_deleted")]
 
 
 def team(groups: object) -> str | None:
@@ -98,9 +109,9 @@ def latest_employment(value: object) -> Mapping[str, Any] | None:
     `modified_at`."""
     if not isinstance(value, list):
         return None
-    expanded = [e for e in value if isinstance(e, Mapping)]
-    if not expanded:
-        return None
+    expanded = [e for e in value if isinstance(e, (dict, Mapping))]
+    if len(expanded) < 2:  # most employees have one
+        return expanded[0] if expanded else None
     return max(
         expanded,
         key=lambda e: (sort_moment(e.get("effective_date")), sort_moment(e.get("modified_at"))),

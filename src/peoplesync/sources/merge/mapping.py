@@ -247,7 +247,7 @@ def _name(raw: Mapping[str, Any]) -> str | None:
 
 def _ref(value: object) -> str | None:
     """An expanded object's id, or the plain id Merge sent."""
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):  # a dict first: the ABC is slow
         return _text(value.get("id"))
     return _text(value)
 
