@@ -59,6 +59,13 @@ def test_the_team_comes_from_the_groups_then_the_deprecated_team() -> None:
     assert mapped(groups=[department, usual], team=legacy["team"]).demographics["Team"] == "Core"
     assert mapped(groups=[gone, "g5"], team=legacy["team"]).demographics["Team"] == "Legacy"
     assert "Team" not in mapped(groups=[department], team=None).demographics
+    # A TEAM without a name gives way; of two groups commonly used as teams, the first counts.
+    unnamed = {"id": "g6", "name": " ", "type": "TEAM"}
+    other = {"id": "g7", "name": "Edge", "type": "GROUP", "is_commonly_used_as_team": True}
+    assert mapped(groups=[unnamed, usual, other], team=None).demographics["Team"] == "Core"
+    assert mapped(groups=[other, unnamed, usual, team], team=None).demographics["Team"] == (
+        "Platform"
+    )
     # A record carrying neither key is refused (a missing key is not an empty one).
     expected = expected_keys(set(), {"team": "Team"})
     assert map_employee(BASE | {"groups": []}, expected=expected) is not None
