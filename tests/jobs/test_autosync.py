@@ -101,6 +101,30 @@ def test_daylight_saving_days(session: Session, account: Account) -> None:
     assert claim_due(session, at("2026-11-01T06:30:00+00:00")) == []  # 01:30 EST, same day
 
 
+def test_a_time_the_clock_skips_up_to_midnight_runs_at_the_jump_and_the_next_day_too(
+    session: Session, account: Account
+) -> None:
+    """Nuuk's clock goes from 22:59 on 2025-03-29 to 00:00 on the 30th: the 29th's 23:00 sync
+    starts at the jump, claimed for the 29th, and the 30th keeps its own."""
+    connect(session, account)
+    set_auto_sync(
+        session,
+        account,
+        enabled=True,
+        now=at("2025-03-29T12:00:00+00:00"),
+        at="23:00",
+        timezone="America/Nuuk",
+    )
+    assert claim_due(session, at("2025-03-30T00:59:00+00:00")) == []  # 22:59 on the 29th
+    assert claim_due(session, at("2025-03-30T01:00:00+00:00")) == [account.id]  # 00:00, the 30th
+    assert claim_due(session, at("2025-03-30T01:01:00+00:00")) == []
+    assert auto_sync_status(session, account, now=at("2025-03-30T01:01:00+00:00")).next_run_at == (
+        at("2025-03-31T00:00:00+00:00")
+    )
+    assert claim_due(session, at("2025-03-30T23:59:00+00:00")) == []  # 22:59 on the 30th
+    assert claim_due(session, at("2025-03-31T00:00:00+00:00")) == [account.id]  # 23:00
+
+
 def test_a_day_is_claimed_once(session: Session, account: Account) -> None:
     day = date(2026, 11, 25)
     now = at("2026-11-25T02:00:00+00:00")

@@ -11,7 +11,7 @@ import functools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
@@ -68,6 +68,12 @@ def expected_day(schedule: Schedule, set_at: datetime) -> date:
 
 @settings(max_examples=400, deadline=None)
 @given(cases())
+@example(  # the clock skips 23:00-24:00 on 2025-03-29 here: the sync starts at the jump
+    (
+        Schedule(ZoneInfo("America/Scoresbysund"), time(23, 0)),
+        datetime(2025, 3, 30, 0, 59, 59, tzinfo=UTC),
+    )
+)
 def test_the_first_sync_is_the_first_time_the_clock_reaches_the_chosen_time(
     case: tuple[Schedule, datetime],
 ) -> None:
@@ -75,7 +81,9 @@ def test_the_first_sync_is_the_first_time_the_clock_reaches_the_chosen_time(
     last = schedule.done_before(set_at)
     first = schedule.next_run(last, set_at)
     assert first >= set_at
-    assert first.astimezone(schedule.zone).date() == expected_day(schedule, set_at)
+    # The day whose sync it is (its local date, or the day before when a clock change skipped
+    # that day's time and landed past midnight).
+    assert schedule.due_day(last, first) == expected_day(schedule, set_at)
     assert schedule.is_due(last, first)
     assert first == set_at or not schedule.is_due(last, first - ONE_SECOND)
     # The scheduler, asked every minute from the moment it was set, starts nothing before.
@@ -84,10 +92,11 @@ def test_the_first_sync_is_the_first_time_the_clock_reaches_the_chosen_time(
         assert not schedule.is_due(last, asked), asked
         asked += ONE_MINUTE
     # Once that day is claimed, the next one is the following local day's.
-    claimed = first.astimezone(schedule.zone).date()
+    claimed = schedule.due_day(last, first)
+    assert claimed is not None
     following = schedule.next_run(claimed, first)
     assert following > first
-    assert following.astimezone(schedule.zone).date() == claimed + timedelta(days=1)
+    assert schedule.due_day(claimed, following) == claimed + timedelta(days=1)
     assert not schedule.is_due(claimed, first + ONE_MINUTE)
 
 
@@ -97,6 +106,26 @@ def test_a_time_the_clock_skips_starts_when_the_clock_jumps() -> None:
     set_at = datetime(2026, 3, 7, 12, tzinfo=UTC)
     jump = datetime(2026, 3, 8, 7, tzinfo=UTC)
     assert schedule.next_run(schedule.done_before(set_at), set_at) == jump
+
+
+def test_a_time_skipped_up_to_midnight_starts_at_the_jump_and_the_next_day_keeps_its_own() -> None:
+    """In America/Nuuk the clock goes from 22:59 on 2025-03-29 to 00:00 on the 30th (01:00
+    UTC): that Saturday's 23:00 sync starts at the jump, claimed for the 29th, and the 30th's
+    own 23:00 sync still follows (found by the property above, in America/Scoresbysund)."""
+    schedule = Schedule(ZoneInfo("America/Nuuk"), time(23, 0))
+    set_at = datetime(2025, 3, 30, 0, 59, 59, tzinfo=UTC)  # 22:59:59 on the 29th
+    jump = datetime(2025, 3, 30, 1, 0, tzinfo=UTC)  # 00:00 on the 30th
+    last = schedule.done_before(set_at)
+    assert last == date(2025, 3, 28)
+    assert schedule.next_run(last, set_at) == jump
+    assert not schedule.is_due(last, set_at)
+    assert schedule.due_day(last, jump) == date(2025, 3, 29)
+    assert schedule.due_day(last, jump + timedelta(hours=5)) == date(2025, 3, 29)  # until claimed
+    sunday = datetime(2025, 3, 31, 0, 0, tzinfo=UTC)  # 23:00 on the 30th (-01)
+    assert schedule.next_run(date(2025, 3, 29), jump) == sunday
+    assert schedule.due_day(date(2025, 3, 29), sunday) == date(2025, 3, 30)
+    # Without the clock change nothing is due before the time: a day missed is not caught up.
+    assert schedule.due_day(date(2025, 4, 1), datetime(2025, 4, 3, 1, tzinfo=UTC)) is None
 
 
 def test_a_time_the_clock_repeats_starts_at_the_first_unless_set_in_between() -> None:

@@ -128,8 +128,27 @@ class Schedule:
         return local.date() if local.time() >= self.at else local.date() - timedelta(days=1)
 
     def is_due(self, last: date | None, now: datetime) -> bool:
+        return self.due_day(last, now) is not None
+
+    def due_day(self, last: date | None, now: datetime) -> date | None:
+        """The local day whose sync is due at `now`, if one is (the day a scheduler claims):
+        today's once the local time has come, or yesterday's when a clock change skipped
+        yesterday's time and landed past midnight. In America/Nuuk the clock goes from 22:59
+        on the last Saturday of March to 00:00 on Sunday, so that Saturday's 23:00 sync starts
+        at the jump, on Sunday's date, and Sunday's own 23:00 sync still follows."""
         local = self.local(now)
-        return local.time() >= self.at and (last is None or last < local.date())
+        today = local.date()
+        if local.time() >= self.at:
+            return today if last is None or last < today else None
+        yesterday = today - timedelta(days=1)
+        if last is not None and last >= yesterday:
+            return None  # the usual case: yesterday's is done
+        wall = datetime.combine(yesterday, self.at, tzinfo=self.zone)
+        earlier = min(wall.astimezone(UTC), wall.replace(fold=1).astimezone(UTC))
+        if self._reached(yesterday, earlier):
+            return None  # yesterday's time was on the clock: its day has passed
+        jump = self._first_due(yesterday, earlier)  # the end of the gap it was in
+        return yesterday if self.local(jump).date() == today and jump <= now else None
 
     def next_run(self, last: date | None, now: datetime) -> datetime:
         """When the next daily sync starts (in `now`'s zone): now if it is due, else the first
@@ -182,7 +201,8 @@ def claim_day(session: Session, account_id: int, local_date: date, now: datetime
 
 
 def claim_due(session: Session, now: datetime) -> list[int]:
-    """The accounts whose daily sync starts now, each claimed for its local day."""
+    """The accounts whose daily sync starts now, each claimed for its local day (the day whose
+    sync it is: `Schedule.due_day`)."""
     session.flush()  # settings changed in this unit of work count
     accounts = session.scalars(
         select(Account)
@@ -194,13 +214,11 @@ def claim_due(session: Session, now: datetime) -> list[int]:
     due = []
     for account in accounts:
         try:
-            schedule = Schedule.of(account)
-            if not schedule.is_due(marks.get(account.id), now):
-                continue
+            day = Schedule.of(account).due_day(marks.get(account.id), now)
         except (InputError, ValueError, KeyError) as err:
             log.warning("autosync.misconfigured", account_id=account.id, error=str(err))
             continue
-        if claim_day(session, account.id, schedule.local(now).date(), now):
+        if day is not None and claim_day(session, account.id, day, now):
             due.append(account.id)
     return due
 
