@@ -143,12 +143,9 @@ class Schedule:
         yesterday = today - timedelta(days=1)
         if last is not None and last >= yesterday:
             return None  # the usual case: yesterday's is done
-        wall = datetime.combine(yesterday, self.at, tzinfo=self.zone)
-        earlier = min(wall.astimezone(UTC), wall.replace(fold=1).astimezone(UTC))
-        if self._reached(yesterday, earlier):
-            return None  # yesterday's time was on the clock: its day has passed
-        jump = self._first_due(yesterday, earlier)  # the end of the gap it was in
-        return yesterday if self.local(jump).date() == today and jump <= now else None
+        # When yesterday's sync started: on its own date, unless a jump carried it past midnight.
+        started = self._first_due(yesterday, now - timedelta(days=3))
+        return yesterday if self.local(started).date() == today and started <= now else None
 
     def next_run(self, last: date | None, now: datetime) -> datetime:
         """When the next daily sync starts (in `now`'s zone): now if it is due, else the first
