@@ -37,8 +37,9 @@ from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.sync import Syncs
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.serving import free_port
-from peoplesync.sources.merge.client import EMPLOYEE_EXPAND, MergeClient
+from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.factory import account_pacer, merge_client
+from peoplesync.sources.merge.shared import WALK_EXPAND
 from peoplesync.sources.merge.source import MergeSource
 from peoplesync.sources.merge.windows import windows_for
 from peoplesync.store.db import migrate, session_factory, unit_of_work
@@ -89,7 +90,7 @@ def one_company(size: int, *, churn: int, rounds: int = 3, postgres_url: str | N
     with sandbox_process() as (base_url, control), database(postgres_url) as engine:
         # Built and encoded when created, as Merge has its data stored: the bench measures us.
         company = control.create_company(
-            seed=5, size=size, initial_sync_seconds=0, precompute_expand=EMPLOYEE_EXPAND.split(",")
+            seed=5, size=size, initial_sync_seconds=0, precompute_expand=WALK_EXPAND.split(",")
         )
         migrate(engine)
         factory = session_factory(engine)

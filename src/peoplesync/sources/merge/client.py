@@ -178,28 +178,49 @@ class MergeClient:
         include_deleted: bool = True,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
+        expand: str = EMPLOYEE_EXPAND,
     ) -> Iterator[list[dict[str, Any]]]:
         """Every page of employees (of a `created_after`/`created_before` window, if given),
-        following cursors; other parameters stay identical."""
+        following cursors; other parameters stay identical. `expand`: the relations Merge
+        expands on each employee (a full walk expands fewer: sources/merge/shared.py)."""
         params: dict[str, str] = {
             "page_size": str(self._page_size),
-            "expand": EMPLOYEE_EXPAND,
             "include_deleted_data": "true" if include_deleted else "false",
         }
+        if expand:
+            params["expand"] = expand
         if modified_after is not None:
             params["modified_after"] = merge_datetime(modified_after)
         if created_after is not None:
             params["created_after"] = merge_datetime(created_after)
         if created_before is not None:
             params["created_before"] = merge_datetime(created_before)
+        return self._iter_pages("hris/v1/employees", params)
+
+    def list_objects(self, model: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Every live object of one common model (`groups`, `locations`, ...), all pages."""
+        query = {"page_size": str(self._page_size), **params}
+        return [item for page in self._iter_pages(f"hris/v1/{model}", query) for item in page]
+
+    def retrieve(self, model: str, object_id: str) -> dict[str, Any] | None:
+        """One object of a common model by its Merge id; None when Merge has no such object."""
+        try:
+            body = self._get_json(f"hris/v1/{model}/{quote(object_id, safe='')}", {})
+        except SourceError as err:
+            if err.context.get("status") == 404:
+                return None
+            raise
+        if not isinstance(body, dict) or not body.get("id"):
+            raise ProviderProtocolError(f"Merge's {model} object {object_id} has no 'id'.")
+        return body
+
+    def _iter_pages(self, path: str, params: Mapping[str, str]) -> Iterator[list[dict[str, Any]]]:
         seen: set[str] = set()
         cursor: str | None = None
         page = 0
         while True:
             page += 1
-            body = self._get_json(
-                "hris/v1/employees", {**params, **({"cursor": cursor} if cursor else {})}
-            )
+            body = self._get_json(path, {**params, **({"cursor": cursor} if cursor else {})})
             results, cursor = _page(body, page)
             yield results
             if cursor is None:

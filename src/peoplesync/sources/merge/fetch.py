@@ -18,6 +18,7 @@ from peoplesync.core.perf import gc_paused
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
+from peoplesync.sources.merge.shared import WALK_EXPAND, SharedObjects
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
 PAGES_AHEAD = 2  # pages fetched ahead of the mapping: the next request never waits for it
@@ -51,7 +52,11 @@ def fetch_employees(
     mapping: FieldMapping = DEFAULT_MAPPING,
     on_page: Callable[[int], None] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    shared: SharedObjects | None = None,
 ) -> MergeFetch:
+    """Every employee (modified after `modified_after`, if given), mapped. With `shared`
+    (a full walk's listed relations: sources/merge/shared.py), Merge expands only the
+    employments and the rest is put back from `shared`."""
     started_at = clock()
     records: dict[str, SourceEmployee] = {}
     deleted: set[str] = set()
@@ -62,7 +67,10 @@ def fetch_employees(
     # The records pile up (100,000 of them in a large company): the collector's full passes would
     # scan them again every few pages. Paused, it still sweeps the young generations now and
     # then, so the little cyclic garbage a page leaves behind does not pile up too.
-    walked = client.iter_employee_pages(modified_after=modified_after)
+    if shared is None:
+        walked = client.iter_employee_pages(modified_after=modified_after)
+    else:
+        walked = client.iter_employee_pages(modified_after=modified_after, expand=WALK_EXPAND)
     with gc_paused(), pages_ahead(walked) as walk:
         while True:
             t0 = time.perf_counter()
@@ -73,6 +81,8 @@ def fetch_employees(
                 break
             pages += 1
             for raw in page:
+                if shared is not None:
+                    shared.expand(raw, client)
                 found: list[Issue] = []
                 mapped = map_employee(raw, found)
                 merge_id = str(raw["id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fetch import fetch_employees
 from peoplesync.sources.merge.fields import BY_KEY, DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import expected_keys, provided_fields
+from peoplesync.sources.merge.shared import SharedObjects
 from peoplesync.sources.merge.windows import earliest_created, fetch_windows, window_bounds
 
 
@@ -70,6 +72,10 @@ class MergeSource:
     def read(self, on_progress: Callable[[int], None] | None = None) -> SourceBatch:
         expected = expected_keys(self.basis.provided, self._compared())
         with self.client:
+            listed = time.perf_counter()
+            # A full walk lists the relations every employee shares once (sources/merge/shared.py).
+            shared = SharedObjects.fetch(self.client) if self.modified_after is None else None
+            listed = time.perf_counter() - listed
             if self.modified_after is None and self.windows > 1 and self.client_for is not None:
                 started_at = datetime.now(UTC)
                 since = earliest_created(self.client)
@@ -84,6 +90,7 @@ class MergeSource:
                     started_at=started_at,
                     since=since,
                     progress=self._follow,
+                    shared=shared,
                 )
             else:
                 fetched = fetch_employees(
@@ -93,6 +100,7 @@ class MergeSource:
                     expected=expected,
                     mapping=self.mapping,
                     on_page=on_progress,
+                    shared=shared,
                 )
         snapshot = SourceSnapshot(
             records=fetched.records,
@@ -102,7 +110,7 @@ class MergeSource:
             kind=self.kind,
         )
         timings = {
-            "http": fetched.http_seconds,
+            "http": fetched.http_seconds + listed,
             "decode": fetched.decode_seconds,
             "map": fetched.map_seconds,
             "pages": float(fetched.pages),

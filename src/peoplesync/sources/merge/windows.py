@@ -24,11 +24,12 @@ from typing import Any
 from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.issues import Issue
 from peoplesync.core.mapping import FieldMapping
-from peoplesync.sources.merge.client import MergeClient
+from peoplesync.sources.merge.client import EMPLOYEE_EXPAND, MergeClient
 from peoplesync.sources.merge.dates import sort_moment
 from peoplesync.sources.merge.fetch import MergeFetch
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
+from peoplesync.sources.merge.shared import WALK_EXPAND, SharedObjects
 
 Window = tuple[datetime | None, datetime | None]  # (created_after, created_before)
 OVERLAP = timedelta(milliseconds=1)
@@ -100,9 +101,12 @@ class _Walk:
         index: int,
         page: Sequence[dict[str, Any]],
         map_employee: EmployeeMapper,
+        shared: tuple[SharedObjects, MergeClient] | None = None,
     ) -> None:
         mapped = []
         for raw in page:
+            if shared is not None:
+                shared[0].expand(raw, shared[1])
             found: list[Issue] = []
             record = map_employee(raw, found)
             mapped.append((str(raw["id"]), None if is_leaver(raw) else record, found))
@@ -154,9 +158,11 @@ def fetch_windows(
     started_at: datetime,
     since: datetime | None = None,
     progress: Callable[[_Walk], None] | None = None,
+    shared: SharedObjects | None = None,
 ) -> MergeFetch:
     """Every employee, walked in `windows` at once (one client each, built by `client_for`,
-    which should share one pacer). `progress` is handed the walk (its `estimate()`)."""
+    which should share one pacer). `progress` is handed the walk (its `estimate()`). With
+    `shared`, Merge expands only the employments (sources/merge/shared.py)."""
     low = since or started_at
     walk = _Walk(on_page, [(lo or low, hi or started_at) for lo, hi in windows])
     if progress is not None:
@@ -170,12 +176,15 @@ def fetch_windows(
         with client_for() as client:
             try:
                 pages = client.iter_employee_pages(
-                    created_after=window[0], created_before=window[1]
+                    created_after=window[0],
+                    created_before=window[1],
+                    expand=EMPLOYEE_EXPAND if shared is None else WALK_EXPAND,
                 )
+                with_shared = None if shared is None else (shared, client)
                 for page in pages:
                     if walk.failed.is_set():
                         raise _CancelledError
-                    walk.add(index, page, mapper)
+                    walk.add(index, page, mapper, with_shared)
                 walk.done(index)
             except _CancelledError:
                 return
