@@ -38,14 +38,14 @@ def parse_date(value: object) -> ParsedDate:
     """The calendar date as written, with the instant it names. Raises `NotADateError`."""
     if not isinstance(value, str):
         raise NotADateError(repr(value))
-    return _parse_text(value)
+    return parse_text(value)
 
 
 # A company's dates repeat (birth days, start days, every base record's `modified_at`): a first
 # fetch of 100,000 employees parses 400,000 values, of which a few tens of thousands differ.
 # ParsedDate is immutable, so a parsed value is shared; a value that is no date is not kept.
 @lru_cache(maxsize=1 << 16)
-def _parse_text(value: str) -> ParsedDate:
+def parse_text(value: str) -> ParsedDate:
     found = _MOMENT.fullmatch(value.strip())
     if found is None:
         raise NotADateError(repr(value[:40]))

@@ -239,17 +239,18 @@ def _custom_text(value: object) -> str | None:
 
 
 class SourceReader:
-    """The values of a set of source fields in an expanded Employee (`reader(raw)`: key ->
-    text), the set read once: a fetch reads the same keys from each of 100,000 employees. The
-    latest employment is looked for only if a key reads it, the custom fields only if a key is
-    one."""
+    """The values of a set of source fields in an expanded Employee (`reader(raw)`: name ->
+    text, each field's value under the name it is given), the set read once: a fetch reads the
+    same keys from each of 100,000 employees. The latest employment is looked for only if a key
+    reads it, the custom fields only if a key is one."""
 
     __slots__ = ("_custom", "_fields", "_job")
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._fields = tuple((key, BY_KEY.get(key)) for key in keys)
-        self._job = any(f is not None and EMPLOYMENTS in f.merge_fields for _, f in self._fields)
-        self._custom = any(key.startswith(CUSTOM) for key, _ in self._fields)
+    def __init__(self, named: Iterable[tuple[str, str]]) -> None:
+        """`named`: (source field key, the name its value is given)."""
+        self._fields = tuple((key, BY_KEY.get(key), name) for key, name in named)
+        self._job = any(f is not None and EMPLOYMENTS in f.merge_fields for _, f, _ in self._fields)
+        self._custom = any(key.startswith(CUSTOM) for key, _, _ in self._fields)
 
     def __call__(self, raw: Mapping[str, Any]) -> dict[str, str]:
         if not self._fields:
@@ -257,10 +258,10 @@ class SourceReader:
         job = latest_employment(raw.get(EMPLOYMENTS)) if self._job else None
         custom = custom_values(raw) if self._custom else {}
         found: dict[str, str] = {}
-        for key, field in self._fields:
+        for key, field, name in self._fields:
             value = field.read(raw, job) if field is not None else custom.get(key)
             if value is not None:
-                found[key] = value
+                found[name] = value
         return found
 
 
