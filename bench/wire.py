@@ -3,13 +3,14 @@ beside the bare transport of the same bytes (issue 16: within 3x), and what the 
 the expanded relations add.
 
     serve      1,000 pages of 100,000 employees from the sandbox (built and encoded when the
-               company was created, as Merge has its data stored) to a client that only reads
-               the bytes and the next cursor
+               company was created, as Merge has its data stored), as a full walk asks for them
+               (expand=employments), to a client that only reads the bytes and the next cursor
     transport  the same bytes, pre-encoded, from a minimal HTTP server (the floor), to the same
                client; the two are timed in turns (ROUNDS of each) and the medians compared, as
                this host's speed drifts by 2x within minutes
     decode     orjson over the same bytes, and the standard library's json for comparison
-    bytes      what each relation the client expands costs of a page's bytes
+    bytes      what each relation costs of a page's bytes when Merge expands it (a full walk
+               has only the employments expanded and lists the rest once: sources/merge/shared.py)
 
     python -m bench.wire [size]
 """
@@ -35,6 +36,7 @@ from bench.hris import sandbox_process
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.serving import free_port
 from peoplesync.sources.merge.client import EMPLOYEE_EXPAND
+from peoplesync.sources.merge.shared import WALK_EXPAND
 
 PAGE_SIZE = 100
 ROUNDS = 5
@@ -163,17 +165,17 @@ def main(size: int = 100_000) -> None:
         control = SandboxControl(base_url.removesuffix("/api"), timeout=600)
         started = time.perf_counter()
         company = control.create_company(
-            seed=5, size=size, initial_sync_seconds=0, precompute_expand=EMPLOYEE_EXPAND.split(",")
+            seed=5, size=size, initial_sync_seconds=0, precompute_expand=WALK_EXPAND.split(",")
         )
         built = time.perf_counter() - started
         control.close()
         token = company.account_token
-        pages, first = fetch_pages(base_url, token, EMPLOYEE_EXPAND)
+        pages, first = fetch_pages(base_url, token, WALK_EXPAND)
         shares = relation_bytes(base_url, token)
         serves, floors = [], []
         with transport_server(pages) as transport:
             for _ in range(ROUNDS):
-                serves.append(fetch_pages(base_url, token, EMPLOYEE_EXPAND, keep=False)[1])
+                serves.append(fetch_pages(base_url, token, WALK_EXPAND, keep=False)[1])
                 floors.append(transport())
     served, floor = statistics.median(serves), statistics.median(floors)
     megabytes = sum(map(len, pages)) / 1e6
@@ -183,13 +185,13 @@ def main(size: int = 100_000) -> None:
     slow = timed(lambda: deque(map(json.loads, pages), maxlen=0))
     print(
         f"sandbox serving {len(pages):,} pages of {size:,} employees ({megabytes:.0f} MB, "
-        f"expand={EMPLOYEE_EXPAND}): {served:5.2f} s; the transport of the same bytes "
+        f"expand={WALK_EXPAND}): {served:5.2f} s; the transport of the same bytes "
         f"{floor:5.2f} s = {served / floor:4.2f}x (target < 3x; medians of {ROUNDS} in turns: "
         f"serve {_seconds(serves)}, transport {_seconds(floors)}); the company built and encoded "
         f"at creation in {built:5.1f} s, its first fetch (pages kept) {first:5.2f} s"
     )
     print(f"decode of those pages: orjson {fast:5.2f} s, json {slow:5.2f} s")
-    print(f"share of a page's bytes by expanded relation: {shares}")
+    print(f"share of a page's bytes by relation, had Merge expanded it: {shares}")
 
 
 if __name__ == "__main__":
