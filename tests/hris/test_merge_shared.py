@@ -38,7 +38,7 @@ class Recording(httpx.HTTPTransport):
 
 def _client(
     sandbox: SandboxServer, token: str, transport: httpx.BaseTransport | None = None
-) -> Any:
+) -> MergeClient:
     return MergeClient(sandbox.base_url, sandbox.api_key, token, page_size=25, transport=transport)
 
 
@@ -157,3 +157,36 @@ def test_a_windowed_first_read_uses_the_lists_and_an_incremental_one_merges_expa
     asked = [u for t in transports for u in t.asked]
     assert {u.path.rsplit("/", 1)[-1] for u in asked} == {"employees"}  # no lists
     assert {u.params["expand"] for u in asked} == {EMPLOYEE_EXPAND}
+
+
+REFUSED = {"teams": 403, "companies": 404}
+
+
+class Refusing(Recording):
+    """The real transport, but Merge refuses the lists of some models (an integration or its
+    scopes without them): 403 for teams, 404 for companies."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        model = request.url.path.rsplit("/", 1)[-1]
+        if status := REFUSED.get(model):
+            self.asked.append(request.url)
+            return httpx.Response(status, json={"detail": "Not offered."})
+        return super().handle_request(request)
+
+
+def test_a_list_merge_refuses_leaves_that_relation_to_merges_expansion(
+    sandbox: SandboxServer,
+) -> None:
+    token = sandbox.control.create_company(seed=35, size=120, initial_sync_seconds=0).account_token
+    with _client(sandbox, token) as client:
+        merges = fetch_employees(client, modified_after=None, mapping=EVERY_FIELD)
+    refusing = Refusing()
+    with _client(sandbox, token, refusing) as client:
+        shared = SharedObjects.fetch(client)
+        ours = fetch_employees(client, modified_after=None, mapping=EVERY_FIELD, shared=shared)
+    assert shared.walk_expand == "employments,company,team"
+    assert _by_id(ours.records) == _by_id(merges.records)
+    assert {r.demographics.get("d company") for r in ours.records} != {None}
+    pages = [u for u in refusing.asked if u.path.endswith("/employees")]
+    assert {u.params["expand"] for u in pages} == {"employments,company,team"}
+    assert shared.retrieved == 0  # nothing asked of the refused models one by one

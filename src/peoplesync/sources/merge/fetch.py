@@ -18,7 +18,7 @@ from peoplesync.core.perf import gc_paused
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
-from peoplesync.sources.merge.shared import WALK_EXPAND, SharedObjects
+from peoplesync.sources.merge.shared import SharedObjects
 
 YOUNG_SWEEP_PAGES = 50  # pages between two sweeps of the collector's young generations
 PAGES_AHEAD = 2  # pages fetched ahead of the mapping: the next request never waits for it
@@ -70,7 +70,9 @@ def fetch_employees(
     if shared is None:
         walked = client.iter_employee_pages(modified_after=modified_after)
     else:
-        walked = client.iter_employee_pages(modified_after=modified_after, expand=WALK_EXPAND)
+        walked = client.iter_employee_pages(
+            modified_after=modified_after, expand=shared.walk_expand
+        )
     with gc_paused(), pages_ahead(walked) as walk:
         while True:
             t0 = time.perf_counter()

@@ -29,7 +29,7 @@ from peoplesync.sources.merge.dates import sort_moment
 from peoplesync.sources.merge.fetch import MergeFetch
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
-from peoplesync.sources.merge.shared import WALK_EXPAND, SharedObjects
+from peoplesync.sources.merge.shared import SharedObjects
 
 Window = tuple[datetime | None, datetime | None]  # (created_after, created_before)
 OVERLAP = timedelta(milliseconds=1)
@@ -178,7 +178,7 @@ def fetch_windows(
                 pages = client.iter_employee_pages(
                     created_after=window[0],
                     created_before=window[1],
-                    expand=EMPLOYEE_EXPAND if shared is None else WALK_EXPAND,
+                    expand=EMPLOYEE_EXPAND if shared is None else shared.walk_expand,
                 )
                 with_shared = None if shared is None else (shared, client)
                 for page in pages:
