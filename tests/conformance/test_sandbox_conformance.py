@@ -13,6 +13,7 @@ import pytest
 
 from peoplesync.sandbox import SandboxServer
 from peoplesync.sources.merge.client import EMPLOYEE_EXPAND
+from peoplesync.sources.merge.shared import SHARED, WALK_EXPAND
 from tests.conformance.validate import assert_conforms, problems
 from tests.sandbox.helpers import Hris, WebhookReceiver
 
@@ -48,6 +49,7 @@ def pages(hris: Hris, **params: Any) -> Iterator[dict[str, Any]]:
     [
         pytest.param({}, id="plain"),
         pytest.param({"expand": EMPLOYEE_EXPAND, "include_deleted_data": "true"}, id="client"),
+        pytest.param({"expand": WALK_EXPAND, "include_deleted_data": "true"}, id="full-walk"),
         pytest.param({"expand": ALL_EXPANDS}, id="every-expand-csv"),
         pytest.param({"expand": ALL_EXPANDS.split(",")}, id="every-expand-repeated"),
         pytest.param(
@@ -67,6 +69,32 @@ def test_employee_pages_conform(hris: Hris, params: dict[str, Any]) -> None:
         assert_conforms("employee_page.json", page)
         seen += len(page["results"])
     assert seen >= 60
+
+
+SCHEMA_OF = {"groups": "group.json", "locations": "location.json", "companies": "company.json",
+             "teams": "team.json"}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", list(SHARED))
+def test_the_lists_and_retrieves_of_a_full_walk_conform(hris: Hris, key: str) -> None:
+    """What sources/merge/shared.py asks for instead of expanding: each list (with its filter),
+    paged, and one object retrieved by id, against the model's schema."""
+    model, params = SHARED[key]
+    cursor, listed = None, []
+    while True:
+        page = hris.json(
+            f"/{model}", page_size=5, **params, **({"cursor": cursor} if cursor else {})
+        )
+        assert set(page) == {"next", "previous", "results"}
+        for item in page["results"]:
+            assert_conforms(SCHEMA_OF[model], item)
+        listed.extend(page["results"])
+        if (cursor := page["next"]) is None:
+            break
+    assert listed
+    if model == "locations":
+        assert {item["location_type"] for item in listed} == {"WORK"}
+    assert_conforms(SCHEMA_OF[model], hris.json(f"/{model}/{listed[0]['id']}"))
 
 
 def test_account_answers_conform(hris: Hris) -> None:
