@@ -13,6 +13,7 @@ from peoplesync.sandbox import SandboxServer
 from peoplesync.sources.merge.client import EMPLOYEE_EXPAND, MergeClient
 from peoplesync.sources.merge.fetch import fetch_employees
 from peoplesync.sources.merge.fields import FIELDS
+from peoplesync.sources.merge.mapping import EmployeeMapper
 from peoplesync.sources.merge.shared import SHARED, WALK_EXPAND, SharedObjects
 from peoplesync.sources.merge.source import MergeSource
 
@@ -42,6 +43,14 @@ def _client(
     return MergeClient(sandbox.base_url, sandbox.api_key, token, page_size=25, transport=transport)
 
 
+def _listed(client: MergeClient) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each shared model's objects by id, as `SharedObjects.fetch` lists them."""
+    return {
+        key: {o["id"]: o for o in client.list_objects(model, params)}
+        for key, (model, params) in SHARED.items()
+    }
+
+
 def _by_id(records: Any) -> dict[str, Any]:
     return {str(r.source_id): r for r in records}
 
@@ -69,6 +78,8 @@ def test_a_full_walk_maps_every_field_as_merges_expansion_with_half_the_bytes(
     assert lists == {model for model, _ in SHARED.values()}
     located = {u.params.get("location_type") for u in listed.asked if "locations" in u.path}
     assert located == {"WORK"}
+    listing = [u for u in listed.asked if not u.path.endswith("/employees")]
+    assert {u.params.get("include_deleted_data") for u in listing} == {"true"}  # still named
     assert shared.retrieved == 0
     assert listed.bytes < 0.7 * expanded.bytes
 
@@ -79,16 +90,15 @@ def test_an_id_the_lists_lack_is_retrieved_once_and_read_the_same(
     token = sandbox.control.create_company(seed=32, size=SIZE, initial_sync_seconds=0).account_token
     with _client(sandbox, token) as client:
         merges = fetch_employees(client, modified_after=None, mapping=EVERY_FIELD)
-        groups = client.list_objects("groups", {})
-        locations = client.list_objects("locations", {"location_type": "WORK"})
-        # A department and a work location created after the lists were read, as it were.
-        held = {g["id"] for g in groups if g.get("type") == "DEPARTMENT"}
+        listed = _listed(client)
+        groups, locations = listed["groups"], listed["work_location"]
+        # The departments and a work location created after the lists were read, as it were.
+        held = {g for g, group in groups.items() if group.get("type") == "DEPARTMENT"}
         partial = SharedObjects(
             {
-                "groups": {g["id"]: g for g in groups if g["id"] not in held},
-                "work_location": {o["id"]: o for o in locations[1:]},
-                "company": {o["id"]: o for o in client.list_objects("companies", {})},
-                "team": {o["id"]: o for o in client.list_objects("teams", {})},
+                **listed,
+                "groups": {g: group for g, group in groups.items() if g not in held},
+                "work_location": dict(list(locations.items())[1:]),
             }
         )
         recording = Recording()
@@ -190,3 +200,29 @@ def test_a_list_merge_refuses_leaves_that_relation_to_merges_expansion(
     pages = [u for u in refusing.asked if u.path.endswith("/employees")]
     assert {u.params["expand"] for u in pages} == {"employments,company,team"}
     assert shared.retrieved == 0  # nothing asked of the refused models one by one
+
+
+def test_a_deleted_object_an_employee_still_names_is_listed_and_skipped_as_merge_shows_it(
+    sandbox: SandboxServer,
+) -> None:
+    token = sandbox.control.create_company(seed=36, size=30, initial_sync_seconds=0).account_token
+    recording = Recording()
+    with _client(sandbox, token, recording) as client:
+        listed = _listed(client)
+        groups = listed["groups"]
+        raw = next(client.iter_employee_pages(expand=WALK_EXPAND))[0]
+        department = next(g for g in raw["groups"] if groups[g].get("type") == "DEPARTMENT")
+        # Deleted upstream since, as Merge lists it with include_deleted_data (and expands it).
+        gone = {**groups[department], "remote_was_deleted": True}
+        shared = SharedObjects({**listed, "groups": {**groups, department: gone}})
+        asked = len(recording.asked)
+        ours = dict(raw)
+        shared.expand(ours, client)
+    assert len(recording.asked) == asked  # in the list: no request of its own
+    merges = {**ours, "groups": [groups[g] if g != department else gone for g in raw["groups"]]}
+    mapper = EmployeeMapper(mapping=EVERY_FIELD)
+    mapped = mapper(ours, [])
+    assert mapped is not None
+    assert mapped == mapper(merges, [])
+    assert "d group:DEPARTMENT" not in mapped.demographics  # a deleted group is no department
+    assert "d company" in mapped.demographics

@@ -9,7 +9,8 @@ own) and any relation whose list Merge refused (a model this integration or its 
 offer: that relation is expanded by Merge as before, so nothing is lost), and puts the listed
 objects back in each employee's place of their ids (`expand`), so the mapping reads an employee
 as if Merge had expanded it. An id the lists lack (an object created while the walk ran, a work
-location whose type is not WORK, a deleted object) is retrieved on its own, once; one Merge
+location whose type is not WORK) is retrieved on its own, once; the lists include deleted
+objects, which an employee may still name, so that they cost no request each; one Merge
 does not have, or will not give, stays an id, which the mapping skips, as it skips an id Merge
 did not expand. An incremental walk (a page or two) keeps Merge's expansion: the lists would
 cost it more requests than they save.
@@ -59,8 +60,8 @@ class SharedObjects:
         would."""
         objects: dict[str, dict[str, dict[str, Any]]] = {}
         for key, (model, params) in SHARED.items():
-            try:
-                listed = client.list_objects(model, params)
+            try:  # the deleted too: an employee may still name one (the mapping skips it)
+                listed = client.list_objects(model, {**params, "include_deleted_data": "true"})
             except SourceUnavailableError:
                 raise
             except SourceError as err:
