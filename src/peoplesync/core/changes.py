@@ -33,19 +33,32 @@ class DemographicCanon:
 
     def __init__(self, known: Iterable[tuple[str, str]]) -> None:
         self._seen: dict[tuple[str, str], str] = {}
-        # (name, raw value) -> canonical spelling: read directly by CreatedChanges' fast path
-        self.known: dict[tuple[str, str], str] = {}
+        self._known: dict[tuple[str, str], str] = {}  # (name, raw value) -> canonical spelling
         for name, value in known:
             self._seen.setdefault((name, fold(value)), value)
 
     def __call__(self, name: str, value: str | None) -> str | None:
         if value is None:
             return None
-        known = self.known.get((name, value))
+        known = self._known.get((name, value))
         if known is None:
             known = self._seen.setdefault((name, fold(value)), value)
-            self.known[(name, value)] = known
+            self._known[(name, value)] = known
         return known
+
+    def spellings(self, names: Iterable[str], given: Mapping[str, str]) -> tuple[str | None, ...]:
+        """The canonical value of each of `names` in `given` (None where it has none), a
+        spelling seen before read without a call: a first import asks this of 100,000 records,
+        3-7 names each."""
+        known = self._known
+        return tuple(
+            [
+                None
+                if (value := given.get(name)) is None
+                else known.get((name, value)) or self(name, value)
+                for name in names
+            ]
+        )
 
 
 class PlanContext:
@@ -97,15 +110,7 @@ class CreatedChanges(Sequence[FieldChange]):
         canon, given = ctx.canon, record.demographics
         self._ctx, self._record, self._status = ctx, record, status
         self._manager_id = manager_id if ctx.compares_manager else None
-        known = canon.known  # a spelling seen before, without a call: 100,000 records, 3-7 each
-        self._demographics = tuple(
-            [
-                None
-                if (value := given.get(name)) is None
-                else known.get((name, value)) or canon(name, value)
-                for name in ctx.demographic_names
-            ]
-        )
+        self._demographics = canon.spellings(ctx.demographic_names, given)
 
     def stored(self) -> dict[str, Any]:
         """The compact form a plan stores a create in (`store.plans.save_plan`): its values by

@@ -185,10 +185,9 @@ class MergeClient:
         expands on each employee (a full walk expands fewer: sources/merge/shared.py)."""
         params: dict[str, str] = {
             "page_size": str(self._page_size),
+            "expand": expand,
             "include_deleted_data": "true" if include_deleted else "false",
         }
-        if expand:
-            params["expand"] = expand
         if modified_after is not None:
             params["modified_after"] = merge_datetime(modified_after)
         if created_after is not None:

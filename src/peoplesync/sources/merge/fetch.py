@@ -15,7 +15,7 @@ from peoplesync.core.employee import SourceEmployee
 from peoplesync.core.issues import Issue
 from peoplesync.core.mapping import FieldMapping
 from peoplesync.core.perf import gc_paused
-from peoplesync.sources.merge.client import MergeClient
+from peoplesync.sources.merge.client import EMPLOYEE_EXPAND, MergeClient
 from peoplesync.sources.merge.fields import DEFAULT_MAPPING
 from peoplesync.sources.merge.mapping import EmployeeMapper, Expected, is_leaver
 from peoplesync.sources.merge.shared import SharedObjects
@@ -67,12 +67,8 @@ def fetch_employees(
     # The records pile up (100,000 of them in a large company): the collector's full passes would
     # scan them again every few pages. Paused, it still sweeps the young generations now and
     # then, so the little cyclic garbage a page leaves behind does not pile up too.
-    if shared is None:
-        walked = client.iter_employee_pages(modified_after=modified_after)
-    else:
-        walked = client.iter_employee_pages(
-            modified_after=modified_after, expand=shared.walk_expand
-        )
+    expand = EMPLOYEE_EXPAND if shared is None else shared.walk_expand
+    walked = client.iter_employee_pages(modified_after=modified_after, expand=expand)
     with gc_paused(), pages_ahead(walked) as walk:
         while True:
             t0 = time.perf_counter()

@@ -29,7 +29,7 @@ from peoplesync.sources.merge.client import MergeClient
 
 log = structlog.get_logger(__name__)
 
-OWN_EXPAND = "employments"  # what a full walk always has Merge expand: the employee's own
+WALK_EXPAND = "employments"  # what a full walk always has Merge expand: the employee's own
 
 # Employee key -> (the common model listed for it, the filter of the list).
 SHARED: Mapping[str, tuple[str, Mapping[str, str]]] = {
@@ -38,7 +38,6 @@ SHARED: Mapping[str, tuple[str, Mapping[str, str]]] = {
     "company": ("companies", {}),
     "team": ("teams", {}),
 }
-WALK_EXPAND = OWN_EXPAND  # what a full walk asks Merge to expand when every list is given
 
 
 class SharedObjects:
@@ -51,7 +50,7 @@ class SharedObjects:
         self._lock = threading.Lock()
         self.retrieved = 0  # ids the lists lacked, retrieved one by one
         unlisted = [key for key in SHARED if key not in objects]
-        self.walk_expand = ",".join([OWN_EXPAND, *unlisted])  # what Merge still expands
+        self.walk_expand = ",".join([WALK_EXPAND, *unlisted])  # what Merge still expands
 
     @classmethod
     def fetch(cls, client: MergeClient) -> SharedObjects:
