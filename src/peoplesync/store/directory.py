@@ -30,7 +30,14 @@ from peoplesync.store.models import (
     people_table,
 )
 from peoplesync.store.models import Person as PersonRow
-from peoplesync.store.search_terms import SEARCHED, add_terms, current_values, move_terms
+from peoplesync.store.search_terms import (
+    SEARCHED,
+    add_terms,
+    current_values,
+    insert_terms,
+    move_terms,
+    term_rows,
+)
 
 _people = people_table
 _values = cast(Table, PersonDemographic.__table__)
@@ -236,6 +243,43 @@ def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same paramet
     return Written(logged, _managers_named(people, updates), removes)
 
 
+@dataclass(slots=True)
+class NewPeople:
+    """A chunk of creates made into the rows `write_new_people` writes, with no database in
+    reach: store/plans.py makes the next chunk's on a thread while this one's are written."""
+
+    people: list[list[Any]]  # PEOPLE_INSERT_COLUMNS
+    values: list[tuple[str, str, Any]]  # (person id, demographic, value)
+    terms: list[tuple[Any, ...]]  # TERM_COLUMNS
+    log: list[tuple[Any, ...]]  # LOG_COLUMNS
+
+
+def new_people(
+    account_id: int,
+    run_id: int | None,
+    creates: Sequence[PlanRow],
+    *,
+    source_kind: str,
+    actor: str | None,
+    now: datetime,
+) -> NewPeople:
+    """The rows of a chunk of creates (and nothing else) as `write_plan` would write them."""
+    people, values = _new_people(account_id, creates, source_kind, now)
+    terms = list(term_rows(account_id, ([row[i] for i in _SEARCHED_AT] for row in people)))
+    return NewPeople(people, values, terms, _log_rows(account_id, run_id, creates, actor, now))
+
+
+def write_new_people(session: Session, account_id: int, new: NewPeople, now: datetime) -> Written:
+    """Write a chunk `new_people` made, as `write_plan` writes the same creates."""
+    demographics = ensure_demographics(session, account_id, {v[1] for v in new.values}, now)
+    bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, new.people)
+    insert_terms(session, new.terms)
+    _write_demographics(session, new.values, (), demographics)
+    _expire_loaded_people(session)
+    bulk_insert(session, _log, LOG_COLUMNS, new.log)
+    return Written(len(new.log), _managers_named(new.people, ()), [])
+
+
 def _managers_named(people: Sequence[list[Any]], updates: Sequence[PlanRow]) -> set[str]:
     """The managers new people report to, and those changed people now report to."""
     at = _ROW_SLOTS[COLUMN_OF["manager"]]
@@ -396,11 +440,13 @@ def _new_people(
     return rows, values
 
 
+_SEARCHED_AT = [_ROW_SLOTS[c] for c in ("id", *SEARCHED)]  # a people row's PersonValues
+
+
 def _insert_people(session: Session, account_id: int, rows: Sequence[list[Any]]) -> None:
     """New people in one bulk insert, and their search terms in another."""
     bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, rows)
-    searched = [_ROW_SLOTS[c] for c in ("id", "name", "preferred_name", "email", "employee_id")]
-    add_terms(session, account_id, ([row[i] for i in searched] for row in rows))
+    add_terms(session, account_id, ([row[i] for i in _SEARCHED_AT] for row in rows))
 
 
 def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) -> None:
@@ -459,6 +505,19 @@ def _log_changes(
     actor: str | None,
     now: datetime,
 ) -> int:
+    """The change log's rows of `items` (`_log_rows`), in one bulk insert: how many."""
+    rows = _log_rows(account_id, run_id, items, actor, now)
+    bulk_insert(session, _log, LOG_COLUMNS, rows)
+    return len(rows)
+
+
+def _log_rows(
+    account_id: int,
+    run_id: int | None,
+    items: Sequence[PlanRow],
+    actor: str | None,
+    now: datetime,
+) -> list[tuple[Any, ...]]:
     """One row per changed field; a new person is one 'created' row (their values are the row);
     a removed person is one 'removed' row, then a row per field they had (its before-value)."""
     rows: list[tuple[Any, ...]] = []
@@ -472,8 +531,7 @@ def _log_changes(
             (account_id, run_id, item.person_id, field, before, after, actor, now)
             for field, before, after, _ in item.changes
         )
-    bulk_insert(session, _log, LOG_COLUMNS, rows)
-    return len(rows)
+    return rows
 
 
 CREATED, REMOVED = "created", "removed"  # the change log's rows for a whole person

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, delete, text
+from sqlalchemy import Connection, Table, delete, text
 from sqlalchemy.orm import Session
 
 from peoplesync.core.changes import CreatedChanges, FieldChange, StoredCreate, expand_created
@@ -17,7 +20,14 @@ from peoplesync.core.plan import ChangeKind, PlannedChange
 from peoplesync.store.bulk import BULK_LOAD_ROWS, bulk_insert, loading
 from peoplesync.store.creates import SQL_CREATES, write_creates, writes_creates
 from peoplesync.store.db import checkpoint_after_commit
-from peoplesync.store.directory import PlanRow, Written, write_plan
+from peoplesync.store.directory import (
+    NewPeople,
+    PlanRow,
+    Written,
+    new_people,
+    write_new_people,
+    write_plan,
+)
 from peoplesync.store.hierarchy import WHOLE_CHECK, check_managers
 from peoplesync.store.models import PlanItem
 
@@ -97,15 +107,8 @@ def plan_in_chunks(
         yield [row for _, row in _load_plan(session, run_id, others, {})]
     if not with_creates:
         return
-    creates = "run_id = :run_id AND kind = 'create' AND seq > :after"
-    after = -1
-    while True:
-        with gc_paused():
-            chunk = _load_plan(session, run_id, creates, {"after": after}, limit=size)
-        if not chunk:
-            return
-        yield [row for _, row in chunk]
-        after = chunk[-1][0]
+    with gc_paused():
+        yield from _create_chunks(session, run_id, size)
 
 
 # The tables a create writes a row (or more) to, whose indexes a first import builds after the load.
@@ -134,15 +137,14 @@ def write_stored_plan(
     total = Written(0, set(), [])
     whole = False
     kept: list[PlanRow] = []
-    creates = session.execute(
-        text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'"),
-        {"r": run_id},
-    ).scalar_one()
-    in_sql = not keep and creates >= in_sql_from and writes_creates(session, run_id)
+    creates = _count_creates(session, run_id)
+    big = not keep and creates >= in_sql_from
+    in_sql = big and writes_creates(session, run_id)
+    ahead = big and not in_sql and session.get_bind().dialect.name == "postgresql"
     # Paused for the whole loop, not chunk by chunk: a chunk's 200,000 lists are freed by their
     # reference counts when the next chunk replaces them, so the collector never scans them.
     with gc_paused(), loading(session, LOADED_TABLES, creates):
-        for rows in plan_in_chunks(session, run_id, with_creates=not in_sql):
+        for rows in plan_in_chunks(session, run_id, with_creates=not (in_sql or ahead)):
             written = write_plan(
                 session,
                 account_id=account_id,
@@ -160,6 +162,15 @@ def write_stored_plan(
             people += len(rows)
             if keep:
                 kept.extend(rows)
+        if ahead:
+            make = partial(
+                new_people, account_id, run_id, source_kind=source_kind, actor=actor, now=now
+            )
+            for made in made_ahead(session, run_id, creates, make):
+                written = write_new_people(session, account_id, made, now)
+                total.logged += written.logged
+                people += len(made.people)
+            whole = True  # as below
         if in_sql:
             created, logged = write_creates(
                 session,
@@ -176,14 +187,93 @@ def write_stored_plan(
     return people, total.logged, kept
 
 
+_CREATES_AFTER = "run_id = :run_id AND kind = 'create' AND seq > :after"
+
+
+def made_ahead(
+    session: Session,
+    run_id: int,
+    creates: int,
+    make: Callable[[list[PlanRow]], NewPeople],
+    *,
+    size: int = APPLY_CHUNK,
+) -> Generator[NewPeople, None, None]:
+    """Run `run_id`'s `creates` creates, `size` at a time, each chunk made into its rows
+    (`make`) on a thread of its own, one chunk ahead of the caller writing the last.
+
+    For PostgreSQL, where a big write waits on the server: a COPY into people, say, sends its
+    rows in a fraction of the time the server takes to insert them into the indexes, and the
+    caller's thread waits (without the interpreter lock) until it has. Meanwhile this thread
+    reads and decodes the next chunk of the plan and makes its rows. It reads through a
+    connection of its own, so it sees only a committed plan: if it does not see all of the
+    `creates` (a plan stored in the caller's own transaction), the chunks are made on the
+    caller's thread from its session instead."""
+    engine = session.get_bind().engine  # a test's session may be bound to a connection
+    ready: queue.Queue[NewPeople | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item: NewPeople | BaseException | None) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            with engine.connect() as connection:
+                if _count_creates(connection, run_id) != creates:
+                    hand(_NOT_COMMITTED)
+                    return
+                for chunk in _create_chunks(connection, run_id, size):
+                    if stop.is_set():
+                        return
+                    hand(make(chunk))
+            hand(None)
+        except BaseException as err:  # handed to the caller's thread, raised there
+            hand(err)
+
+    worker = threading.Thread(target=work, name=f"plan-{run_id}-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not None:
+            if item is _NOT_COMMITTED:
+                yield from (make(chunk) for chunk in _create_chunks(session, run_id, size))
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+_NOT_COMMITTED = RuntimeError("the plan is not committed")  # a marker, never raised
+
+
+def _count_creates(db: Session | Connection, run_id: int) -> int:
+    query = text("SELECT count(*) FROM plan_items WHERE run_id = :r AND kind = 'create'")
+    return int(db.execute(query, {"r": run_id}).scalar_one())
+
+
+def _create_chunks(db: Session | Connection, run_id: int, size: int) -> Iterator[list[PlanRow]]:
+    """The plan's creates, `size` at a time, in order (each a range of the (run, kind, seq)
+    index)."""
+    after = -1
+    while chunk := _load_plan(db, run_id, _CREATES_AFTER, {"after": after}, limit=size):
+        yield [row for _, row in chunk]
+        after = chunk[-1][0]
+
+
 def _load_plan(
-    session: Session, run_id: int, where: str, params: dict[str, Any], *, limit: int = 0
+    db: Session | Connection, run_id: int, where: str, params: dict[str, Any], *, limit: int = 0
 ) -> list[tuple[int, PlanRow]]:
     """(seq, row) of the plan rows `where` says, in order (at most `limit`, if given). The
     changes arrive as JSON text and are decoded in one call: a 100,000-row plan decoded row by
     row spends more time decoding than in the database."""
     tail = f" LIMIT {int(limit)}" if limit else ""
-    rows = session.execute(
+    rows = db.execute(
         text(
             "SELECT seq, kind, person_id, label, CAST(changes AS TEXT) FROM plan_items "  # noqa: S608 - our own text
             f"WHERE {where} ORDER BY seq{tail}"

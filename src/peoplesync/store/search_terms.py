@@ -201,6 +201,11 @@ def add_terms(session: Session, account_id: int, people: Iterable[PersonValues])
     bulk_insert(session, _terms, TERM_COLUMNS, term_rows(account_id, people))
 
 
+def insert_terms(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Terms made already (`term_rows`), in one bulk insert."""
+    bulk_insert(session, _terms, TERM_COLUMNS, rows)
+
+
 SEARCHED = ("name", "preferred_name", "email", "employee_id")  # after the id, in PersonValues
 
 
