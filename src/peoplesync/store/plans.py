@@ -132,7 +132,8 @@ def write_stored_plan(
     WHOLE_CHECK of them the whole account is checked, so they are no longer kept (a million
     people's managers are not held for that). From `in_sql_from` creates on, unless `keep`,
     the creates are written by the database from the stored plan where it can
-    (store/creates.py)."""
+    (store/creates.py), and on PostgreSQL made into rows on a thread, a chunk ahead of their
+    writes (`made_ahead`)."""
     people = 0
     total = Written(0, set(), [])
     whole = False
