@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +93,13 @@ def chunks_of(session: Session, run: SyncRun, size: int) -> list[list[str]]:
     return [[row[0] for row in new.people] for new in made]
 
 
-def test_every_create_comes_once_in_plan_order_a_chunk_at_a_time(db: Database) -> None:
+def test_every_create_comes_once_in_plan_order_in_growing_chunks(db: Database) -> None:
     _, run = planned(db, "Acme")
     with unit_of_work(db.factory) as session:
-        found = chunks_of(session, run, size=7)
+        found = chunks_of(session, run, size=32)
         in_order = [r.person_id for r in plans.load_plan(session, run.id)]
-    assert [len(chunk) for chunk in found] == [7, 7, 7, 7, 2]
+    # From a sixteenth of the size, doubling up to it: the first chunk is ready soon.
+    assert [len(chunk) for chunk in found] == [2, 4, 8, 16]
     assert [pid for chunk in found for pid in chunk] == in_order
     assert not threads_ahead()
 
@@ -145,9 +147,9 @@ def test_a_caller_that_stops_early_stops_the_thread(db: Database) -> None:
         return NewPeople([[row.person_id] for row in chunk], [], [], [])
 
     with unit_of_work(db.factory) as session:
-        made = plans.made_ahead(session, run.id, SIZE, make, size=3)
-        first = next(made)
-        assert len(first.people) == 3
-        assert threads_ahead()  # making the next chunks, or waiting to hand one over
-        made.close()
-    assert not threads_ahead()
+        made = plans.made_ahead(session, run.id, SIZE, make, size=48)
+        with closing(made):
+            first = next(made)
+            assert len(first.people) == 3  # a sixteenth of 48
+            assert threads_ahead()  # making the next chunks, or waiting to hand one over
+        assert not threads_ahead()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
@@ -167,10 +168,11 @@ def write_stored_plan(
             make = partial(
                 new_people, account_id, run_id, source_kind=source_kind, actor=actor, now=now
             )
-            for made in made_ahead(session, run_id, creates, make):
-                written = write_new_people(session, account_id, made, now)
-                total.logged += written.logged
-                people += len(made.people)
+            with closing(made_ahead(session, run_id, creates, make)) as ahead_of_writes:
+                for made in ahead_of_writes:
+                    written = write_new_people(session, account_id, made, now)
+                    total.logged += written.logged
+                    people += len(made.people)
             whole = True  # as below
         if in_sql:
             created, logged = write_creates(
@@ -227,7 +229,7 @@ def made_ahead(
                 if _count_creates(connection, run_id) != creates:
                     hand(_NOT_COMMITTED)
                     return
-                for chunk in _create_chunks(connection, run_id, size):
+                for chunk in _create_chunks(connection, run_id, size, ramp=True):
                     if stop.is_set():
                         return
                     hand(make(chunk))
@@ -258,13 +260,21 @@ def _count_creates(db: Session | Connection, run_id: int) -> int:
     return int(db.execute(query, {"r": run_id}).scalar_one())
 
 
-def _create_chunks(db: Session | Connection, run_id: int, size: int) -> Iterator[list[PlanRow]]:
+RAMP_FIRST = 16  # the first chunk made ahead is this much smaller than the rest
+
+
+def _create_chunks(
+    db: Session | Connection, run_id: int, size: int, *, ramp: bool = False
+) -> Iterator[list[PlanRow]]:
     """The plan's creates, `size` at a time, in order (each a range of the (run, kind, seq)
-    index)."""
-    after = -1
-    while chunk := _load_plan(db, run_id, _CREATES_AFTER, {"after": after}, limit=size):
+    index). With `ramp`, the first chunk is a RAMP_FIRST-th of `size` and each next one twice
+    the last, up to `size`: the writer waits for the first chunk alone, and the server takes
+    about twice as long to write a chunk as the thread takes to make one (measured at 100,000:
+    about 30 against 14 microseconds a create), so each next chunk is ready when it is wanted."""
+    after, limit = -1, max(size // RAMP_FIRST, 1) if ramp else size
+    while chunk := _load_plan(db, run_id, _CREATES_AFTER, {"after": after}, limit=limit):
         yield [row for _, row in chunk]
-        after = chunk[-1][0]
+        after, limit = chunk[-1][0], min(limit * 2, size)
 
 
 def _load_plan(
