@@ -173,7 +173,7 @@ def write_stored_plan(
                     written = write_new_people(session, account_id, made, now)
                     total.logged += written.logged
                     people += len(made.people)
-            whole = True  # as below
+            whole = True  # what they name is checked in one pass over the account, as below
         if in_sql:
             created, logged = write_creates(
                 session,
