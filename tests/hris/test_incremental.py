@@ -25,9 +25,9 @@ from peoplesync.sandbox import SandboxServer
 from peoplesync.sources.merge.source import basis as merge_basis
 from peoplesync.store import bulk, mirror
 from peoplesync.store.db import unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import PendingRecord, SourceRecord
 from peoplesync.store.plans import load_plan
+from peoplesync.store.snapshots import load_directory
 from tests.hris.conftest import World, make_world, now
 
 

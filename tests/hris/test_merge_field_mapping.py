@@ -18,9 +18,9 @@ from peoplesync.runs import mapping as use
 from peoplesync.sandbox import SandboxServer
 from peoplesync.sources.merge.fields import DEFAULT_TARGETS
 from peoplesync.store.db import unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import ChangeLog
 from peoplesync.store.plans import load_plan
+from peoplesync.store.snapshots import load_directory
 from tests.hris.conftest import World, make_world
 
 NOW = datetime.now(UTC)

@@ -16,9 +16,9 @@ from peoplesync.core.mapping import FieldMapping
 from peoplesync.errors import InputError
 from peoplesync.runs import mapping as use
 from peoplesync.store.db import session_factory, unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import ChangeLog, Person
 from peoplesync.store.plans import load_plan
+from peoplesync.store.snapshots import load_directory
 from tests.factories.workbooks import workbook
 from tests.runs.test_partial_imports import COMPANY, imported, new_account, statuses, syncs
 

@@ -19,9 +19,9 @@ from peoplesync.runs.undo import undone_by
 from peoplesync.store import hierarchy as store_hierarchy
 from peoplesync.store import plans as store_plans
 from peoplesync.store.db import session_factory, unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import Demographic, PersonDemographic, PersonSearchTerm, SyncRun
 from peoplesync.store.models import Person as PersonRow
+from peoplesync.store.snapshots import load_directory
 from tests.runs.test_partial_imports import HEADER, NOW, imported, new_account, syncs
 
 COMPANY = HEADER + (

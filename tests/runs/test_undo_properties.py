@@ -17,8 +17,8 @@ from peoplesync.core.states import RunState
 from peoplesync.errors import ConflictError
 from peoplesync.runs.sync import Syncs
 from peoplesync.store.db import session_factory, unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import Demographic, PersonSearchTerm
+from peoplesync.store.snapshots import load_directory
 from tests.runs.test_partial_imports import new_account, syncs
 
 HEADER = "Name,Employee Id,Email,Start Date,End Date,Manager Email,Team\n"

@@ -34,9 +34,9 @@ from peoplesync.runs.hold import DISCARDED, HELD, RELEASED, STALE, open_rows
 from peoplesync.runs.service import apply_run, move, start_run
 from peoplesync.runs.sync import Syncs
 from peoplesync.store.db import unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import Account, HeldChange, SyncRun
 from peoplesync.store.plans import decode_changes, save_plan
+from peoplesync.store.snapshots import load_directory
 
 log = structlog.get_logger(__name__)
 

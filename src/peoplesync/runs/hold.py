@@ -35,9 +35,9 @@ from sqlalchemy.orm import Session
 from peoplesync.core.guard import GuardReport
 from peoplesync.core.hold import Hold, fingerprint, holdable, seeds, split
 from peoplesync.core.plan import Plan
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import Account, HeldChange, SyncRun
 from peoplesync.store.plans import encode_changes
+from peoplesync.store.snapshots import load_directory
 
 log = structlog.get_logger(__name__)
 

@@ -37,10 +37,11 @@ from peoplesync.errors import (
 )
 from peoplesync.runs.hold import hold_back
 from peoplesync.store.db import BIG_CHANGE, refresh_statistics
-from peoplesync.store.directory import drop_unheld_demographics, load_directory
+from peoplesync.store.directory import drop_unheld_demographics
 from peoplesync.store.mirror import mark_in_step
 from peoplesync.store.models import Account, Connection, SyncRun
 from peoplesync.store.plans import save_plan, write_stored_plan
+from peoplesync.store.snapshots import load_directory
 
 log = structlog.get_logger(__name__)
 

@@ -24,8 +24,8 @@ from peoplesync.people.service import labels
 from peoplesync.runs.service import Laps, Planned, get_run, move
 from peoplesync.store.changelog import LaterChange, changed_after, last_row, run_changes
 from peoplesync.store.db import reading, unit_of_work
-from peoplesync.store.directory import load_directory
 from peoplesync.store.models import Account, SyncRun
+from peoplesync.store.snapshots import load_directory
 
 
 class SyncEnvLike(Protocol):

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from peoplesync.core.delta import on_domains
 from peoplesync.core.employee import Person, PersonStatus, SourceEmployee, fold
 from peoplesync.store.bulk import chunks
-from peoplesync.store.directory import demographic_ids, load_people
 from peoplesync.store.mirror import decode_records
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.store.models import PersonDemographic, SourceRecord
+from peoplesync.store.snapshots import demographic_ids, load_people
 
 _mirror = cast(Table, SourceRecord.__table__)
 

@@ -1,4 +1,4 @@
-"""The directory: read it as plain snapshots for the planner, write a plan into it in bulk.
+"""The directory: write a plan into it in bulk (store/snapshots.py reads it for the planner).
 
 Hot paths use Core statements and executemany, never per-row ORM flushes. Writes happen inside
 the caller's transaction; nothing here commits.
@@ -7,18 +7,18 @@ the caller's transaction; nothing here commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from peoplesync.core.changes import FieldChange, StoredCreate
-from peoplesync.core.employee import Person, PersonStatus, fold
+from peoplesync.core.employee import PersonStatus, fold
 from peoplesync.core.exclusions import LEAVE_REASON
-from peoplesync.core.fields import DATE_FIELDS, FIELDS, VALUE_FIELDS, VALUE_INDEX, Kind
+from peoplesync.core.fields import DATE_FIELDS, FIELDS
 from peoplesync.core.perf import gc_paused
 from peoplesync.core.plan import ChangeKind
 from peoplesync.store.bulk import bulk_insert, bulk_update, chunks
@@ -38,6 +38,7 @@ from peoplesync.store.search_terms import (
     move_terms,
     term_rows,
 )
+from peoplesync.store.snapshots import demographic_ids
 
 _people = people_table
 _values = cast(Table, PersonDemographic.__table__)
@@ -46,115 +47,9 @@ _log = cast(Table, ChangeLog.__table__)
 # The people columns planned changes name: the source ID and a column per core field (the
 # field schema, core/fields.py). A change names a field; `COLUMN_OF` says where it is kept.
 COLUMN_OF: Mapping[str, str] = {"source_id": "source_id", **{f.name: f.column for f in FIELDS}}
-_VALUE_COLUMNS = tuple(f.column for f in VALUE_FIELDS)
-_DATE_AT = tuple(i for i, f in enumerate(VALUE_FIELDS) if f.kind is Kind.DATE)
-_EMAIL_AT = 3 + VALUE_INDEX["email"]  # in a row of _PEOPLE_SQL
 # Columns whose values must stay unique per account; changed in two phases (see write_plan).
 UNIQUE_COLUMNS = ("email", "source_id")
 _DATE_COLUMNS = frozenset(COLUMN_OF[f] for f in DATE_FIELDS)
-
-
-def load_directory(session: Session, account_id: int) -> list[Person]:
-    """Every person of the account, with demographics, as immutable snapshots."""
-    with gc_paused():
-        return _load_directory(session, account_id)
-
-
-def _load_directory(session: Session, account_id: int) -> list[Person]:
-    names = {v: k for k, v in demographic_ids(session, account_id).items()}
-    values: dict[str, dict[str, str]] = defaultdict(dict)
-    # Plain SQL on the hot path: 100,000 people and their values, without per-value processing.
-    rows = session.execute(
-        text(
-            "SELECT v.person_id, v.demographic_id, v.value FROM person_demographics v "
-            "JOIN people p ON p.id = v.person_id WHERE p.account_id = :a"
-        ),
-        {"a": account_id},
-    ).all()  # one fetchall: row-by-row fetching costs more than the query
-    for person_id, demographic_id, value in rows:
-        values[person_id][names[demographic_id]] = value
-    result = session.execute(text(_PEOPLE_SQL), {"a": account_id}).all()
-    return _as_people(result, values)
-
-
-_PEOPLE_SQL = (
-    f"SELECT id, status, source_id, {', '.join(_VALUE_COLUMNS)}, manager_id "  # noqa: S608
-    "FROM people WHERE account_id = :a"  # (the schema's own column names)
-)
-
-
-def load_people(
-    session: Session,
-    account_id: int,
-    *,
-    source_ids: Collection[str] = (),
-    email_keys: Collection[str] = (),
-    employee_ids: Collection[str] = (),
-) -> list[Person]:
-    """The people with these source IDs, folded emails or Employee Ids, with their demographics
-    (indexed look-ups, for planning only what changed). Emails are looked up only where the
-    people found by source ID do not already hold them."""
-    found = _people_where(session, account_id, "source_id", source_ids)
-    held = {fold(r[_EMAIL_AT]) for r in found.values() if r[_EMAIL_AT]}
-    wanted = [k for k in email_keys if k not in held]
-    found.update(_people_where(session, account_id, "email_key", wanted))
-    if employee_ids:  # every holder: Employee Ids are not unique (core.identity ranks them)
-        found.update(_people_where(session, account_id, "employee_id", employee_ids))
-    names = {v: k for k, v in demographic_ids(session, account_id).items()}
-    values: dict[str, dict[str, str]] = defaultdict(dict)
-    for chunk in chunks(found):
-        rows = session.execute(
-            text(
-                "SELECT person_id, demographic_id, value FROM person_demographics "
-                "WHERE person_id IN :p"
-            ).bindparams(bindparam("p", expanding=True)),
-            {"p": chunk},
-        ).all()
-        for person_id, demographic_id, value in rows:
-            values[person_id][names[demographic_id]] = value
-    return _as_people(list(found.values()), values)
-
-
-def _people_where(
-    session: Session, account_id: int, column: str, wanted: Collection[str]
-) -> dict[str, Any]:
-    """People rows (by id) whose `column` is one of `wanted`."""
-    found: dict[str, Any] = {}
-    query = text(f"{_PEOPLE_SQL} AND {column} IN :v").bindparams(bindparam("v", expanding=True))
-    for chunk in chunks(wanted):
-        rows = session.execute(query, {"a": account_id, "v": chunk}).all()  # one fetch
-        found.update((r[0], r) for r in rows)
-    return found
-
-
-def _as_people(rows: Sequence[Any], values: Mapping[str, Mapping[str, str]]) -> list[Person]:
-    statuses = {s.value: s for s in PersonStatus}
-    empty: dict[str, str] = {}
-    end = 3 + len(_VALUE_COLUMNS)
-    people = []
-    for r in rows:
-        core = r[3:end]
-        if any(isinstance(core[i], str) for i in _DATE_AT):  # SQLite: dates as ISO text
-            core = _with_dates(core)
-        people.append(
-            Person(r[0], statuses[r[1]], r[2], tuple(core), r[end], values.get(r[0], empty))
-        )
-    return people
-
-
-def _with_dates(core: Sequence[Any]) -> list[Any]:
-    converted = list(core)
-    for i in _DATE_AT:
-        if isinstance(value := converted[i], str):
-            converted[i] = date.fromisoformat(value)
-    return converted
-
-
-def demographic_ids(session: Session, account_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(Demographic.name, Demographic.id).where(Demographic.account_id == account_id)
-    )
-    return dict(rows.all())
 
 
 def ensure_demographics(
