@@ -32,7 +32,6 @@ from peoplesync.store.models import (
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.store.search_terms import (
     SEARCHED,
-    add_terms,
     current_values,
     insert_terms,
     move_terms,
@@ -129,7 +128,7 @@ def _write_plan(  # noqa: PLR0917 - the private body of write_plan, same paramet
     searched_before = current_values(session, account_id, (i.person_id for i in renames))
     _remove_people(session, account_id, removes)
     _release_unique_values(session, updates)
-    _insert_people(session, account_id, people)
+    _insert_people(session, people, _terms_of(account_id, people))
     _update_people(session, updates, now)
     move_terms(session, account_id, _searched_after(renames, searched_before))
     _write_demographics(session, created_values, changed_values, demographics)
@@ -160,15 +159,14 @@ def new_people(
 ) -> NewPeople:
     """The rows of a chunk of creates (and nothing else) as `write_plan` would write them."""
     people, values = _new_people(account_id, creates, source_kind, now)
-    terms = list(term_rows(account_id, ([row[i] for i in _SEARCHED_AT] for row in people)))
+    terms = list(_terms_of(account_id, people))
     return NewPeople(people, values, terms, _log_rows(account_id, run_id, creates, actor, now))
 
 
 def write_new_people(session: Session, account_id: int, new: NewPeople, now: datetime) -> Written:
     """Write a chunk `new_people` made, as `write_plan` writes the same creates."""
     demographics = ensure_demographics(session, account_id, {v[1] for v in new.values}, now)
-    bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, new.people)
-    insert_terms(session, new.terms)
+    _insert_people(session, new.people, new.terms)
     _write_demographics(session, new.values, (), demographics)
     _expire_loaded_people(session)
     bulk_insert(session, _log, LOG_COLUMNS, new.log)
@@ -338,10 +336,17 @@ def _new_people(
 _SEARCHED_AT = [_ROW_SLOTS[c] for c in ("id", *SEARCHED)]  # a people row's PersonValues
 
 
-def _insert_people(session: Session, account_id: int, rows: Sequence[list[Any]]) -> None:
-    """New people in one bulk insert, and their search terms in another."""
+def _terms_of(account_id: int, rows: Sequence[list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """The search terms (TERM_COLUMNS) of new people's rows."""
+    return term_rows(account_id, ([row[i] for i in _SEARCHED_AT] for row in rows))
+
+
+def _insert_people(
+    session: Session, rows: Sequence[list[Any]], terms: Iterable[tuple[Any, ...]]
+) -> None:
+    """New people in one bulk insert, and their search terms (`_terms_of`) in another."""
     bulk_insert(session, _people, PEOPLE_INSERT_COLUMNS, rows)
-    add_terms(session, account_id, ([row[i] for i in _SEARCHED_AT] for row in rows))
+    insert_terms(session, terms)
 
 
 def _update_people(session: Session, updates: Sequence[PlanRow], now: datetime) -> None:
