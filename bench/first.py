@@ -22,12 +22,14 @@ validate + plan < 1 s; peak RSS < 400 MB. At 1,000,000: peak RSS < 2 GB, time wi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 
 from sqlalchemy import Column, Engine, MetaData, String, Table
 from sqlalchemy.exc import OperationalError
@@ -133,12 +135,34 @@ def main(argv: list[str] | None = None) -> None:
     sizes = (*SIZES, MILLION) if "--million" in argv else SIZES
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min)")
     for kind in ("sqlite", "postgres"):
+        figures: dict[int, tuple[float, float]] = {}
         for size in sizes:
             command = [sys.executable, "-m", "bench.first", "one", kind, str(size)]
-            done = subprocess.run(command, check=False)
+            done = subprocess.run(command, check=False, stdout=subprocess.PIPE, text=True)
+            print(done.stdout, end="", flush=True)
             if done.returncode and kind == "postgres":
                 print(f"postgres: skipped or failed (is a server at {postgres_url()}?)")
                 break
+            if found := _LINE.search(done.stdout):
+                figures[size] = float(found["total"]), float(found["peak"])
+        growth(kind, figures)
+
+
+_LINE = re.compile(r"total\s+(?P<total>[\d.]+) s .*peak RSS\s+(?P<peak>\d+) MB")
+
+
+def growth(kind: str, figures: dict[int, tuple[float, float]]) -> None:
+    """Each size's total time and peak memory beside the size before it: growing linearly,
+    ten times the employees take ten times the time. The 1,000,000 target: within 12x of
+    100,000, under 2 GB."""
+    steps = [
+        f"{small:,} -> {big:,}: time {figures[big][0] / figures[small][0]:4.1f}x, "
+        f"peak RSS {figures[small][1]:.0f} -> {figures[big][1]:.0f} MB"
+        for small, big in pairwise(sorted(figures))
+    ]
+    if steps:
+        target = " (target at 1,000,000: <= 12x, < 2,048 MB)" if MILLION in figures else ""
+        print(f"{kind:10} growth: {'; '.join(steps)}{target}", flush=True)
 
 
 if __name__ == "__main__":
