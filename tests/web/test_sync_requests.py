@@ -45,11 +45,14 @@ def test_a_file_of_only_a_bom_is_a_failed_run_that_says_why(site: Site) -> None:
 
 
 def test_an_api_only_setup_can_sync_once_merge_finished_its_first_sync(site: Site) -> None:
-    api, _ = connected(site, "Api only", initial_sync_seconds=1.0)
+    # A first sync longer than the steps before the refusal take on a loaded machine (a second
+    # was not: CI saw it finish first), ended on cue below.
+    api, token = connected(site, "Api only", initial_sync_seconds=120.0)
     assert api.get("/api/v1/connections/justworks").json()["status"] == "initial_sync"
     refused = api.post("/api/v1/syncs")
     assert refused.status_code == 409  # Merge is still at it
-    time.sleep(1.2)  # Merge's first sync is done; nobody looked at the Justworks page
+    # Merge's first sync is done; nobody looked at the Justworks page.
+    site.sandbox.control.set_sync_status(token, "DONE", is_initial_sync=False)
     queued = api.post("/api/v1/syncs")
     assert queued.status_code == 202, queued.text
     assert wait_run(api, queued.json()["run_id"], until={"awaiting_review"})
