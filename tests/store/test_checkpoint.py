@@ -3,7 +3,9 @@ inside the commits of a sync and its import."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -35,15 +37,18 @@ def test_commits_leave_the_log_and_checkpoint_meanwhile_copies_it(tmp_path: Path
     engine = make_engine(f"sqlite:///{database}")
     with engine.begin() as db:
         db.execute(text("CREATE TABLE scratch (body BLOB)"))
-        # About 3,000 pages: SQLite's default would copy the log inside this commit.
+        # About 36 MB, under our 40 MiB: SQLite's default (1,000 pages, 32 MiB at our page
+        # size) would copy the log inside this commit.
         db.execute(
             text(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) "
                 "INSERT INTO scratch SELECT randomblob(3000) FROM n"
             )
         )
+        page = db.exec_driver_sql("PRAGMA page_size").scalar_one()
     logged, copied = wal_index(database)
-    assert logged >= 3000
+    assert page == store_db.PAGE_SIZE  # a new file takes our page size
+    assert logged * page >= 36_000_000
     assert copied < logged  # still only in the log
 
     with checkpoint_meanwhile(session_factory(engine)) as done:
@@ -69,14 +74,14 @@ def test_nothing_to_copy_in_memory() -> None:
 FILL = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
     "INSERT INTO scratch SELECT randomblob(3000) FROM n"
-)  # about 300 pages
+)  # about 900 KB
 
 
 @pytest.mark.parametrize("deferred", [False, True])
 def test_a_bulk_writes_commit_leaves_the_copy_to_a_thread_after_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deferred: bool
 ) -> None:
-    monkeypatch.setattr(store_db, "WAL_CHECKPOINT_PAGES", 100)  # each commit would copy
+    monkeypatch.setattr(store_db, "WAL_CHECKPOINT_BYTES", 100 * 4096)  # each commit would copy
     database = tmp_path / "bulk.db"
     engine = make_engine(f"sqlite:///{database}")
     with engine.begin() as db:
@@ -88,7 +93,7 @@ def test_a_bulk_writes_commit_leaves_the_copy_to_a_thread_after_it(
     session.execute(text(FILL))
     session.commit()
     logged, copied = wal_index(database)
-    assert logged >= 300
+    assert logged * store_db.PAGE_SIZE >= 900_000
     if not deferred:
         assert copied == logged  # copied inside the commit, as before
     else:
@@ -103,7 +108,7 @@ def test_a_bulk_writes_commit_leaves_the_copy_to_a_thread_after_it(
         assert wal_index(database)[1] == wal_index(database)[0]
     with engine.connect() as again:  # the pooled connection copies inside its commits again
         pages = again.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
-    assert pages == 100
+    assert pages == 100 * 4096 // store_db.PAGE_SIZE
     session.close()
     connection.close()
     engine.dispose()
@@ -113,3 +118,23 @@ def test_a_bulk_write_defers_nothing_on_postgresql(postgres_engine: Engine) -> N
     with Session(postgres_engine) as session:
         checkpoint_after_commit(session)
         assert not [k for k in session.connection().connection.info if "peoplesync" in k]
+
+
+def test_an_existing_file_keeps_its_page_size_and_copies_at_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    """A database made before the page size changed (SQLite's 4 KiB, in WAL mode) is left as it
+    is: its log is copied at the same 40 MiB, counted in its own pages."""
+    database = tmp_path / "old.db"
+    with closing(sqlite3.connect(database)) as old:
+        old.execute("PRAGMA page_size=4096")
+        old.execute("PRAGMA journal_mode=WAL")
+        old.execute("CREATE TABLE scratch (body BLOB)")
+        old.commit()
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.connect() as db:
+        page = db.exec_driver_sql("PRAGMA page_size").scalar_one()
+        pages = db.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    engine.dispose()
+    assert page == 4096 != store_db.PAGE_SIZE
+    assert pages == store_db.WAL_CHECKPOINT_BYTES // 4096
