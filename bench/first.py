@@ -47,9 +47,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, Engine, MetaData, String, Table
 from sqlalchemy.exc import OperationalError
 
-if TYPE_CHECKING:
-    from peoplesync.core.employee import SourceSnapshot
-
 from bench.databases import postgres_schema, sqlite_file
 from bench.engine import NOW, TODAY, company, peak_mb
 from peoplesync.accounts.service import create_account
@@ -62,6 +59,9 @@ from peoplesync.store.db import (
     unit_of_work,
     wait_for_copies,
 )
+
+if TYPE_CHECKING:
+    from peoplesync.core.employee import SourceSnapshot
 
 FLOOR_COLUMNS = 20
 SIZES = (10_000, 100_000)
