@@ -13,20 +13,17 @@ import pickle
 import sys
 from pathlib import Path
 
-from bench.hris import sandbox_process
+from bench.hris import sandbox_process, stored_company
 from peoplesync.config import Settings
 from peoplesync.sandbox import DEFAULT_API_KEY
 from peoplesync.sources.merge.factory import merge_client
-from peoplesync.sources.merge.shared import WALK_EXPAND
 from peoplesync.sources.merge.source import MergeSource
 
 
 def fetch(size: int, path: Path) -> None:
     """Read the sandbox's company of `size` through MergeSource; pickle the snapshot to `path`."""
     with sandbox_process() as (base_url, control):
-        made = control.create_company(
-            seed=5, size=size, initial_sync_seconds=0, precompute_expand=WALK_EXPAND.split(",")
-        )
+        made = stored_company(control, size)
         client = merge_client(
             Settings(), base_url=base_url, api_key=DEFAULT_API_KEY, account_token=made.account_token
         )

@@ -35,7 +35,7 @@ from peoplesync.crypto import SecretBox
 from peoplesync.runs import service as runs
 from peoplesync.runs.hris import HrisContext
 from peoplesync.runs.sync import Syncs
-from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
+from peoplesync.sandbox import DEFAULT_API_KEY, SandboxAccount, SandboxControl
 from peoplesync.serving import free_port
 from peoplesync.sources.merge.client import MergeClient
 from peoplesync.sources.merge.factory import account_pacer, merge_client
@@ -86,12 +86,17 @@ def database(postgres_url: str | None) -> AbstractContextManager[Engine]:
     return sqlite_file() if postgres_url is None else postgres_schema(postgres_url)
 
 
+def stored_company(control: SandboxControl, size: int) -> SandboxAccount:
+    """The benches' company of `size`, built and encoded when created (as Merge has its data
+    stored, so that a bench measures us), with the relations a full walk expands."""
+    return control.create_company(
+        seed=5, size=size, initial_sync_seconds=0, precompute_expand=WALK_EXPAND.split(",")
+    )
+
+
 def one_company(size: int, *, churn: int, rounds: int = 3, postgres_url: str | None = None) -> None:
     with sandbox_process() as (base_url, control), database(postgres_url) as engine:
-        # Built and encoded when created, as Merge has its data stored: the bench measures us.
-        company = control.create_company(
-            seed=5, size=size, initial_sync_seconds=0, precompute_expand=WALK_EXPAND.split(",")
-        )
+        company = stored_company(control, size)
         migrate(engine)
         factory = session_factory(engine)
         box = SecretBox(Fernet.generate_key())

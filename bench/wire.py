@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.hris import sandbox_process
+from bench.hris import sandbox_process, stored_company
 from peoplesync.sandbox import DEFAULT_API_KEY, SandboxControl
 from peoplesync.serving import free_port
 from peoplesync.sources.merge.client import EMPLOYEE_EXPAND
@@ -164,9 +164,7 @@ def main(size: int = 100_000) -> None:
     with sandbox_process() as (base_url, _):
         control = SandboxControl(base_url.removesuffix("/api"), timeout=600)
         started = time.perf_counter()
-        company = control.create_company(
-            seed=5, size=size, initial_sync_seconds=0, precompute_expand=WALK_EXPAND.split(",")
-        )
+        company = stored_company(control, size)
         built = time.perf_counter() - started
         control.close()
         token = company.account_token
