@@ -18,7 +18,7 @@ from peoplesync.store.db import (
     checkpoint_meanwhile,
     make_engine,
     session_factory,
-    wait_for_copies,
+    wait_for_upkeep,
 )
 
 
@@ -104,7 +104,7 @@ def test_a_bulk_writes_commit_leaves_the_copy_to_a_thread_after_it(
         readable.dispose()
         session.close()
         connection.close()  # back to the pool: the copy starts
-        wait_for_copies(timeout=30)
+        wait_for_upkeep(timeout=30)
         assert wal_index(database)[1] == wal_index(database)[0]
     with engine.connect() as again:  # the pooled connection copies inside its commits again
         pages = again.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()

@@ -42,7 +42,7 @@ from peoplesync.runs.outcome import SyncResult
 from peoplesync.runs.review import review_page
 from peoplesync.runs.sync import Syncs
 from peoplesync.sources.csv_source import read_file_bytes
-from peoplesync.store.db import migrate
+from peoplesync.store.db import migrate, wait_for_upkeep
 from peoplesync.store.models import Person as PersonRow
 from peoplesync.store.models import SyncRun
 from peoplesync.web.views import next_step
@@ -474,5 +474,11 @@ def _person_dict(p: PersonRow) -> dict[str, object]:
     }
 
 
+UPKEEP_WAIT_SECONDS = 300  # at most, for what an import left to run after its commit
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:  # a command's import may have left its statistics to refresh after the commit
+        wait_for_upkeep(UPKEEP_WAIT_SECONDS)
