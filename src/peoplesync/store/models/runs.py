@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -23,6 +22,7 @@ from peoplesync.core.states import RunState
 from peoplesync.store.models.base import (
     _ACTIVE_SQL,
     Base,
+    EncodedJSON,
     StrEnumType,
 )
 
@@ -97,7 +97,7 @@ class PlanItem(Base):
     # [[field, before, after, demographic], ...]; a create planned from its record in the
     # compact form {"values": ..., "demographics": ..., "status": ..., "keys": ...}
     # (store.plans.stored_changes), whose fields store/creates.py reads on SQLite.
-    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(JSON)
+    changes: Mapped[list[Any] | dict[str, Any]] = mapped_column(EncodedJSON)
 
 
 class ChangeLog(Base):

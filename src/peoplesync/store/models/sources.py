@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from peoplesync.store.models.base import (
     Base,
+    EncodedJSON,
 )
 
 
@@ -89,7 +90,7 @@ class SourceRecord(Base):
 
     connection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    record: Mapped[list[Any] | None] = mapped_column()  # connections.mirror.MIRROR_FIELDS
+    record: Mapped[list[Any] | None] = mapped_column(EncodedJSON)  # store/mirror.py record_to_json
     email_key: Mapped[str | None] = mapped_column(String(320))
     employee_key: Mapped[str | None] = mapped_column(String(255))
     manager_source_id: Mapped[str | None] = mapped_column(String(255))
