@@ -3,7 +3,6 @@ changes' table, each removed again without touching what an account owns."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from alembic import command
 from sqlalchemy import Engine, inspect, text
 
 from peoplesync.store.db import alembic_config, make_engine
-from tests.support import POSTGRES_URL, service_unavailable
+from tests.support import postgres_schema
 
 ACCOUNT = (
     "INSERT INTO accounts (id, name, created_at, directory_version, leaver_policy, timezone, "
@@ -29,18 +28,8 @@ def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    if not POSTGRES_URL:
-        service_unavailable("PostgreSQL: PEOPLESYNC_TEST_POSTGRES_URL is not set")
-    schema = f"peoplesync_mig_{secrets.token_hex(4)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as db:
-        db.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as db:
-        db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema("peoplesync_mig") as engine:
+        yield engine
 
 
 def test_the_hold_setting_and_held_changes_go_up_and_down(blank: Engine) -> None:

@@ -9,15 +9,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import OperationalError
 
 from peoplesync.accounts.service import create_account
 from peoplesync.runs import service as runs
 from peoplesync.store import db as store_db
-from peoplesync.store.db import make_engine, migrate, session_factory, unit_of_work
+from peoplesync.store.db import migrate, session_factory, unit_of_work
 from peoplesync.store.models import Person as PersonRow
 from tests.store.test_apply import rec, snap
-from tests.support import NOW, POSTGRES_URL, service_unavailable
+from tests.support import NOW, postgres_schema
 
 ESTIMATE = "SELECT reltuples FROM pg_class WHERE oid = 'people'::regclass"
 
@@ -25,26 +24,12 @@ ESTIMATE = "SELECT reltuples FROM pg_class WHERE oid = 'people'::regclass"
 @pytest.fixture
 def engine() -> Iterator[Engine]:
     """A schema of its own: the imports here commit."""
-    if not POSTGRES_URL:
-        service_unavailable("PostgreSQL: PEOPLESYNC_TEST_POSTGRES_URL is not set")
-    schema = f"peoplesync_stats_{secrets.token_hex(4)}"
-    admin = make_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as db:
-            db.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as err:
-        admin.dispose()
-        service_unavailable(f"PostgreSQL at {POSTGRES_URL} does not answer: {err.orig}")
-    made = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    migrate(made)
-    try:
-        yield made
-    finally:
-        store_db.wait_for_upkeep(timeout=60)
-        made.dispose()
-        with admin.begin() as db:
-            db.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("peoplesync_stats") as made:
+        migrate(made)
+        try:
+            yield made
+        finally:
+            store_db.wait_for_upkeep(timeout=60)
 
 
 @pytest.fixture
